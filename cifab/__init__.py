@@ -1,0 +1,3 @@
+"""cifab: fabricate and lint GitLab CI/CD pipelines."""
+
+__version__ = "0.1.0"

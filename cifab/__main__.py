@@ -1,0 +1,3 @@
+from cifab.cli import main
+
+main()

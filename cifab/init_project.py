@@ -1,0 +1,77 @@
+"""`cifab init`: turn a detection (and a few answers) into a manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cifab import manifest, output
+from cifab.detect import Detection
+from cifab.errors import CifabError
+
+SUPPORTED_STACKS = ("go",)
+PLACEHOLDER_SCRIPT = (
+    'echo "No deploy command for {env} yet: set deploy.environments[{i}].script in cifab.yml" >&2; exit 1'
+)
+MANIFEST_HEADER = (
+    "# cifab manifest: `cifab generate` turns it into .gitlab-ci.yml.\n"
+    "# Every key and its default: `cifab schema`.\n"
+)
+
+# An asker takes (question, default) and returns the answer: typer's prompt on a terminal,
+# or a function that returns the defaults.
+Asker = Callable[[str, Any], Any]
+
+
+def accept_defaults(_question: str, default: Any) -> Any:
+    return default
+
+
+def default_environments(project: str) -> list[dict[str, Any]]:
+    envs = [
+        {"name": "staging", "url": f"https://staging.{project}.example.com", "when": "default_branch",
+         "manual": False},
+        {"name": "production", "url": f"https://{project}.example.com", "when": "tags", "manual": True},
+    ]
+    for i, env in enumerate(envs):
+        env["script"] = [PLACEHOLDER_SCRIPT.format(env=env["name"], i=i)]
+    return envs
+
+
+def propose(detection: Detection, stack: str | None, ask: Asker = accept_defaults) -> dict[str, Any]:
+    chosen = stack or detection.stack
+    if chosen is None:
+        raise CifabError("could not detect the stack (no go.mod here); pass --stack go, or run cifab "
+                         "init in the repository root")
+    if chosen not in SUPPORTED_STACKS:
+        raise CifabError(f"stack '{chosen}' is not supported yet; supported: {', '.join(SUPPORTED_STACKS)}")
+    defaults = manifest.schema()["properties"]["go"]["properties"]
+    project = str(ask("Project name", detection.name))
+    go: dict[str, Any] = {
+        "version": str(ask("Go version", detection.go_version or defaults["version"]["default"])),
+        "golangci_lint": defaults["golangci_lint"]["default"],
+        "race": bool(ask("Run tests with the race detector?", True)),
+        "coverage": True,
+        "binaries": detection.binaries,
+        "targets": list(defaults["targets"]["default"]),
+    }
+    build_image = bool(ask("Build a container image from the Dockerfile?", detection.dockerfile))
+    data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen, "go": go,
+                            "image": {"build": build_image}}
+    if ask("Deploy to staging (default branch) and production (tags, manual)?", build_image):
+        data["deploy"] = {"environments": default_environments(project)}
+    return data
+
+
+def manifest_text(data: dict[str, Any]) -> str:
+    return MANIFEST_HEADER + manifest.dump(data)
+
+
+def write_manifest(path: Path, data: dict[str, Any], force: bool) -> None:
+    if path.exists() and not force:
+        raise CifabError(f"{path} already exists; pass --force to replace it", 1)
+    text = manifest_text(data)
+    # Validate what we are about to write with the same loader users' files go through.
+    manifest.parse(text.encode("utf-8"), str(path), path)
+    output.atomic_write(path, text)

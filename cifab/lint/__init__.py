@@ -1,0 +1,1 @@
+"""Offline linting of GitLab CI configuration."""

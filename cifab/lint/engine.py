@@ -1,0 +1,63 @@
+"""Run the rules over one pipeline file and collect findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cifab.lint.findings import Finding, Severity
+from cifab.lint.model import build_pipeline
+from cifab.lint.rules import RULES, Context, Rule
+from cifab.lint.rules.shellcheck import SHELLCHECK
+from cifab.lint.suppress import inline_ignores
+from cifab.yamlpos import YamlError, load_text
+
+SCHEMA_ID = "gitlab-schema"
+
+
+@dataclass(frozen=True)
+class Options:
+    root: Path | None = None  # repository root for local includes; None for stdin
+    ignore: frozenset[str] = field(default_factory=frozenset)
+    shellcheck: bool = False
+
+
+def lint_text(text: str, src: str, options: Options | None = None) -> list[Finding]:
+    """All findings for one file's text, sorted by position."""
+    options = options or Options()
+    try:
+        loaded = load_text(text, src)
+    except YamlError as exc:
+        findings = [Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message)]
+        return _filter(findings, options, [(src, text)])
+    pipeline = build_pipeline(loaded, options.root)
+    ctx = Context(pipeline)
+    rules: list[Rule] = [*RULES, SHELLCHECK] if options.shellcheck else list(RULES)
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.id not in options.ignore:
+            findings.extend(rule.check(ctx))
+    return _filter(_prefer_semantic(findings), options, pipeline.texts())
+
+
+def _prefer_semantic(findings: Iterable[Finding]) -> list[Finding]:
+    """Where a semantic rule and the schema flag the same node, keep the semantic finding:
+    it carries GitLab's own wording."""
+    findings = list(findings)
+    semantic = {(f.src, f.line, f.col) for f in findings
+                if f.rule_id != SCHEMA_ID and f.severity is Severity.ERROR}
+    return [f for f in findings if f.rule_id != SCHEMA_ID or (f.src, f.line, f.col) not in semantic]
+
+
+def _filter(findings: list[Finding], options: Options, texts: list[tuple[str, str]]) -> list[Finding]:
+    skipped = inline_ignores(texts)
+    kept = set()
+    for finding in findings:
+        if finding.rule_id in options.ignore:
+            continue
+        rules = skipped.get((finding.src, finding.line))
+        if rules and (finding.rule_id in rules or "*" in rules):
+            continue
+        kept.add(finding)
+    return sorted(kept)

@@ -1,0 +1,425 @@
+"""The pipeline model: a CI file with its local includes, `extends`, `!reference` and
+`default:` resolved the way GitLab resolves them, plus the jobs and stages that result.
+
+Problems found while building it (a missing include, an `extends` cycle...) become
+findings that the matching rules report.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cifab.lint.findings import Finding, Severity
+from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, load_bytes
+
+# Top-level keys that are keywords, not jobs. image..after_script are the legacy globals.
+GLOBAL_KEYS = frozenset({
+    "default", "include", "stages", "variables", "workflow", "spec",
+    "image", "services", "cache", "before_script", "after_script", "types", "pages:deploy",
+})
+LEGACY_GLOBALS = ("image", "services", "cache", "before_script", "after_script")
+# Keys a job inherits from `default:` when it does not set them.
+DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens",
+                "identity", "image", "interruptible", "retry", "services", "tags", "timeout")
+DEFAULT_STAGES = ("build", "test", "deploy")
+MAX_INCLUDES = 150
+MAX_EXTENDS_LEVELS = 11
+MAX_REFERENCE_DEPTH = 10
+
+
+@dataclass
+class Job:
+    name: str
+    mark: Mark  # where the job's key is
+    config: Any  # after includes, extends, !reference and default:
+    hidden: bool
+
+    def value_mark(self, key: str) -> Mark:
+        if isinstance(self.config, YMap) and key in self.config:
+            return self.config.value_mark(key)
+        return self.mark
+
+    def key_mark(self, key: str) -> Mark:
+        if isinstance(self.config, YMap) and key in self.config:
+            return self.config.key_mark(key)
+        return self.mark
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.config.get(key, default) if isinstance(self.config, dict) else default
+
+
+@dataclass
+class Pipeline:
+    root: LoadedFile
+    files: list[LoadedFile]
+    config: YMap
+    jobs: dict[str, Job]
+    stages: list[str]
+    findings: list[Finding]
+    # True while any include could not be read offline: its jobs, stages and anchors are
+    # unknown, so nothing may be called undefined.
+    incomplete: bool = False
+    unresolved: list[str] = field(default_factory=list)
+
+    @property
+    def visible_jobs(self) -> list[Job]:
+        return [j for j in self.jobs.values() if not j.hidden]
+
+    def texts(self) -> list[tuple[str, str]]:
+        return [(f.src, f.text) for f in self.files]
+
+    def stage_of(self, job: Job) -> str:
+        stage = job.get("stage", "test")
+        return stage if isinstance(stage, str) else "test"
+
+
+def _finding(rule: str, mark: Mark, message: str, severity: Severity = Severity.ERROR,
+             hint: str | None = None) -> Finding:
+    src, line, col = mark
+    return Finding(src, line, col, rule, severity, message, hint)
+
+
+# ---------------------------------------------------------------- merging
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """GitLab's deep_merge: mappings merge key by key, anything else is replaced."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    out = _copy_map(over if isinstance(over, YMap) else base)
+    for key, value in base.items():
+        out[key] = value
+        _copy_marks(out, base, key)
+    for key, value in over.items():
+        out[key] = deep_merge(base[key], value) if key in base else value
+        _copy_marks(out, over, key)
+    return out
+
+
+def _copy_map(like: Any) -> YMap:
+    if isinstance(like, YMap):
+        return YMap(like.src, like.start)
+    return YMap("<merged>", ("<merged>", 0, 0))
+
+
+def _copy_marks(out: YMap, source: Any, key: Any) -> None:
+    if isinstance(source, YMap) and key in source.keymarks:
+        out.keymarks[key] = source.keymarks[key]
+        out.valmarks[key] = source.value_mark(key)
+
+
+# ---------------------------------------------------------------- includes
+
+
+@dataclass
+class _IncludeState:
+    root: Path | None
+    files: list[LoadedFile]
+    findings: list[Finding]
+    seen: set[str] = field(default_factory=set)
+    count: int = 0
+    unresolved: list[str] = field(default_factory=list)
+
+
+def _include_entries(value: Any) -> list[tuple[Any, Mark | None]]:
+    if isinstance(value, YList):
+        return [(v, value.item_mark(i)) for i, v in enumerate(value)]
+    if isinstance(value, list):
+        return [(v, None) for v in value]
+    return [(value, None)]
+
+
+def _local_path(entry: Any) -> str | None:
+    if isinstance(entry, str):
+        return None if entry.startswith(("http://", "https://")) else entry
+    if isinstance(entry, dict) and isinstance(entry.get("local"), str):
+        return str(entry["local"])
+    return None
+
+
+def _unresolvable_kind(entry: Any) -> str | None:
+    if isinstance(entry, str) and entry.startswith(("http://", "https://")):
+        return f"remote {entry}"
+    if isinstance(entry, dict):
+        for kind in ("remote", "project", "template", "component"):
+            if kind in entry:
+                return f"{kind} {entry[kind]}"
+    return None
+
+
+def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
+    """The file's content with its includes merged under it (the file's own keys win)."""
+    if "include" not in data:
+        return data
+    merged: Any = YMap(data.src, data.start)
+    for entry, mark in _include_entries(data["include"]):
+        mark = mark or data.value_mark("include")
+        kind = _unresolvable_kind(entry)
+        if kind is not None:
+            state.unresolved.append(kind)
+            state.findings.append(_finding(
+                "include-unresolved", mark,
+                f"include {kind} cannot be read offline; its jobs and stages are not checked",
+                Severity.INFO, "run `cifab lint --remote` to let GitLab resolve it"))
+            continue
+        path = _local_path(entry)
+        if path is None:
+            continue  # a malformed entry: the schema rule reports it
+        for content in _load_local(state, path, mark, depth):
+            merged = deep_merge(merged, content)
+    without = YMap(data.src, data.start)
+    for key, value in data.items():
+        if key != "include":
+            without[key] = value
+            _copy_marks(without, data, key)
+    result: YMap = deep_merge(merged, without)
+    return result
+
+
+def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list[YMap]:
+    if state.root is None:
+        state.findings.append(_finding(
+            "include-missing", mark, f"Local file `{path}` does not have project!",
+            hint="lint a file on disk (not stdin) so that local includes can be read"))
+        return []
+    rel = path.lstrip("/")
+    if any(ch in rel for ch in "*?["):
+        matches = sorted(glob.glob(rel, root_dir=state.root, recursive=True))
+        targets = [m for m in matches if m.endswith((".yml", ".yaml"))]
+        if not targets:
+            state.findings.append(_finding(
+                "include-missing", mark, f"Included file `{path}` does not have any match!"))
+    else:
+        targets = [rel]
+    out: list[YMap] = []
+    for target in targets:
+        state.count += 1
+        if state.count > MAX_INCLUDES:
+            state.findings.append(_finding(
+                "include-limit", mark, f"Maximum of {MAX_INCLUDES} nested includes are allowed!"))
+            return out
+        full = state.root / target
+        key = str(full.resolve())
+        if key in state.seen:
+            continue  # included twice: GitLab merges the same content again, a no-op
+        state.seen.add(key)
+        try:
+            raw = full.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            state.findings.append(_finding(
+                "include-missing", mark, f"Local file `{path if target == rel else target}` does not exist!"))
+            continue
+        try:
+            loaded = load_bytes(raw, target)
+        except YamlError as exc:
+            state.findings.append(Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR,
+                                          f"Included file `{target}` does not have valid YAML syntax! "
+                                          f"{exc.message}"))
+            continue
+        state.files.append(loaded)
+        if isinstance(loaded.data, YMap):
+            out.append(_expand(state, loaded.data, depth + 1))
+        elif loaded.data is not None:
+            state.findings.append(_finding(
+                "config-format", (target, 1, 1), f"Included file `{target}` does not have valid YAML syntax!"))
+    return out
+
+
+# ---------------------------------------------------------------- extends
+
+
+class _Extends:
+    def __init__(self, config: YMap, findings: list[Finding], incomplete: bool) -> None:
+        self.config = config
+        self.findings = findings
+        self.incomplete = incomplete
+        self.done: dict[str, Any] = {}
+        self.height: dict[str, int] = {}  # length of the longest extends chain above a job
+        self.failed: set[str] = set()
+        self.too_deep = False
+
+    def parents(self, job: Any) -> list[str]:
+        ext = job.get("extends") if isinstance(job, dict) else None
+        if isinstance(ext, str):
+            return [ext]
+        if isinstance(ext, list):
+            return [e for e in ext if isinstance(e, str)]
+        return []
+
+    def resolve(self, name: str, chain: tuple[str, ...] = ()) -> Any:
+        if name in self.done:
+            return self.done[name]
+        job = self.config[name]
+        parents = self.parents(job)
+        if name in chain:
+            top = chain[0]
+            self.fail(top, "extends-circular", f"{top}: circular dependency detected in `extends`")
+            return job
+        missing = [p for p in parents if not isinstance(self.config.get(p), dict)]
+        if missing and not self.incomplete:
+            self.fail(name, "extends-unknown",
+                      f"{name}: unknown keys in `extends` ({', '.join(missing)})")
+        base: Any = None
+        height = 0
+        for parent in parents:
+            if parent in missing:
+                continue
+            resolved = self.resolve(parent, (*chain, name))
+            height = max(height, self.height.get(parent, 0) + 1)
+            base = resolved if base is None else deep_merge(base, resolved)
+        self.height[name] = height
+        if height > MAX_EXTENDS_LEVELS and not self.too_deep:
+            self.too_deep = True  # GitLab stops at the first job that nests too deep
+            self.fail(name, "extends-too-deep", f"{name}: nesting too deep in `extends`")
+        result = job if base is None else deep_merge(base, job)
+        self.done[name] = result
+        return result
+
+    def fail(self, name: str, rule: str, message: str) -> None:
+        if name in self.failed:
+            return
+        self.failed.add(name)
+        job = self.config.get(name)
+        mark = job.value_mark("extends") if isinstance(job, YMap) else self.config.key_mark(name)
+        self.findings.append(_finding(rule, mark, message))
+
+
+# ---------------------------------------------------------------- !reference
+
+
+def _format_reference(ref: list[Any]) -> str:
+    return "!reference [" + ", ".join(json.dumps(str(p)) for p in ref) + "]"
+
+
+class _References:
+    def __init__(self, config: YMap, findings: list[Finding], incomplete: bool) -> None:
+        self.config = config
+        self.findings = findings
+        self.incomplete = incomplete
+        self.reported: set[tuple[str, ...]] = set()
+
+    def resolve_value(self, value: Any, chain: tuple[tuple[str, ...], ...] = ()) -> Any:
+        if isinstance(value, Reference):
+            return self.follow(value, chain)
+        if isinstance(value, YMap):
+            changed = {k: self.resolve_value(v, chain) for k, v in value.items()}
+            if all(changed[k] is value[k] for k in value):
+                return value
+            out = YMap(value.src, value.start)
+            for k in value:
+                out[k] = changed[k]
+                _copy_marks(out, value, k)
+            return out
+        if isinstance(value, YList):
+            items = [self.resolve_value(v, chain) for v in value]
+            if all(a is b for a, b in zip(items, value, strict=True)):
+                return value
+            out_list = YList(value.src, value.start)
+            out_list.extend(items)
+            out_list.marks = list(value.marks)
+            return out_list
+        return value
+
+    def follow(self, ref: Reference, chain: tuple[tuple[str, ...], ...]) -> Any:
+        key = tuple(str(p) for p in ref)
+        mark = ref.start
+        if key in chain:
+            self.report(key, mark, "reference-circular", f"{_format_reference(ref)} is part of a circular chain")
+            return YList(ref.src, ref.start)
+        if len(chain) >= MAX_REFERENCE_DEPTH:
+            self.report(key, mark, "reference-circular",
+                        f"{_format_reference(ref)} is nested more than {MAX_REFERENCE_DEPTH} levels deep")
+            return YList(ref.src, ref.start)
+        target: Any = self.config
+        for part in key:
+            if isinstance(target, dict) and part in target:
+                target = target[part]
+            else:
+                if not self.incomplete:
+                    self.report(key, mark, "reference-missing", f"{_format_reference(ref)} could not be found")
+                return YList(ref.src, ref.start)
+        return self.resolve_value(target, (*chain, key))
+
+    def report(self, key: tuple[str, ...], mark: Mark, rule: str, message: str) -> None:
+        if key not in self.reported:
+            self.reported.add(key)
+            self.findings.append(_finding(rule, mark, message))
+
+
+# ---------------------------------------------------------------- default: and stages
+
+
+def _inherits_default(job: Any, key: str) -> bool:
+    inherit = job.get("inherit") if isinstance(job, dict) else None
+    if not isinstance(inherit, dict) or "default" not in inherit:
+        return True
+    setting = inherit["default"]
+    if isinstance(setting, bool):
+        return setting
+    return isinstance(setting, list) and key in setting
+
+
+def _apply_default(job: Any, defaults: dict[str, Any]) -> Any:
+    if not isinstance(job, YMap) or not defaults:
+        return job
+    missing = [k for k in DEFAULT_KEYS if k in defaults and k not in job and _inherits_default(job, k)]
+    if not missing:
+        return job
+    out = YMap(job.src, job.start)
+    for k, v in job.items():
+        out[k] = v
+        _copy_marks(out, job, k)
+    for k in missing:
+        out[k] = defaults[k]
+    return out
+
+
+def flatten_stages(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [s for item in value for s in flatten_stages(item)]
+    return [value]
+
+
+def _stages(config: YMap) -> list[str]:
+    raw = config.get("stages", config.get("types"))
+    declared = [s for s in flatten_stages(raw) if isinstance(s, str)] if raw is not None else list(
+        DEFAULT_STAGES)
+    middle = [s for s in dict.fromkeys(declared) if s not in (".pre", ".post")]
+    return [".pre", *middle, ".post"]
+
+
+# ---------------------------------------------------------------- build
+
+
+def build_pipeline(loaded: LoadedFile, root: Path | None) -> Pipeline:
+    files = [loaded]
+    findings: list[Finding] = []
+    data = loaded.data
+    if not isinstance(data, YMap):
+        empty = YMap(loaded.src, (loaded.src, 1, 1))
+        return Pipeline(loaded, files, empty, {}, _stages(empty), findings)
+    state = _IncludeState(root, files, findings)
+    config = _expand(state, data, 0)
+    incomplete = bool(state.unresolved)
+    job_names = [k for k, v in config.items() if k not in GLOBAL_KEYS]
+    extender = _Extends(config, findings, incomplete)
+    extended = YMap(config.src, config.start)
+    for key, value in config.items():
+        extended[key] = extender.resolve(key) if key in job_names and isinstance(value, dict) else value
+        _copy_marks(extended, config, key)
+    resolved = _References(extended, findings, incomplete).resolve_value(extended)
+    defaults: dict[str, Any] = {k: resolved[k] for k in LEGACY_GLOBALS if k in resolved}
+    if isinstance(resolved.get("default"), dict):
+        defaults.update(resolved["default"])
+    jobs = {}
+    for name in job_names:
+        value = resolved[name]
+        hidden = name.startswith(".")
+        jobs[name] = Job(name, resolved.key_mark(name),
+                         value if hidden else _apply_default(value, defaults), hidden)
+    return Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete,
+                    state.unresolved)

@@ -1,0 +1,235 @@
+"""Stages, needs and dependencies: the order in which jobs can run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cifab.lint.findings import Finding, Severity
+from cifab.lint.model import Job
+from cifab.lint.rules.base import Context, Rule
+from cifab.yamlpos import Mark, YList
+
+
+def check_stage(ctx: Context) -> Iterable[Finding]:
+    p = ctx.pipeline
+    if p.incomplete and "stages" not in p.config:
+        return  # an include we cannot read may declare the stages
+    available = ", ".join(p.stages)
+    for job in p.visible_jobs:
+        stage = job.get("stage", "test")
+        if isinstance(stage, str) and stage not in ctx.stage_index:
+            yield STAGE.finding(job.value_mark("stage"),
+                                f"{job.name} job: chosen stage {stage} does not exist; "
+                                f"available stages are {available}",
+                                "add it to `stages:`, or pick one of those")
+
+
+@dataclass(frozen=True)
+class Need:
+    name: str
+    mark: Mark
+    optional: bool
+    key: str  # identity for duplicate detection (name plus matrix, if any)
+
+
+def _needs_of(value: Any, fallback: Mark) -> Iterator[Need]:
+    if not isinstance(value, list):
+        return
+    for i, entry in enumerate(value):
+        mark = value.item_mark(i) if isinstance(value, YList) else fallback
+        if isinstance(entry, str):
+            yield Need(entry, mark, False, entry)
+        elif isinstance(entry, dict) and isinstance(entry.get("job"), str):
+            if "pipeline" in entry or "project" in entry:
+                continue  # cross-pipeline artifacts: another pipeline's job
+            matrix = entry.get("parallel")
+            key = entry["job"] + (json.dumps(matrix, sort_keys=True, default=str) if matrix else "")
+            yield Need(entry["job"], mark, entry.get("optional") is True, key)
+
+
+def job_needs(job: Job) -> list[list[Need]]:
+    """The job's `needs`, and each `rules:needs`, as separate lists."""
+    groups = [list(_needs_of(job.get("needs"), job.value_mark("needs")))]
+    rules = job.get("rules")
+    if isinstance(rules, list):
+        for rule in rules:
+            if isinstance(rule, dict) and "needs" in rule:
+                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"))))
+    return groups
+
+
+def _known(ctx: Context) -> dict[str, Job]:
+    return {j.name: j for j in ctx.pipeline.visible_jobs}
+
+
+def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
+    mine = ctx.job_stage_index(job)
+    theirs = ctx.job_stage_index(other)
+    return mine is not None and (theirs is None or theirs > mine)
+
+
+def check_needs(ctx: Context) -> Iterable[Finding]:
+    known = _known(ctx)
+    for job in ctx.pipeline.visible_jobs:
+        for group in job_needs(job):
+            for need in group:
+                other = known.get(need.name)
+                if other is None:
+                    if not need.optional and not ctx.incomplete:
+                        yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {need.name}")
+                elif _order_problem(ctx, job, other):
+                    yield NEEDS.finding(need.mark, f"{job.name} job: need {need.name} is not defined "
+                                                   "in current or prior stages")
+
+
+def check_duplicate_needs(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        for group in job_needs(job):
+            seen: set[str] = set()
+            dups: list[Need] = []
+            for need in group:
+                if need.name in seen and need not in dups:
+                    dups.append(need)
+                seen.add(need.name)
+            if dups:
+                names = ", ".join(dict.fromkeys(d.name for d in dups))
+                yield DUPLICATE.finding(dups[0].mark, f"{job.name} has the following needs duplicated: {names}.")
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def check_dependencies(ctx: Context) -> Iterable[Finding]:
+    known = _known(ctx)
+    for job in ctx.pipeline.visible_jobs:
+        deps = job.get("dependencies")
+        if not isinstance(deps, list):
+            continue
+        needs = {n.name for n in job_needs(job)[0]}
+        has_needs = isinstance(job.get("needs"), list)
+        for i, name in enumerate(deps):
+            if not isinstance(name, str):
+                continue
+            mark = deps.item_mark(i) if isinstance(deps, YList) else job.value_mark("dependencies")
+            other = known.get(name)
+            if other is None:
+                if not ctx.incomplete:
+                    yield DEPENDENCIES.finding(mark, f"{job.name} job: undefined dependency: {name}")
+            elif _order_problem(ctx, job, other):
+                yield DEPENDENCIES.finding(mark, f"{job.name} job: dependency {name} is not defined in "
+                                                 "current or prior stages")
+            elif has_needs and name not in needs:
+                yield DEPENDENCIES.finding(mark, f"jobs:{job.name} dependencies the {name} should be part "
+                                                 "of needs", f"add {name} to the job's needs")
+
+
+def _cycles(order: list[str], edges: dict[str, list[str]]) -> Iterator[list[str]]:
+    """Strongly connected components with more than one job, in Tarjan (and Ruby TSort) order."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = 0
+    for start in order:
+        if start in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(start, iter(edges.get(start, [])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, []))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    yield list(reversed(component))
+
+
+def check_cycles(ctx: Context) -> Iterable[Finding]:
+    known = _known(ctx)
+    edges: dict[str, list[str]] = {}
+    for job in known.values():
+        targets = [n.name for group in job_needs(job) for n in group if n.name in known]
+        if job.name in targets:
+            yield CYCLES.finding(job.value_mark("needs"),
+                                 f"The pipeline has circular dependencies: self-dependency: {job.name}")
+        edges[job.name] = [t for t in dict.fromkeys(targets) if t != job.name]
+    for component in _cycles(list(known), edges):
+        first = known[component[0]]
+        names = ", ".join(json.dumps(n) for n in component)
+        yield CYCLES.finding(first.value_mark("needs"),
+                             f"The pipeline has circular dependencies: topological sort failed: [{names}]")
+
+
+STAGE = Rule(
+    "stage-undefined", Severity.ERROR, "a job's stage must be declared in stages:",
+    "Every job runs in a stage from `stages:` (or the defaults build, test, deploy, plus .pre "
+    "and .post). A job in any other stage is rejected. Jobs without `stage:` run in `test`.",
+    bad="stages: [build, test]\n\npublish:\n  stage: deploy\n  script: make publish\n",
+    good="stages: [build, test, deploy]\n\npublish:\n  stage: deploy\n  script: make publish\n",
+    check=check_stage,
+)
+NEEDS = Rule(
+    "needs-undefined", Severity.ERROR, "needs must name existing jobs in the same or earlier stages",
+    "A need names a visible job of this pipeline (add `optional: true` when the job may be "
+    "missing), and that job must run in the same stage or an earlier one. `rules:needs` are "
+    "checked too.",
+    bad="build:\n  stage: build\n  script: make\n\ntest:\n  stage: test\n  script: make test\n"
+        "  needs: [biuld]\n",
+    good="build:\n  stage: build\n  script: make\n\ntest:\n  stage: test\n  script: make test\n"
+         "  needs: [build]\n",
+    check=check_needs,
+)
+DUPLICATE = Rule(
+    "needs-duplicate", Severity.ERROR, "a job must not need the same job twice",
+    "GitLab rejects a `needs` list that names a job twice, even with different options.",
+    bad="build:\n  stage: build\n  script: make\n\ntest:\n  script: make test\n  needs: [build, build]\n",
+    good="build:\n  stage: build\n  script: make\n\ntest:\n  script: make test\n  needs: [build]\n",
+    check=check_duplicate_needs,
+)
+DEPENDENCIES = Rule(
+    "dependencies-invalid", Severity.ERROR,
+    "dependencies must name earlier jobs, and be part of needs when both are set",
+    "`dependencies` picks which jobs' artifacts to download. Each must be a visible job in the "
+    "same or an earlier stage; when the job also has `needs`, each dependency must be among them.",
+    bad="build:\n  stage: build\n  script: make\n\nlint:\n  stage: build\n  script: make lint\n\n"
+        "test:\n  script: make test\n  needs: [lint]\n  dependencies: [build]\n",
+    good="build:\n  stage: build\n  script: make\n\nlint:\n  stage: build\n  script: make lint\n\n"
+         "test:\n  script: make test\n  needs: [lint, build]\n  dependencies: [build]\n",
+    check=check_dependencies,
+)
+CYCLES = Rule(
+    "needs-cycle", Severity.ERROR, "needs must not form a cycle",
+    "Jobs that need each other, directly or through others, can never start.",
+    bad="a:\n  script: make a\n  needs: [b]\n\nb:\n  script: make b\n  needs: [a]\n",
+    good="a:\n  script: make a\n\nb:\n  script: make b\n  needs: [a]\n",
+    check=check_cycles,
+)
+
+RULES = [STAGE, NEEDS, DUPLICATE, DEPENDENCIES, CYCLES]

@@ -1,0 +1,107 @@
+"""The shape of the configuration as a whole: content, visible jobs, what a job must have."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cifab.lint.findings import Finding, Severity
+from cifab.lint.rules.base import Context, Rule
+from cifab.yamlpos import YMap
+
+RESERVED_NAMES = ("image", "services", "stages", "before_script", "after_script", "variables",
+                  "cache", "include")
+JOB_KEYWORDS = ("script", "run", "trigger", "stage", "extends", "needs", "rules")
+RUNNABLE = ("script", "run", "trigger")
+
+
+def check_empty(ctx: Context) -> Iterable[Finding]:
+    root = ctx.pipeline.root
+    if root.data is None:
+        yield EMPTY.finding((root.src, 1, 1), "Please provide content of .gitlab-ci.yml")
+
+
+def check_format(ctx: Context) -> Iterable[Finding]:
+    root = ctx.pipeline.root
+    if root.data is not None and not isinstance(root.data, dict):
+        yield FORMAT.finding((root.src, 1, 1), "Invalid configuration format",
+                             "the top level must be a mapping of keywords and job names")
+
+
+def check_visible(ctx: Context) -> Iterable[Finding]:
+    p = ctx.pipeline
+    if isinstance(p.root.data, dict) and not p.visible_jobs and not p.incomplete:
+        yield VISIBLE.finding(p.config.start, "jobs config should contain at least one visible job",
+                              "job names that start with a dot are hidden templates")
+
+
+def check_runnable(ctx: Context) -> Iterable[Finding]:
+    if ctx.incomplete:
+        return  # an include we cannot read may define the script of a job named here
+    for job in ctx.pipeline.visible_jobs:
+        if not isinstance(job.config, dict) or not any(k in job.config for k in RUNNABLE):
+            yield SCRIPT.finding(job.mark, f"jobs {job.name} config should implement the script:, run:, "
+                                           "or trigger: keyword")
+
+
+def check_names(ctx: Context) -> Iterable[Finding]:
+    config = ctx.pipeline.config
+    for name in RESERVED_NAMES:
+        value = config.get(name)
+        if isinstance(value, dict) and any(k in value for k in JOB_KEYWORDS):
+            yield NAMES.finding(config.key_mark(name),
+                                f"`{name}` cannot be a job name: GitLab reads it as the global keyword",
+                                f"rename the job, for example to `{name}-job`")
+    pages = config.get("pages:deploy")
+    if isinstance(pages, YMap) and pages.get("stage") == "deploy":
+        yield NAMES.finding(config.key_mark("pages:deploy"),
+                            "`pages:deploy` cannot be a job name in the deploy stage: GitLab reserves it")
+    for job in ctx.pipeline.jobs.values():
+        if not job.name.strip():
+            yield NAMES.finding(job.mark, "jobs:job name can't be blank")
+        elif len(job.name) > 255:
+            yield NAMES.finding(job.mark, "jobs:job name is too long (maximum is 255 characters)")
+
+
+EMPTY = Rule(
+    "empty-config", Severity.ERROR, "the configuration must not be empty",
+    "GitLab refuses an empty `.gitlab-ci.yml` (or one holding only comments).",
+    bad="# nothing here yet\n",
+    good="test:\n  script: make test\n",
+    check=check_empty,
+)
+FORMAT = Rule(
+    "config-format", Severity.ERROR, "the top level must be a mapping",
+    "A CI configuration is a mapping of global keywords and job names. A list or a bare "
+    "string at the top level is an `Invalid configuration format`.",
+    bad="- test\n- build\n",
+    good="test:\n  script: make test\n",
+    check=check_format,
+)
+VISIBLE = Rule(
+    "no-visible-jobs", Severity.ERROR, "at least one job must not be hidden",
+    "Jobs whose names start with a dot are templates. A configuration with only hidden jobs "
+    "creates no pipeline.",
+    bad=".template:\n  script: make test\n",
+    good=".template:\n  script: make test\n\ntest:\n  extends: .template\n",
+    check=check_visible,
+)
+SCRIPT = Rule(
+    "job-script-required", Severity.ERROR, "every job needs script:, run: or trigger:",
+    "A job runs commands (`script`), steps (`run`) or a downstream pipeline (`trigger`). "
+    "A job with none of them, or a job written as a plain string, is rejected.",
+    bad="test:\n  stage: test\n",
+    good="test:\n  stage: test\n  script: make test\n",
+    check=check_runnable,
+)
+NAMES = Rule(
+    "job-name-reserved", Severity.ERROR, "job names must not be global keywords or blank",
+    "GitLab reads `image`, `services`, `stages`, `before_script`, `after_script`, "
+    "`variables`, `cache` and `include` at the top level as global keywords, so a job with "
+    "one of those names never exists. Job names must also not be blank, nor longer than 255 "
+    "characters.",
+    bad="variables:\n  stage: test\n  script: env\n",
+    good="print-variables:\n  stage: test\n  script: env\n",
+    check=check_names,
+)
+
+RULES = [EMPTY, FORMAT, VISIBLE, SCRIPT, NAMES]

@@ -1,0 +1,246 @@
+"""Keyword rules GitLab enforces beyond its JSON schema."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cifab.lint.findings import Finding, Severity
+from cifab.lint.model import Job
+from cifab.lint.rules.base import Context, Rule
+from cifab.yamlpos import YMap
+
+ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
+MAX_PARALLEL = 200
+MAX_RETRY = 2
+MAX_CACHE_KEY_FILES = 10
+MAX_CACHE_KEY_FILES_COMMITS = 2
+MAX_START_IN_SECONDS = 7 * 24 * 3600
+
+_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "wk": 604800, "wks": 604800, "week": 604800, "weeks": 604800,
+    "mo": 2592000, "mos": 2592000, "month": 2592000, "months": 2592000,
+    "y": 31536000, "yr": 31536000, "yrs": 31536000, "year": 31536000, "years": 31536000,
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
+
+
+def duration_seconds(text: Any) -> float | None:
+    """Seconds in a GitLab duration ("1h 30m", "3 days", "90"), or None when it is not one."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    if not isinstance(text, str):
+        return None
+    cleaned = text.strip().lower().replace(",", " ").replace(" and ", " ")
+    if re.fullmatch(r"\d+(:\d{1,2}){1,2}", cleaned):  # 1:30 or 1:30:00
+        parts = [int(p) for p in cleaned.split(":")]
+        return float(sum(p * 60 ** i for i, p in enumerate(reversed(parts))))
+    total = 0.0
+    pos = 0
+    found = False
+    for match in _PART.finditer(cleaned):
+        if cleaned[pos:match.start()].strip():
+            return None
+        number, unit = match.groups()
+        if unit and unit not in _UNITS:
+            return None
+        total += float(number) * _UNITS.get(unit, 1)
+        pos = match.end()
+        found = True
+    if not found or cleaned[pos:].strip():
+        return None
+    return total
+
+
+def check_rules_mix(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        if job.get("rules") is None:
+            continue
+        clash = [k for k in ("only", "except", "start_in") if k in job.config]
+        if clash:
+            yield RULES_MIX.finding(job.key_mark(clash[0]),
+                                    f"jobs:{job.name} config key may not be used with `rules`: "
+                                    f"{', '.join(clash)}", "express the condition as a rule instead")
+
+
+def check_workflow_when(ctx: Context) -> Iterable[Finding]:
+    workflow = ctx.pipeline.config.get("workflow")
+    rules = workflow.get("rules") if isinstance(workflow, dict) else None
+    if not isinstance(rules, list):
+        return
+    for rule in rules:
+        if isinstance(rule, YMap) and "when" in rule and rule["when"] not in ("always", "never"):
+            yield WORKFLOW_WHEN.finding(rule.value_mark("when"),
+                                        "workflow:rules:rule when should be always or never")
+
+
+def _environment(job: Job) -> dict[str, Any] | None:
+    env = job.get("environment")
+    if isinstance(env, str):
+        return {"name": env}
+    return env if isinstance(env, dict) else None
+
+
+def check_environment(ctx: Context) -> Iterable[Finding]:
+    jobs = ctx.pipeline.jobs
+    for job in ctx.pipeline.visible_jobs:
+        env = _environment(job)
+        if env is None:
+            continue
+        raw = job.get("environment")
+        at = raw.value_mark if isinstance(raw, YMap) else (lambda _k: job.value_mark("environment"))
+        action = env.get("action")
+        if action is not None and action not in ENVIRONMENT_ACTIONS:
+            yield ENVIRONMENT.finding(at("action"), f"jobs:{job.name}:environment action should be "
+                                                    f"{', '.join(ENVIRONMENT_ACTIONS[:-1])}, or access")
+        stop = env.get("on_stop")
+        if not isinstance(stop, str):
+            continue
+        target = jobs.get(stop)
+        if target is None or target.hidden:
+            if not ctx.incomplete:
+                yield ENVIRONMENT.finding(at("on_stop"), f"{job.name} job: on_stop job {stop} is not defined")
+            continue
+        target_env = _environment(target)
+        if target_env is None:
+            yield ENVIRONMENT.finding(at("on_stop"),
+                                      f"{job.name} job: on_stop job {stop} does not have environment defined")
+        elif target_env.get("name") != env.get("name"):
+            yield ENVIRONMENT.finding(at("on_stop"),
+                                      f"{job.name} job: on_stop job {stop} have different environment name")
+        elif target_env.get("action") != "stop":
+            yield ENVIRONMENT.finding(at("on_stop"),
+                                      f"{job.name} job: on_stop job {stop} needs to have action stop defined")
+
+
+def _durations(job: Job) -> Iterator[tuple[Any, str, str]]:
+    """(mark, value, message) for each duration the job sets."""
+    if "timeout" in job.config:
+        yield job.value_mark("timeout"), job.config["timeout"], f"jobs:{job.name}:timeout config should be a duration"
+    artifacts = job.get("artifacts")
+    if isinstance(artifacts, YMap) and "expire_in" in artifacts and artifacts["expire_in"] != "never":
+        yield (artifacts.value_mark("expire_in"), artifacts["expire_in"],
+               f"jobs:{job.name}:artifacts expire in should be a duration")
+
+
+def check_durations(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        if not isinstance(job.config, dict):
+            continue
+        for mark, value, message in _durations(job):
+            if isinstance(value, str) and value.startswith("$"):
+                continue  # a variable: its value is known only when the pipeline runs
+            if duration_seconds(value) is None:
+                yield DURATION.finding(mark, message, 'write it like "30 minutes" or "1h 30m"')
+        when = job.get("when")
+        start_in = job.get("start_in")
+        if when == "delayed":
+            seconds = duration_seconds(start_in)
+            if seconds is None:
+                yield DURATION.finding(job.value_mark("start_in") if start_in is not None else job.value_mark("when"),
+                                       f"jobs:{job.name} start in should be a duration",
+                                       "`when: delayed` needs `start_in`, such as `start_in: 30 minutes`")
+            elif seconds > MAX_START_IN_SECONDS:
+                yield DURATION.finding(job.value_mark("start_in"),
+                                       f"jobs:{job.name} start in should not exceed the limit")
+        elif start_in is not None and job.get("rules") is None:
+            yield DURATION.finding(job.value_mark("start_in"), f"jobs:{job.name} start in must be blank",
+                                   "`start_in` only works with `when: delayed`")
+
+
+def _matrix_size(matrix: Any) -> int:
+    total = 0
+    for entry in matrix if isinstance(matrix, list) else []:
+        if isinstance(entry, dict):
+            total += math.prod(len(v) if isinstance(v, list) else 1 for v in entry.values())
+    return total
+
+
+def check_limits(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        parallel = job.get("parallel")
+        if isinstance(parallel, YMap) and isinstance(parallel.get("matrix"), list):
+            size = _matrix_size(parallel["matrix"])
+            if size > MAX_PARALLEL:
+                yield LIMITS.finding(parallel.value_mark("matrix"),
+                                     f"jobs:{job.name}:parallel:matrix config generates too many jobs "
+                                     f"(maximum is {MAX_PARALLEL})")
+        elif isinstance(parallel, int) and not isinstance(parallel, bool) and not 1 <= parallel <= MAX_PARALLEL:
+            yield LIMITS.finding(job.value_mark("parallel"),
+                                 f"jobs:{job.name}:parallel config must be less than or equal to {MAX_PARALLEL}")
+        retry = job.get("retry")
+        count = retry.get("max") if isinstance(retry, dict) else retry
+        if isinstance(count, int) and not isinstance(count, bool) and not 0 <= count <= MAX_RETRY:
+            mark = retry.value_mark("max") if isinstance(retry, YMap) else job.value_mark("retry")
+            yield LIMITS.finding(mark, f"jobs:{job.name}:retry max must be less than or equal to {MAX_RETRY}")
+        yield from _cache_limits(job)
+
+
+def _cache_limits(job: Job) -> Iterator[Finding]:
+    caches = job.get("cache")
+    for cache in caches if isinstance(caches, list) else [caches]:
+        key = cache.get("key") if isinstance(cache, dict) else None
+        if not isinstance(key, YMap):
+            continue
+        for field, limit in (("files", MAX_CACHE_KEY_FILES), ("files_commits", MAX_CACHE_KEY_FILES_COMMITS)):
+            files = key.get(field)
+            if isinstance(files, list) and len(files) > limit:
+                yield LIMITS.finding(key.value_mark(field),
+                                     f"jobs:{job.name}:cache:key:{field} config has too many entries "
+                                     f"(maximum {limit})")
+
+
+RULES_MIX = Rule(
+    "rules-with-only-except", Severity.ERROR, "rules: cannot be combined with only, except or start_in",
+    "`rules` replaces `only`/`except`; GitLab rejects a job that uses both. A job-level "
+    "`start_in` must move into the rule that sets `when: delayed`.",
+    bad="test:\n  script: make test\n  only: [main]\n  rules:\n    - if: $CI_COMMIT_TAG\n",
+    good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n    - if: $CI_COMMIT_TAG\n",
+    check=check_rules_mix,
+)
+WORKFLOW_WHEN = Rule(
+    "workflow-rules-when", Severity.ERROR, "workflow:rules may only use when: always or never",
+    "Workflow rules decide whether a pipeline is created at all, so `when` can only be "
+    "`always` or `never`.",
+    bad="workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: manual\n\ntest:\n  script: make test\n",
+    good="workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: always\n\ntest:\n  script: make test\n",
+    check=check_workflow_when,
+)
+ENVIRONMENT = Rule(
+    "environment-invalid", Severity.ERROR, "environment:action and on_stop must be consistent",
+    "`environment:action` is one of start, prepare, stop, verify or access. A job named by "
+    "`on_stop` must exist, deploy to the same environment, and have `action: stop`.",
+    bad="review:\n  script: deploy\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    on_stop: stop-review\n"
+        "\nstop-review:\n  script: teardown\n  when: manual\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n",
+    good="review:\n  script: deploy\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    on_stop: stop-review\n"
+         "\nstop-review:\n  script: teardown\n  when: manual\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n"
+         "    action: stop\n",
+    check=check_environment,
+)
+DURATION = Rule(
+    "duration-invalid", Severity.ERROR, "timeout, expire_in and start_in must be durations",
+    "GitLab parses durations such as `90`, `30 minutes` or `1h 30m`. `when: delayed` needs a "
+    "`start_in` of at most a week, and `start_in` means nothing without it.",
+    bad="test:\n  script: make test\n  timeout: soon\n",
+    good="test:\n  script: make test\n  timeout: 30 minutes\n",
+    check=check_durations,
+)
+LIMITS = Rule(
+    "limits-exceeded", Severity.ERROR, "parallel, retry and cache key files stay within GitLab's limits",
+    "`parallel` (or the jobs a `parallel:matrix` expands to) is at most 200, `retry` at most 2, "
+    "`cache:key:files` at most 10 files and `cache:key:files_commits` at most 2.",
+    bad="test:\n  script: make test\n  parallel:\n    matrix:\n      - A: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n"
+        "        B: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n",
+    good="test:\n  script: make test\n  parallel:\n    matrix:\n      - A: [1, 2, 3, 4, 5]\n        B: [1, 2, 3, 4, 5]\n",
+    check=check_limits,
+)
+
+RULES = [RULES_MIX, WORKFLOW_WHEN, ENVIRONMENT, DURATION, LIMITS]

@@ -1,0 +1,119 @@
+"""ShellCheck on job scripts, with findings mapped back to the YAML line they came from."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cifab.lint.findings import Finding, Severity
+from cifab.lint.rules.base import Context, Rule
+from cifab.yamlpos import Mark, YList
+
+SCRIPT_KEYS = ("before_script", "script", "after_script")
+# CI variables are set by GitLab, not the script (SC2154), and unused assignments are
+# often exports for later lines of the job (SC2034).
+EXCLUDED = "SC2154,SC2034"
+LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING}
+
+
+@dataclass(frozen=True)
+class Snippet:
+    text: str
+    mark: Mark
+    first_line_offset: int  # 1 for block scalars: their text starts on the next line
+
+
+def shellcheck_binary() -> str | None:
+    return shutil.which("shellcheck")
+
+
+def _snippets(value: Any, mark: Mark, texts: dict[str, str]) -> Iterator[Snippet]:
+    if isinstance(value, str):
+        yield Snippet(value, mark, _offset(mark, texts))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            item_mark = value.item_mark(i) if isinstance(value, YList) else mark
+            yield from _snippets(item, item_mark, texts)
+
+
+def _offset(mark: Mark, texts: dict[str, str]) -> int:
+    src, line, col = mark
+    text = texts.get(src)
+    if text is None:
+        return 0
+    lines = text.split("\n", line)
+    current = lines[line - 1] if len(lines) >= line else ""
+    return 1 if current[col - 1 : col] in ("|", ">") else 0
+
+
+def collect(ctx: Context) -> list[Snippet]:
+    texts = dict(ctx.pipeline.texts())
+    seen: dict[Mark, Snippet] = {}
+    for job in ctx.pipeline.visible_jobs:
+        if not isinstance(job.config, dict):
+            continue
+        for key in SCRIPT_KEYS:
+            if key in job.config:
+                for snip in _snippets(job.config[key], job.value_mark(key), texts):
+                    seen.setdefault(snip.mark, snip)  # shared through extends or default: check once
+    return list(seen.values())
+
+
+def run(snippets: list[Snippet], binary: str) -> Iterator[Finding]:
+    if not snippets:
+        return
+    with tempfile.TemporaryDirectory(prefix="cifab-sc-") as tmp:
+        paths = []
+        for i, snip in enumerate(snippets):
+            path = Path(tmp, f"{i}.sh")
+            path.write_text(snip.text + "\n", encoding="utf-8")
+            paths.append(str(path))
+        proc = subprocess.run(
+            [binary, "--format=json1", "--shell=bash", f"--exclude={EXCLUDED}", *paths],
+            capture_output=True, text=True, check=False, timeout=120,
+            env={**os.environ, "SHELLCHECK_OPTS": ""},
+        )
+    try:
+        comments = json.loads(proc.stdout or "{}").get("comments", [])
+    except json.JSONDecodeError:
+        yield SHELLCHECK.finding(snippets[0].mark, f"shellcheck failed: {proc.stderr.strip()[:200]}",
+                                 severity=Severity.INFO)
+        return
+    for comment in comments:
+        index = int(Path(comment["file"]).stem)
+        snip = snippets[index]
+        src, line, col = snip.mark
+        rel = comment["line"] - 1
+        at_line = line + snip.first_line_offset + rel
+        at_col = col if rel == 0 and not snip.first_line_offset else comment.get("column", 1)
+        yield Finding(src, at_line, at_col, SHELLCHECK.id, LEVELS.get(comment["level"], Severity.INFO),
+                      f"SC{comment['code']}: {comment['message']}",
+                      f"https://www.shellcheck.net/wiki/SC{comment['code']}")
+
+
+def check(ctx: Context) -> Iterable[Finding]:
+    binary = shellcheck_binary()
+    if binary is None:
+        yield SHELLCHECK.finding((ctx.pipeline.root.src, 0, 0),
+                                 "shellcheck is not installed, so scripts were not checked",
+                                 "pip install 'cifab[shellcheck]'", severity=Severity.INFO)
+        return
+    yield from run(collect(ctx), binary)
+
+
+SHELLCHECK = Rule(
+    "shellcheck", Severity.WARNING, "job scripts should pass ShellCheck",
+    "Runs ShellCheck (from the optional `shellcheck` extra) on `before_script`, `script` and "
+    "`after_script` of every job and maps each finding to its YAML line. It runs only with "
+    "`--shellcheck`; without the binary it says so as info.",
+    bad="test:\n  script:\n    - cd $DIR && make test\n    - if [ $X = 1 ]; then echo one; fi\n",
+    good="test:\n  script:\n    - cd \"$DIR\" && make test\n    - if [ \"$X\" = 1 ]; then echo one; fi\n",
+    check=check,
+)

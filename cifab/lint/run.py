@@ -1,0 +1,64 @@
+"""Lint files from disk or stdin: the plain function behind `cifab lint`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cifab.errors import CifabError
+from cifab.lint.engine import Options, lint_text
+from cifab.lint.findings import Finding, Severity
+from cifab.yamlpos import MAX_BYTES, YamlError, check_size, decode
+
+STDIN = "-"
+# A finding with one of these ids means the file could not be parsed at all: exit 2.
+UNPARSEABLE = frozenset({"yaml-syntax"})
+
+
+@dataclass
+class LintRun:
+    paths: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    unparseable: bool = False
+
+    def exit_code(self, fail_on: Severity) -> int:
+        if self.unparseable:
+            return 2
+        return 1 if any(f.severity >= fail_on for f in self.findings) else 0
+
+
+def _read(path: str) -> bytes:
+    if path == STDIN:
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CifabError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CifabError(f"{path}: is a directory; name the CI file, e.g. {path}/.gitlab-ci.yml") from None
+    except OSError as exc:
+        raise CifabError(f"{path}: cannot read it: {exc.strerror}") from None
+
+
+def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str] = frozenset(),
+               shellcheck: bool = False) -> LintRun:
+    run = LintRun(paths=[("<stdin>" if p == STDIN else p) for p in paths])
+    for path, src in zip(paths, run.paths, strict=True):
+        raw = _read(path)
+        try:
+            # Size and encoding are checked on the bytes, before any decoding work.
+            check_size(len(raw), src, MAX_BYTES)
+            text = decode(raw, src)
+        except YamlError as exc:
+            run.findings.append(Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message))
+            run.unparseable = True
+            continue
+        run.sources[src] = text
+        file_root = root if root is not None else (None if path == STDIN else Path(path).resolve().parent)
+        found = lint_text(text, src, Options(root=file_root, ignore=ignore, shellcheck=shellcheck))
+        if any(f.rule_id in UNPARSEABLE and f.src == src for f in found):
+            run.unparseable = True
+        run.findings.extend(found)
+    return run

@@ -1,0 +1,144 @@
+"""The Jinja environment that turns a render context into pipeline YAML text.
+
+Safety: the environment is sandboxed with StrictUndefined, and its `finalize` hook refuses
+any `{{ ... }}` whose value did not pass through the `yaml` filter. That filter writes one
+YAML scalar (or a flow list of scalars) that a YAML parser reads back as exactly the same
+value, so no manifest value can add a key, a job or a line to the output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cifab.errors import CifabError
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+REPO_TEMPLATES = Path(__file__).parent.parent / "templates"
+ENTRY_TEMPLATE = "pipeline.yml.j2"
+
+# Characters YAML allows unescaped in a double-quoted scalar (printable, per YAML 1.1).
+_PRINTABLE = re.compile("[\t\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_PLAIN_START = re.compile(r"[A-Za-z0-9_./$(]")
+
+
+class YamlText(str):
+    """Text that the `yaml` filter produced: the only thing templates may print."""
+
+    __slots__ = ()
+
+
+def templates_dir() -> Path:
+    """Templates ship inside the wheel; a source checkout keeps them at the top level."""
+    return PACKAGE_TEMPLATES if PACKAGE_TEMPLATES.is_dir() else REPO_TEMPLATES
+
+
+def _is_plain_safe(text: str, flow: bool) -> bool:
+    if not text or text != text.strip() or not _PLAIN_START.match(text):
+        return False
+    if any(c in text for c in "\n\r\t\x85\u2028\u2029") or ": " in text or " #" in text:
+        return False
+    if text.endswith(":") or (flow and any(c in text for c in ",[]{}")):
+        return False
+    if not all(_PRINTABLE.match(c) for c in text):
+        return False
+    wrapped = f"[{text}]" if flow else f"- {text}"
+    try:
+        return bool(yaml.safe_load(wrapped) == [text])
+    except yaml.YAMLError:
+        return False
+
+
+def _double_quoted(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch in "\x85\u2028\u2029" or not _PRINTABLE.match(ch):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else (
+                f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def scalar(value: Any, flow: bool = False) -> str:
+    """One YAML scalar that reads back as exactly `value`."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise CifabError(f"cannot write {type(value).__name__} value {value!r} as a YAML scalar")
+    return value if _is_plain_safe(value, flow) else _double_quoted(value)
+
+
+def yaml_filter(value: Any) -> YamlText:
+    """`{{ x | yaml }}`: a scalar, or a flow list `[a, b]` for a sequence of scalars."""
+    if isinstance(value, (list, tuple)):
+        return YamlText("[" + ", ".join(scalar(v, flow=True) for v in value) + "]")
+    if isinstance(value, dict):
+        raise CifabError("templates must lay out mappings themselves; the yaml filter takes scalars")
+    return YamlText(scalar(value))
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, YamlText):
+        return value
+    raise CifabError(
+        f"template bug: {value!r} was printed without the `yaml` filter; "
+        "every value must go through it so that it cannot change the YAML structure")
+
+
+def environment(search_path: Sequence[Path] = ()) -> Any:
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader([str(p) for p in (*search_path, templates_dir())]),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters["yaml"] = yaml_filter
+    return env
+
+
+def render(context: dict[str, Any], search_path: Sequence[Path] = ()) -> str:
+    from jinja2 import TemplateError
+
+    env = environment(search_path)
+    try:
+        text = env.get_template(ENTRY_TEMPLATE).render(**context)
+    except CifabError:
+        raise
+    except TemplateError as exc:
+        where = f" ({exc.filename}:{exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise CifabError(f"template error{where}: {exc.message}", 2) from None
+    return tidy(text)
+
+
+def tidy(text: str) -> str:
+    """One blank line between blocks at most, and a single trailing newline."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip("\n") + "\n"

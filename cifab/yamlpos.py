@@ -1,0 +1,285 @@
+"""YAML loading that remembers where every key and value came from.
+
+We compose with libyaml (a node tree whose nodes carry marks) and walk that tree into
+plain dicts and lists that also carry their positions. This is about twice as fast as a
+full PyYAML load, and the result validates as ordinary JSON data.
+
+The walk applies GitLab's (Psych's) YAML semantics where they differ from PyYAML's:
+several `<<` merge keys in one mapping, the last duplicate key wins, the `!reference`
+tag, and the size and depth limits GitLab enforces before it builds anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Mark = tuple[str, int, int]  # source file, 1-based line and column
+
+# GitLab's instance defaults (ci_max_yaml_size_bytes, max_yaml_depth).
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 100
+# Expanded node count after aliases: a few times what a 2 MB file can hold by itself,
+# small enough that an alias bomb is refused in well under a second.
+MAX_NODES = 3_000_000
+
+STR_TAG = "tag:yaml.org,2002:str"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+REFERENCE_TAG = "!reference"
+
+try:  # the C composer is several times faster; fall back where libyaml is missing
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+
+class YMap(dict[Any, Any]):
+    """A mapping whose keys and values know their source positions."""
+
+    __slots__ = ("dups", "keymarks", "src", "start", "valmarks")
+
+    def __init__(self, src: str, start: Mark) -> None:
+        super().__init__()
+        self.src = src
+        self.start = start
+        self.keymarks: dict[Any, Mark] = {}
+        self.valmarks: dict[Any, Mark] = {}
+        self.dups: list[tuple[str, Mark]] = []
+
+    def key_mark(self, key: Any) -> Mark:
+        return self.keymarks.get(key, self.start)
+
+    def value_mark(self, key: Any) -> Mark:
+        return self.valmarks.get(key, self.key_mark(key))
+
+
+class YList(list[Any]):
+    """A sequence whose items know their source positions."""
+
+    __slots__ = ("marks", "src", "start")
+
+    def __init__(self, src: str, start: Mark) -> None:
+        super().__init__()
+        self.src = src
+        self.start = start
+        self.marks: list[Mark] = []
+
+    def item_mark(self, index: int) -> Mark:
+        return self.marks[index] if 0 <= index < len(self.marks) else self.start
+
+
+class Reference(YList):
+    """A `!reference [job, key, ...]` tag, resolved later by the pipeline model."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class YamlError(Exception):
+    """A problem that stops loading, with the position where it was found."""
+
+    message: str
+    src: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.src}:{self.line}:{self.col}: {self.message}"
+
+
+@dataclass
+class LoadedFile:
+    """A parsed YAML file: the content document and, for components, its `spec:` header."""
+
+    src: str
+    text: str
+    data: Any
+    header: Any = None
+
+
+def _mark(src: str, node: Node) -> Mark:
+    m = node.start_mark
+    return (src, m.line + 1, m.column + 1)
+
+
+def decode(raw: bytes, src: str) -> str:
+    """Bytes to text, refusing binary and non-UTF-8 input with a precise message."""
+    if b"\0" in raw[:8192]:
+        raise YamlError("the file looks binary (it contains NUL bytes), not YAML", src)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise YamlError(f"the file is not valid UTF-8 (byte 0x{bad})", src, line, col) from None
+    return text.removeprefix("\ufeff")
+
+
+class _Walker:
+    """Turns composed nodes into YMap/YList trees, enforcing GitLab's limits."""
+
+    def __init__(self, src: str, max_nodes: int, max_depth: int) -> None:
+        self.src = src
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.count = 0
+        # Aliased nodes are converted once and shared; their expanded size still counts.
+        self.memo: dict[int, tuple[Any, int]] = {}
+        self.ctor = SafeConstructor()
+
+    def error(self, message: str, node: Node) -> YamlError:
+        _, line, col = _mark(self.src, node)
+        return YamlError(message, self.src, line, col)
+
+    def too_big(self, node: Node, why: str) -> YamlError:
+        return self.error(f"The parsed YAML is too big ({why})", node)
+
+    def walk(self, node: Node, depth: int = 0) -> Any:
+        if depth > self.max_depth:
+            raise self.too_big(node, f"nesting is deeper than {self.max_depth} levels")
+        key = id(node)
+        hit = self.memo.get(key)
+        if hit is not None:
+            value, size = hit
+            self.count += size
+            if self.count > self.max_nodes:
+                raise self.too_big(node, f"more than {self.max_nodes:,} nodes after expanding aliases")
+            return value
+        before = self.count
+        self.count += 1
+        if isinstance(node, ScalarNode):
+            value = self.scalar(node)
+        elif isinstance(node, SequenceNode):
+            value = self.sequence(node, depth)
+        elif isinstance(node, MappingNode):
+            value = self.mapping(node, depth)
+        else:  # pragma: no cover - the composer produces only these three
+            raise self.error(f"unexpected YAML node {type(node).__name__}", node)
+        if self.count > self.max_nodes:
+            raise self.too_big(node, f"more than {self.max_nodes:,} nodes after expanding aliases")
+        if not isinstance(node, ScalarNode):
+            self.memo[key] = (value, self.count - before)
+        return value
+
+    def scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == STR_TAG or not tag.startswith("tag:yaml.org,2002:"):
+            if tag == REFERENCE_TAG:
+                raise self.error("!reference must be a sequence, like !reference [job, script]", node)
+            return node.value
+        if tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # GitLab keeps dates as text; JSON has no date type
+        try:
+            return self.ctor.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            return node.value
+
+    def sequence(self, node: SequenceNode, depth: int) -> YList:
+        out: YList = Reference(self.src, _mark(self.src, node)) if node.tag == REFERENCE_TAG else YList(
+            self.src, _mark(self.src, node))
+        for item in node.value:
+            out.append(self.walk(item, depth + 1))
+            out.marks.append(_mark(self.src, item))
+        return out
+
+    def mapping(self, node: MappingNode, depth: int) -> YMap:
+        out = YMap(self.src, _mark(self.src, node))
+        for knode, vnode in node.value:
+            if knode.tag == MERGE_TAG:
+                self.merge(out, vnode, depth)
+                continue
+            key = self.walk(knode, depth + 1)
+            if isinstance(key, (dict, list)):
+                raise self.error("a mapping key must be a scalar", knode)
+            if not isinstance(key, str):
+                key = _key_text(key, knode)
+            value = self.walk(vnode, depth + 1)
+            if key in out.keymarks:
+                out.dups.append((key, _mark(self.src, knode)))
+            out[key] = value
+            out.keymarks[key] = _mark(self.src, knode)
+            out.valmarks[key] = _mark(self.src, vnode)
+        return out
+
+    def merge(self, out: YMap, vnode: Node, depth: int) -> None:
+        """`<<: *a` or `<<: [*a, *b]`; Psych merges in document order, later keys win."""
+        value = self.walk(vnode, depth + 1)
+        sources = value if isinstance(value, list) else [value]
+        if not all(isinstance(s, dict) for s in sources):
+            raise self.error("a merge key (<<) needs a mapping or a list of mappings", vnode)
+        # In a list, earlier mappings take precedence over later ones.
+        for source in reversed(sources):
+            for k, v in source.items():
+                out[k] = v
+                if isinstance(source, YMap):
+                    out.keymarks[k] = source.key_mark(k)
+                    out.valmarks[k] = source.value_mark(k)
+
+
+def _key_text(key: Any, knode: Node) -> str:
+    # Psych keeps non-string keys; GitLab then reports them by their text, so do we.
+    if isinstance(knode, ScalarNode):
+        return str(knode.value)
+    return str(key)
+
+
+def load_text(
+    text: str,
+    src: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_nodes: int = MAX_NODES,
+    max_depth: int = MAX_DEPTH,
+) -> LoadedFile:
+    """Parse one GitLab CI YAML file. Raises YamlError with a position on any problem."""
+    check_size(len(text.encode("utf-8", "surrogatepass")), src, max_bytes)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, src, text) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"YAML syntax error: {exc}", src) from None
+    except RecursionError:
+        raise YamlError("The parsed YAML is too big (nesting is too deep)", src) from None
+    walker = _Walker(src, max_nodes, max_depth)
+    docs = [walker.walk(n) for n in nodes if n is not None]
+    header = None
+    data: Any = docs[0] if docs else None
+    # A component file: a `spec:` header document, then the configuration.
+    if len(docs) >= 2 and isinstance(docs[0], dict) and "spec" in docs[0]:
+        header, data = docs[0], docs[1]
+    return LoadedFile(src=src, text=text, data=data, header=header)
+
+
+def check_size(size: int, src: str, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise YamlError(
+            f"The parsed YAML is too big: the file is {size:,} bytes and GitLab's limit is "
+            f"{max_bytes:,}", src)
+
+
+def load_bytes(raw: bytes, src: str, **limits: int) -> LoadedFile:
+    # Refuse a huge file before decoding it, so that it costs nothing.
+    check_size(len(raw), src, limits.get("max_bytes", MAX_BYTES))
+    return load_text(decode(raw, src), src, **limits)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, src: str, text: str) -> YamlError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    at = text[mark.index : mark.index + 200] if mark else ""
+    problem = exc.problem or "syntax error"
+    if problem.startswith("found undefined alias"):
+        # libyaml does not name the alias; GitLab (Psych) says "Unknown alias: NAME".
+        name = re.match(r"\*?([^\s,\[\]{}]*)", at)
+        return YamlError(f"Unknown alias: {name.group(1) if name else '?'}", src, line, col)
+    if at.startswith("\t"):
+        problem += " (a tab: YAML does not allow tabs for indentation)"
+    context = f" {exc.context}" if exc.context else ""
+    return YamlError(f"YAML syntax error: {problem}{context}".rstrip(), src, line, col)
