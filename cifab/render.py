@@ -132,7 +132,8 @@ def render(context: dict[str, Any], search_path: Sequence[Path] = ()) -> str:
     except CifabError:
         raise
     except TemplateError as exc:
-        where = f" ({exc.filename}:{exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        where = f" ({getattr(exc, 'filename', '?')}:{lineno})" if lineno else ""
         raise CifabError(f"template error{where}: {exc.message}", 2) from None
     return tidy(text)
 

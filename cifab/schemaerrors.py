@@ -87,9 +87,10 @@ def _best_branch(branches: Sequence[Sequence[Any]], path: Path) -> Sequence[Any]
     if not candidates:
         return None
 
-    def score(branch: Sequence[Any]) -> tuple[int, int]:
+    def score(branch: Sequence[Any]) -> tuple[int, int, int]:
         depth = max(len(tuple(e.instance_path)) for e in branch)
-        return (-depth, len(branch))
+        unexpected = sum(len(getattr(e.kind, "unexpected", ()) or ()) for e in branch)
+        return (-depth, unexpected, len(branch))
 
     return min(candidates, key=score)
 

@@ -19,6 +19,9 @@ SCHEMA_ID = "gitlab-schema"
 @dataclass(frozen=True)
 class Options:
     root: Path | None = None  # repository root for local includes; None for stdin
+    # False when root is only the file's folder (no git checkout found): a local include
+    # missing there may exist in the real repository, so it is reported as unresolved.
+    root_verified: bool = True
     ignore: frozenset[str] = field(default_factory=frozenset)
     shellcheck: bool = False
 
@@ -29,9 +32,9 @@ def lint_text(text: str, src: str, options: Options | None = None) -> list[Findi
     try:
         loaded = load_text(text, src)
     except YamlError as exc:
-        findings = [Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message)]
-        return _filter(findings, options, [(src, text)])
-    pipeline = build_pipeline(loaded, options.root)
+        syntax = [Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message)]
+        return _filter(syntax, options, [(src, text)])
+    pipeline = build_pipeline(loaded, options.root, options.root_verified)
     ctx = Context(pipeline)
     rules: list[Rule] = [*RULES, SHELLCHECK] if options.shellcheck else list(RULES)
     findings: list[Finding] = []

@@ -26,6 +26,7 @@ LEGACY_GLOBALS = ("image", "services", "cache", "before_script", "after_script")
 DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens",
                 "identity", "image", "interruptible", "retry", "services", "tags", "timeout")
 DEFAULT_STAGES = ("build", "test", "deploy")
+INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
 MAX_INCLUDES = 150
 MAX_EXTENDS_LEVELS = 11
 MAX_REFERENCE_DEPTH = 10
@@ -118,6 +119,9 @@ def _copy_marks(out: YMap, source: Any, key: Any) -> None:
 @dataclass
 class _IncludeState:
     root: Path | None
+    # True when root is known to be the repository root (a git checkout, or --root): only
+    # then can a missing local include be called missing.
+    verified: bool
     files: list[LoadedFile]
     findings: list[Finding]
     seen: set[str] = field(default_factory=set)
@@ -168,7 +172,13 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
             continue
         path = _local_path(entry)
         if path is None:
-            continue  # a malformed entry: the schema rule reports it
+            if isinstance(entry, dict) and not any(k in entry for k in INCLUDE_KINDS):
+                text = json.dumps(entry, default=str, separators=(",", ":"))
+                state.findings.append(_finding(
+                    "include-invalid", mark,
+                    f"Include `{text}` does not have a valid subkey for include. Valid subkeys are: "
+                    + ", ".join(f"`{k}`" for k in INCLUDE_KINDS)))
+            continue  # other malformed entries: the schema rule reports them
         for content in _load_local(state, path, mark, depth):
             merged = deep_merge(merged, content)
     without = YMap(data.src, data.start)
@@ -210,8 +220,16 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
         try:
             raw = full.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            state.findings.append(_finding(
-                "include-missing", mark, f"Local file `{path if target == rel else target}` does not exist!"))
+            shown = path if target == rel else target
+            if state.verified:
+                state.findings.append(_finding("include-missing", mark, f"Local file `{shown}` does not exist!"))
+            else:
+                state.unresolved.append(f"local {shown}")
+                state.findings.append(_finding(
+                    "include-unresolved", mark,
+                    f"include local {shown} was not found under {state.root}, which is not a git "
+                    "checkout, so its jobs and stages are not checked", Severity.INFO,
+                    "lint inside the repository, or name its root with --root"))
             continue
         try:
             loaded = load_bytes(raw, target)
@@ -395,14 +413,14 @@ def _stages(config: YMap) -> list[str]:
 # ---------------------------------------------------------------- build
 
 
-def build_pipeline(loaded: LoadedFile, root: Path | None) -> Pipeline:
+def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = True) -> Pipeline:
     files = [loaded]
     findings: list[Finding] = []
     data = loaded.data
     if not isinstance(data, YMap):
         empty = YMap(loaded.src, (loaded.src, 1, 1))
         return Pipeline(loaded, files, empty, {}, _stages(empty), findings)
-    state = _IncludeState(root, files, findings)
+    state = _IncludeState(root, root_verified, files, findings)
     config = _expand(state, data, 0)
     incomplete = bool(state.unresolved)
     job_names = [k for k, v in config.items() if k not in GLOBAL_KEYS]

@@ -42,6 +42,26 @@ def _read(path: str) -> bytes:
         raise CifabError(f"{path}: cannot read it: {exc.strerror}") from None
 
 
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above start that holds .git: local includes resolve there."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def include_root(path: str, root: Path | None) -> tuple[Path | None, bool]:
+    """(root, verified) for one linted file: --root wins, then the git checkout around
+    the file, then the file's own folder (unverified)."""
+    if root is not None:
+        return root, True
+    if path == STDIN:
+        return None, True
+    folder = Path(path).resolve().parent
+    repo = repository_root(folder)
+    return (repo, True) if repo is not None else (folder, False)
+
+
 def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str] = frozenset(),
                shellcheck: bool = False) -> LintRun:
     run = LintRun(paths=[("<stdin>" if p == STDIN else p) for p in paths])
@@ -56,8 +76,9 @@ def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str
             run.unparseable = True
             continue
         run.sources[src] = text
-        file_root = root if root is not None else (None if path == STDIN else Path(path).resolve().parent)
-        found = lint_text(text, src, Options(root=file_root, ignore=ignore, shellcheck=shellcheck))
+        file_root, verified = include_root(path, root)
+        found = lint_text(text, src, Options(root=file_root, root_verified=verified, ignore=ignore,
+                                             shellcheck=shellcheck))
         if any(f.rule_id in UNPARSEABLE and f.src == src for f in found):
             run.unparseable = True
         run.findings.extend(found)

@@ -19,6 +19,8 @@ def check_stage(ctx: Context) -> Iterable[Finding]:
         return  # an include we cannot read may declare the stages
     available = ", ".join(p.stages)
     for job in p.visible_jobs:
+        if p.incomplete and "stage" not in (job.config if isinstance(job.config, dict) else {}):
+            continue  # the stage may come from an include we cannot read
         stage = job.get("stage", "test")
         if isinstance(stage, str) and stage not in ctx.stage_index:
             yield STAGE.finding(job.value_mark("stage"),
@@ -61,8 +63,30 @@ def job_needs(job: Job) -> list[list[Need]]:
     return groups
 
 
+def instance_names(job: Job) -> list[str]:
+    """Names GitLab gives the jobs that `parallel` expands to; needs may name them."""
+    parallel = job.get("parallel")
+    if isinstance(parallel, int) and not isinstance(parallel, bool) and parallel > 1:
+        return [f"{job.name} {i}/{parallel}" for i in range(1, parallel + 1)]
+    matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
+    names: list[str] = []
+    for entry in matrix if isinstance(matrix, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        combos: list[list[str]] = [[]]
+        for value in entry.values():
+            options = value if isinstance(value, list) else [value]
+            combos = [[*c, str(o)] for c in combos for o in options]
+        names.extend(f"{job.name}: [{', '.join(c)}]" for c in combos)
+    return names
+
+
 def _known(ctx: Context) -> dict[str, Job]:
-    return {j.name: j for j in ctx.pipeline.visible_jobs}
+    known = {j.name: j for j in ctx.pipeline.visible_jobs}
+    for job in ctx.pipeline.visible_jobs:
+        for name in instance_names(job):
+            known.setdefault(name, job)
+    return known
 
 
 def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
@@ -172,10 +196,12 @@ def _cycles(order: list[str], edges: dict[str, list[str]]) -> Iterator[list[str]
 
 
 def check_cycles(ctx: Context) -> Iterable[Finding]:
-    known = _known(ctx)
+    known = {j.name: j for j in ctx.pipeline.visible_jobs}
+    by_any_name = _known(ctx)  # a need may name one instance of a parallel job
     edges: dict[str, list[str]] = {}
     for job in known.values():
-        targets = [n.name for group in job_needs(job) for n in group if n.name in known]
+        targets = [by_any_name[n.name].name for group in job_needs(job) for n in group
+                   if n.name in by_any_name]
         if job.name in targets:
             yield CYCLES.finding(job.value_mark("needs"),
                                  f"The pipeline has circular dependencies: self-dependency: {job.name}")

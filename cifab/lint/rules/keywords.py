@@ -10,7 +10,7 @@ from typing import Any
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
-from cifab.yamlpos import YMap
+from cifab.yamlpos import Mark, YMap
 
 ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
 MAX_PARALLEL = 200
@@ -96,7 +96,10 @@ def check_environment(ctx: Context) -> Iterable[Finding]:
         if env is None:
             continue
         raw = job.get("environment")
-        at = raw.value_mark if isinstance(raw, YMap) else (lambda _k: job.value_mark("environment"))
+
+        def at(key: str, raw: Any = raw, job: Job = job) -> Mark:
+            return raw.value_mark(key) if isinstance(raw, YMap) else job.value_mark("environment")
+
         action = env.get("action")
         if action is not None and action not in ENVIRONMENT_ACTIONS:
             yield ENVIRONMENT.finding(at("action"), f"jobs:{job.name}:environment action should be "
@@ -218,11 +221,12 @@ ENVIRONMENT = Rule(
     "environment-invalid", Severity.ERROR, "environment:action and on_stop must be consistent",
     "`environment:action` is one of start, prepare, stop, verify or access. A job named by "
     "`on_stop` must exist, deploy to the same environment, and have `action: stop`.",
-    bad="review:\n  script: deploy\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    on_stop: stop-review\n"
-        "\nstop-review:\n  script: teardown\n  when: manual\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n",
-    good="review:\n  script: deploy\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    on_stop: stop-review\n"
-         "\nstop-review:\n  script: teardown\n  when: manual\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n"
-         "    action: stop\n",
+    bad="review:\n  script: deploy\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n"
+        "    on_stop: stop-review\n\nstop-review:\n  script: teardown\n  when: manual\n"
+        "  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n",
+    good="review:\n  script: deploy\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n"
+         "    on_stop: stop-review\n\nstop-review:\n  script: teardown\n  when: manual\n"
+         "  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    action: stop\n",
     check=check_environment,
 )
 DURATION = Rule(
@@ -237,9 +241,11 @@ LIMITS = Rule(
     "limits-exceeded", Severity.ERROR, "parallel, retry and cache key files stay within GitLab's limits",
     "`parallel` (or the jobs a `parallel:matrix` expands to) is at most 200, `retry` at most 2, "
     "`cache:key:files` at most 10 files and `cache:key:files_commits` at most 2.",
-    bad="test:\n  script: make test\n  parallel:\n    matrix:\n      - A: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n"
+    bad="test:\n  script: make test\n  parallel:\n    matrix:\n"
+        "      - A: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n"
         "        B: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n",
-    good="test:\n  script: make test\n  parallel:\n    matrix:\n      - A: [1, 2, 3, 4, 5]\n        B: [1, 2, 3, 4, 5]\n",
+    good="test:\n  script: make test\n  parallel:\n    matrix:\n"
+         "      - A: [1, 2, 3, 4, 5]\n        B: [1, 2, 3, 4, 5]\n",
     check=check_limits,
 )
 

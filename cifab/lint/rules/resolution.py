@@ -28,6 +28,14 @@ INCLUDE_MISSING = Rule(
     good="test:\n  script: make test\n",
     check=from_model("include-missing"),
 )
+INCLUDE_INVALID = Rule(
+    "include-invalid", Severity.ERROR,
+    "each include names one kind: local, project, remote, template or component",
+    "An include entry that is a mapping must say what it includes with one of GitLab's subkeys.",
+    bad="include:\n  - file: ci/build.yml\n\ntest:\n  script: make test\n",
+    good="include:\n  - local: ci/build.yml\n\ntest:\n  script: make test\n",
+    check=from_model("include-invalid"),
+)
 INCLUDE_LIMIT = Rule(
     "include-limit", Severity.ERROR, "at most 150 includes",
     "GitLab reads at most 150 included files per pipeline, nested includes included.",
@@ -69,7 +77,8 @@ EXTENDS_DEEP = Rule(
 REFERENCE_MISSING = Rule(
     "reference-missing", Severity.ERROR, "!reference must point at an existing key",
     "`!reference [job, key, ...]` copies a value from another job or template; the path must exist.",
-    bad=".setup:\n  script: [make deps]\n\ntest:\n  script:\n    - !reference [.setup, before_script]\n    - make test\n",
+    bad=".setup:\n  script: [make deps]\n\ntest:\n  script:\n"
+        "    - !reference [.setup, before_script]\n    - make test\n",
     good=".setup:\n  script: [make deps]\n\ntest:\n  script:\n    - !reference [.setup, script]\n    - make test\n",
     check=from_model("reference-missing"),
 )
@@ -142,5 +151,5 @@ MULTIPLE_PIPELINES = Rule(
     check=check_multiple_pipelines,
 )
 
-RULES = [SYNTAX, INCLUDE_MISSING, INCLUDE_LIMIT, INCLUDE_UNRESOLVED, EXTENDS_UNKNOWN, EXTENDS_CIRCULAR,
+RULES = [SYNTAX, INCLUDE_MISSING, INCLUDE_INVALID, INCLUDE_LIMIT, INCLUDE_UNRESOLVED, EXTENDS_UNKNOWN, EXTENDS_CIRCULAR,
          EXTENDS_DEEP, REFERENCE_MISSING, REFERENCE_CIRCULAR, DUPLICATE_KEY, MULTIPLE_PIPELINES]

@@ -9,7 +9,7 @@ from cifab import gitlab_schema, schemaerrors
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.model import GLOBAL_KEYS
 from cifab.lint.rules.base import Context, Rule
-from cifab.yamlpos import YMap
+from cifab.yamlpos import Reference, YMap
 
 # GitLab's own words for JSON types, as its config entries print them.
 GITLAB_TYPES = {
@@ -21,12 +21,21 @@ GITLAB_TYPES = {
     "number": "a number",
     "null": "null",
 }
+LIST_ENTRY_NAMES = {"needs": "need", "rules": "rule", "services": "service"}
 TOP_LEVEL_WORDS = sorted(k for k in GLOBAL_KEYS if ":" not in k and k != "types")
 
 
 def gitlab_location(path: schemaerrors.Path) -> str:
     """`jobs:rspec:artifacts` for a job key, `cache` or `default:image` for globals."""
-    names = [str(p) for p in path if not isinstance(p, int)]
+    names: list[str] = []
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            # GitLab names list entries by their singular: needs:need, rules:rule.
+            singular = LIST_ENTRY_NAMES.get(str(path[i - 1])) if i else None
+            if (singular and i == len(path) - 1) or (singular and not isinstance(path[i + 1], int)):
+                names.append(singular)
+            continue
+        names.append(str(part))
     if not names:
         return "root"
     if names[0] in GLOBAL_KEYS:
@@ -38,7 +47,60 @@ def _types_text(types: list[str], sub: dict[str, Any]) -> str:
     if types == ["array"] and isinstance(sub.get("items"), dict) and sub["items"].get("type") == "string":
         return "an array of strings"
     words = [GITLAB_TYPES.get(t, t) for t in types]
+    if not words:
+        return "of another form"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# GitLab's own messages for a value of the wrong type, by key: {loc} is the full location
+# (jobs:rspec:artifacts), {parent} the location above it (jobs:rspec).
+TYPE_MESSAGES = {
+    "artifacts": "{loc} config should be a hash",
+    "variables": "{loc} config should be a hash",
+    "only": "{loc} has to be either an array of conditions or a hash",
+    "except": "{loc} has to be either an array of conditions or a hash",
+    "environment": "{loc} config should be a hash or a string",
+    "needs": "{loc} config can only be a hash or an array",
+    "dependencies": "{parent} dependencies should be an array of strings",
+    "tags": "{loc} config should be an array of strings",
+    "script": "{loc} config should be a string or a nested array of strings up to 10 levels deep",
+    "before_script": "{loc} config should be a string or a nested array of strings up to 10 levels deep",
+    "after_script": "{loc} config should be a string or a nested array of strings up to 10 levels deep",
+    "image": "{loc} config should be a hash or a string",
+    "services": "{loc} config should be a array",
+    "allow_failure": "{parent} allow failure should be a hash or a boolean value",
+    "stage": "{loc} config should be a string",
+    "stages": "{loc} config should be an array of strings or a nested array of strings up to 10 levels deep",
+    "parallel": "{loc} should be an integer or a hash",
+    "rules": "{parent} rules should be an array containing hashes and arrays of hashes",
+}
+SCRIPT_KEYS = ("script", "before_script", "after_script")
+REQUIRED_MESSAGES = {
+    ("include", "job"): "{loc} config must specify the job where to fetch the artifact from",
+    ("include", "file"): "{loc} config must specify the file where to fetch the config from",
+}
+REFS_MESSAGE = "{loc} config should be an array of strings or regular expressions using re2 syntax"
+
+
+def _type_message(path: schemaerrors.Path) -> str | None:
+    names = [p for p in path if isinstance(p, str)]
+    for i, part in enumerate(path):
+        # An entry inside only:/except: (a ref list item) has the wrong type.
+        if part in ("only", "except") and i + 1 < len(path) and i >= 1:
+            rest = path[i + 1:]
+            if rest and (isinstance(rest[0], int) or rest[0] == "refs"):
+                return REFS_MESSAGE.format(loc=gitlab_location(path[: i + 1]))
+    if not names:
+        return None
+    if len(path) == 2 and path[0] == "variables":
+        return "variable definition must be either a string or a hash"
+    for i, part in enumerate(path):
+        if part in SCRIPT_KEYS:  # a bad item anywhere inside a script is the script's error
+            return TYPE_MESSAGES[str(part)].format(loc=gitlab_location(path[: i + 1]), parent="")
+    template = TYPE_MESSAGES.get(names[-1]) if isinstance(path[-1], str) else None
+    if template is None:
+        return None
+    return template.format(loc=gitlab_location(path), parent=gitlab_location(path[:-1]))
 
 
 def _spaced(key: str | int) -> str:
@@ -58,12 +120,12 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any]) -> Iterator[tuple[str
                 f"did you mean `{near}`?" if near else None)
         return
     if kind == "Type":
-        types = leaf.expected_types or schemaerrors.schema_types(sub, root)
+        types = [t for t in (leaf.expected_types or schemaerrors.schema_types(sub, root)) if t != "null"]
         hint = None
         if len(leaf.path) == 1 and isinstance(leaf.path[0], str) and leaf.path[0] not in GLOBAL_KEYS:
             near = schemaerrors.suggest(leaf.path[0], TOP_LEVEL_WORDS)
             hint = f"did you mean the `{near}` keyword? `{leaf.path[0]}` is read as a job" if near else None
-        yield None, f"{loc} config should be {_types_text(types, sub)}", hint
+        yield None, _type_message(leaf.path) or f"{loc} config should be {_types_text(types, sub)}", hint
         return
     parent = gitlab_location(leaf.path[:-1]) if leaf.path else "root"
     last = _spaced(leaf.path[-1]) if leaf.path else ""
@@ -72,7 +134,11 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any]) -> Iterator[tuple[str
         near = schemaerrors.suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
         yield None, f"{parent} {last} should be one of: {options}", (f"did you mean `{near}`?" if near else None)
     elif kind == "Required":
-        yield None, f"{loc} config missing required keys: {leaf.detail.get('property')}", None
+        prop = leaf.detail.get("property")
+        special = REQUIRED_MESSAGES.get((str(leaf.path[-1]) if leaf.path else "", str(prop)))
+        if special is None and len(leaf.path) >= 2 and isinstance(leaf.path[-1], int):
+            special = REQUIRED_MESSAGES.get((str(leaf.path[-2]), str(prop)))
+        yield None, (special or "{loc} config missing required keys: " + str(prop)).format(loc=loc), None
     elif kind == "MinItems":
         limit = leaf.detail.get("limit")
         yield None, f"{loc} config requires at least {limit} item{'s' if limit != 1 else ''}", None
@@ -88,12 +154,28 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any]) -> Iterator[tuple[str
         yield None, f"{loc} config is invalid: {leaf.message}", None
 
 
+def _through_reference(data: Any, path: schemaerrors.Path) -> bool:
+    node = data
+    for part in path:
+        if isinstance(node, Reference):
+            return True
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(node, Reference)
+
+
 def validate_document(data: Any, rule: Rule) -> list[Finding]:
     root = gitlab_schema.schema()
     errors = gitlab_schema.validator().iter_errors(data)
     out: list[Finding] = []
     seen: set[tuple[str, int, int, str]] = set()
     for leaf in schemaerrors.leaves(errors, root):
+        if leaf.kind == "Type" and leaf.instance is None and leaf.path:
+            continue  # GitLab reads an empty key (`variables:`) as one that is not set
+        if _through_reference(data, leaf.path):
+            continue  # its value is checked where it is written; the reference rules check the tag
         for key, text, hint in message(leaf, root):
             mark = schemaerrors.locate(data, leaf.path, key=key)
             if mark is None:
@@ -107,6 +189,8 @@ def validate_document(data: Any, rule: Rule) -> list[Finding]:
 
 
 def check(ctx: Context) -> Iterable[Finding]:
+    # Each file as written: the schema describes `!reference` tags and `include:` entries,
+    # which resolution replaces.
     for loaded in ctx.pipeline.files:
         if isinstance(loaded.data, YMap):
             yield from validate_document(loaded.data, RULE)
@@ -117,9 +201,10 @@ RULE = Rule(
     severity=Severity.ERROR,
     summary="the configuration must match GitLab's CI JSON schema",
     doc="""GitLab checks every keyword's type and allowed values before it creates a
-pipeline. cifab validates each file (the root and every local include) against the
-schema GitLab publishes, as vendored by check-jsonschema, and words the errors the way
-GitLab does. Misspelled keys get a "did you mean" hint.""",
+pipeline. cifab validates every file (the root and each local include) against the schema
+GitLab publishes, as vendored by check-jsonschema, and words the errors the way GitLab does. Misspelled keys get a "did
+you mean" hint. Like GitLab's backend, it does not check string formats, and an empty
+key counts as unset.""",
     bad="""test:
   script: make test
   artifact:

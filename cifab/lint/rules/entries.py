@@ -1,0 +1,71 @@
+"""Keys GitLab's configuration entries accept where its JSON schema is looser than GitLab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cifab.lint.findings import Finding, Severity
+from cifab.lint.rules.base import Context, Rule
+from cifab.yamlpos import YMap
+
+WORKFLOW_KEYS = ("name", "rules", "auto_cancel")
+CACHE_KEYS = ("key", "paths", "untracked", "unprotect", "when", "policy", "fallback_keys")
+CACHE_KEY_KEYS = ("files", "files_commits", "prefix")
+
+
+def _unknown(entry: YMap, allowed: tuple[str, ...], loc: str) -> Iterator[Finding]:
+    from cifab.schemaerrors import suggest
+
+    for key in entry:
+        if key not in allowed:
+            near = suggest(str(key), allowed)
+            yield RULE.finding(entry.key_mark(key), f"{loc} config contains unknown keys: {key}",
+                               f"did you mean `{near}`?" if near else f"allowed: {', '.join(allowed)}")
+
+
+def _caches(value: Any, loc: str) -> Iterator[Finding]:
+    for cache in value if isinstance(value, list) else [value]:
+        if not isinstance(cache, YMap):
+            continue
+        yield from _unknown(cache, CACHE_KEYS, loc)
+        key = cache.get("key")
+        if isinstance(key, YMap):
+            yield from _unknown(key, CACHE_KEY_KEYS, f"{loc}:key")
+            if "files" not in key and "files_commits" not in key:
+                yield RULE.finding(cache.value_mark("key"), f"{loc}:key config missing required keys: files")
+
+
+def check(ctx: Context) -> Iterable[Finding]:
+    config = ctx.pipeline.config
+    seen: set[Any] = set()
+    found: list[Finding] = []
+    workflow = config.get("workflow")
+    if isinstance(workflow, YMap):
+        found.extend(_unknown(workflow, WORKFLOW_KEYS, "workflow"))
+    found.extend(_caches(config.get("cache"), "cache"))
+    default = config.get("default")
+    if isinstance(default, YMap):
+        found.extend(_caches(default.get("cache"), "default:cache"))
+    for job in ctx.pipeline.jobs.values():
+        if isinstance(job.config, dict) and "cache" in job.config and job.config["cache"] is not (
+                default.get("cache") if isinstance(default, YMap) else None):
+            found.extend(_caches(job.config["cache"], f"jobs:{job.name}:cache"))
+    for finding in found:
+        # A cache shared through default: or extends is reported once, where it is written.
+        if (finding.src, finding.line, finding.col) not in seen:
+            seen.add((finding.src, finding.line, finding.col))
+            yield finding
+
+
+RULE = Rule(
+    "keyword-unknown", Severity.ERROR, "workflow and cache take only the keys GitLab knows",
+    "GitLab rejects unknown keys in `workflow` (name, rules, auto_cancel) and in `cache` "
+    "(key, paths, untracked, unprotect, when, policy, fallback_keys), where its published "
+    "schema lets them through. A `cache:key` mapping needs `files` (or `files_commits`).",
+    bad="workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n  variables:\n    DEBUG: \"1\"\n\n"
+        "test:\n  script: make test\n",
+    good="variables:\n  DEBUG: \"1\"\n\nworkflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n\n"
+         "test:\n  script: make test\n",
+    check=check,
+)
