@@ -6,10 +6,12 @@ commands that use them, so that `cifab --help` and a small lint start fast.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -24,6 +26,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Turn CifabError into one line on stderr and its exit code: never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CifabError as exc:
+            typer.echo(f"cifab: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
 
 ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="The manifest to read.")]
 
@@ -52,6 +71,7 @@ def _colour(stream: object) -> bool:
 
 
 @app.command()
+@friendly
 def init(
     directory: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every default; ask nothing.")] = False,
@@ -86,6 +106,7 @@ def _prompt(question: str, default: object) -> object:
 
 
 @app.command()
+@friendly
 def generate(
     manifest: ManifestOpt = Path("cifab.yml"),
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -120,14 +141,23 @@ def generate(
 
 
 @app.command()
-def schema() -> None:
+@friendly
+def schema(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json, or markdown for a reference table.")] = "json",
+) -> None:
     """Print the JSON Schema of cifab.yml (point your editor at it)."""
-    from cifab import manifest
+    from cifab import docs, manifest
 
-    sys.stdout.write(manifest.schema_text())
+    if fmt == "json":
+        sys.stdout.write(manifest.schema_text())
+    elif fmt == "markdown":
+        sys.stdout.write(docs.manifest_reference())
+    else:
+        raise CifabError(f"unknown --format {fmt}; use json or markdown")
 
 
 @app.command()
+@friendly
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="Files to lint; - reads stdin.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f",
@@ -176,6 +206,7 @@ def rules() -> None:
 
 
 @app.command()
+@friendly
 def explain(rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id from `cifab rules`.")]) -> None:
     """Print a rule's documentation with a failing and a passing example."""
     from cifab.lint.explain import explain_text

@@ -6,9 +6,9 @@ from typing import Any
 
 from cifab import __version__
 from cifab.manifest import Manifest
-from cifab.stacks import go
+from cifab.stacks import generic, go
 
-STACKS = {"go": go.context}
+STACKS = {"go": go.context, "generic": generic.context}
 STAGES = ("lint", "test", "build", "deploy")
 
 
@@ -37,7 +37,7 @@ def _environment(env: dict[str, Any]) -> dict[str, Any]:
         "name": env["name"],
         "job": f"deploy-{env['name']}",
         "url": env.get("url"),
-        "script": [script] if isinstance(script, str) else list(script),
+        "script": generic.commands(script),
         "when": env["when"],
         "manual": env["manual"],
     }

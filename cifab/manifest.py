@@ -54,9 +54,9 @@ def load(path: Path) -> Manifest:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ProblemsError([Problem(src, 0, 0, f"{src} not found; run `cifab init` to create it")]) from None
+        raise ProblemsError([Problem(src, 0, 0, "not found; run `cifab init` to create it")]) from None
     except OSError as exc:
-        raise ProblemsError([Problem(src, 0, 0, f"cannot read {src}: {exc.strerror}")]) from None
+        raise ProblemsError([Problem(src, 0, 0, f"cannot read it: {exc.strerror}")]) from None
     return parse(raw, src, path)
 
 
@@ -185,7 +185,20 @@ def fill_defaults(sch: dict[str, Any], data: Any, root: dict[str, Any] | None = 
 
 
 def dump(data: dict[str, Any]) -> str:
-    """A manifest as YAML text, in schema key order, for `cifab init`."""
+    """A manifest as YAML text, in the order given, for `cifab init`."""
     import yaml
 
-    return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100))
+    class Dumper(yaml.SafeDumper):
+        # Indent list items under their key, as people write YAML by hand.
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            super().increase_indent(flow, False)
+
+    def quote_numeric(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        # "1.26.1" reads back as a string either way, but a user who edits it to 1.27
+        # keeps the quotes and so keeps a string.
+        style = '"' if value.replace(".", "").isdigit() else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, quote_numeric)
+    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=1000,
+                         allow_unicode=True))

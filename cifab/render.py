@@ -24,6 +24,7 @@ ENTRY_TEMPLATE = "pipeline.yml.j2"
 # Characters YAML allows unescaped in a double-quoted scalar (printable, per YAML 1.1).
 _PRINTABLE = re.compile("[\t\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PLAIN_START = re.compile(r"[A-Za-z0-9_./$(]")
+_NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9A-Za-z_.:+-]*")
 
 
 class YamlText(str):
@@ -40,6 +41,8 @@ def templates_dir() -> Path:
 def _is_plain_safe(text: str, flow: bool) -> bool:
     if not text or text != text.strip() or not _PLAIN_START.match(text):
         return False
+    if _NUMBER_LIKE.fullmatch(text):
+        return False  # GitLab's parser (Psych) may read 1e3 or 1_000 as a number: quote it
     if any(c in text for c in "\n\r\t\x85\u2028\u2029") or ": " in text or " #" in text:
         return False
     if text.endswith(":") or (flow and any(c in text for c in ",[]{}")):
@@ -91,6 +94,10 @@ def scalar(value: Any, flow: bool = False) -> str:
 
 def yaml_filter(value: Any) -> YamlText:
     """`{{ x | yaml }}`: a scalar, or a flow list `[a, b]` for a sequence of scalars."""
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises UndefinedError naming the missing value
     if isinstance(value, (list, tuple)):
         return YamlText("[" + ", ".join(scalar(v, flow=True) for v in value) + "]")
     if isinstance(value, dict):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cifab.lint.findings import Finding, Severity
+from cifab.schemaerrors import suggest
 from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, load_bytes
 
 # Top-level keys that are keywords, not jobs. image..after_script are the legacy globals.
@@ -279,8 +280,9 @@ class _Extends:
             return job
         missing = [p for p in parents if not isinstance(self.config.get(p), dict)]
         if missing and not self.incomplete:
-            self.fail(name, "extends-unknown",
-                      f"{name}: unknown keys in `extends` ({', '.join(missing)})")
+            near = suggest(missing[0], [k for k, v in self.config.items() if isinstance(v, dict)])
+            self.fail(name, "extends-unknown", f"{name}: unknown keys in `extends` ({', '.join(missing)})",
+                      f"did you mean `{near}`?" if near else None)
         base: Any = None
         height = 0
         for parent in parents:
@@ -297,13 +299,13 @@ class _Extends:
         self.done[name] = result
         return result
 
-    def fail(self, name: str, rule: str, message: str) -> None:
+    def fail(self, name: str, rule: str, message: str, hint: str | None = None) -> None:
         if name in self.failed:
             return
         self.failed.add(name)
         job = self.config.get(name)
         mark = job.value_mark("extends") if isinstance(job, YMap) else self.config.key_mark(name)
-        self.findings.append(_finding(rule, mark, message))
+        self.findings.append(_finding(rule, mark, message, hint=hint))
 
 
 # ---------------------------------------------------------------- !reference

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from xml.sax.saxutils import quoteattr
 
 from cifab import __version__
@@ -48,14 +48,16 @@ def text(findings: Sequence[Finding], sources: dict[str, str], files: int, colou
         head = f"{display_path(f.src)}:{f.line}:{f.col}" if f.line else display_path(f.src)
         out.append(f"{paint(BOLD, head)}: {paint(COLOURS[f.severity], str(f.severity))} "
                    f"{paint(DIM, f.rule_id)} {f.message}")
-        out.extend(_frame(f, sources.get(f.src), paint))
+        frame = _frame(f, sources.get(f.src), paint)
+        out.extend(frame)
         if f.hint:
-            out.append(f"   {paint(DIM, '=')} hint: {f.hint}")
+            gutter = " " * (len(str(f.line)) if frame else 0)
+            out.append(f"{gutter} {paint(DIM, '=')} hint: {f.hint}")
     out.append(summary(findings, files))
     return "\n".join(out) + "\n"
 
 
-def _frame(f: Finding, source: str | None, paint: object) -> list[str]:
+def _frame(f: Finding, source: str | None, paint: Callable[[str, str], str]) -> list[str]:
     """A code frame with a caret under the column, like rustc and actionlint print."""
     if not source or f.line <= 0:
         return []
@@ -66,11 +68,10 @@ def _frame(f: Finding, source: str | None, paint: object) -> list[str]:
     width = len(str(f.line))
     gutter = " " * width
     caret = " " * max(f.col - 1, 0) + "^"
-    p = paint  # typed loosely: a closure from text()
     return [
         f"{gutter} |",
         f"{f.line} | {line}",
-        f"{gutter} | {p(COLOURS[f.severity], caret)}",  # type: ignore[operator]
+        f"{gutter} | {paint(COLOURS[f.severity], caret)}",
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
+from cifab.schemaerrors import suggest
 from cifab.yamlpos import Mark, YList
 
 
@@ -23,10 +24,11 @@ def check_stage(ctx: Context) -> Iterable[Finding]:
             continue  # the stage may come from an include we cannot read
         stage = job.get("stage", "test")
         if isinstance(stage, str) and stage not in ctx.stage_index:
+            near = suggest(stage, p.stages)
             yield STAGE.finding(job.value_mark("stage"),
                                 f"{job.name} job: chosen stage {stage} does not exist; "
                                 f"available stages are {available}",
-                                "add it to `stages:`, or pick one of those")
+                                f"did you mean `{near}`?" if near else "add it to `stages:`")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ def check_needs(ctx: Context) -> Iterable[Finding]:
                 other = known.get(need.name)
                 if other is None:
                     if not need.optional and not ctx.incomplete:
-                        yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {need.name}")
+                        near = suggest(need.name, [j.name for j in ctx.pipeline.visible_jobs])
+                        yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {need.name}",
+                                            f"did you mean `{near}`?" if near else None)
                 elif _order_problem(ctx, job, other):
                     yield NEEDS.finding(need.mark, f"{job.name} job: need {need.name} is not defined "
                                                    "in current or prior stages")
@@ -142,7 +146,9 @@ def check_dependencies(ctx: Context) -> Iterable[Finding]:
             other = known.get(name)
             if other is None:
                 if not ctx.incomplete:
-                    yield DEPENDENCIES.finding(mark, f"{job.name} job: undefined dependency: {name}")
+                    near = suggest(name, [j.name for j in ctx.pipeline.visible_jobs])
+                    yield DEPENDENCIES.finding(mark, f"{job.name} job: undefined dependency: {name}",
+                                               f"did you mean `{near}`?" if near else None)
             elif _order_problem(ctx, job, other):
                 yield DEPENDENCIES.finding(mark, f"{job.name} job: dependency {name} is not defined in "
                                                  "current or prior stages")

@@ -1,0 +1,6 @@
+// Command sink exercises every cifab option.
+package main
+
+var Version = "dev"
+
+func main() { println(Version) }

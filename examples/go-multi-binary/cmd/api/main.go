@@ -1,0 +1,6 @@
+// Command api is part of the ledger platform.
+package main
+
+var version = "dev"
+
+func main() { println("api", version) }

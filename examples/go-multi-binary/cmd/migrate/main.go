@@ -1,0 +1,6 @@
+// Command migrate is part of the ledger platform.
+package main
+
+var version = "dev"
+
+func main() { println("migrate", version) }

@@ -1,0 +1,3 @@
+module gitlab.example.com/shop/orders
+
+go 1.26.1
