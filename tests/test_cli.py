@@ -1,0 +1,57 @@
+"""The command line as a process: version, help, lazy imports, python -m."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from cifab import __version__
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, check=False)
+
+
+def test_version() -> None:
+    proc = run("-m", "cifab", "--version")
+    assert proc.returncode == 0 and proc.stdout == f"cifab {__version__}\n"
+
+
+def test_help_lists_the_commands() -> None:
+    proc = run("-m", "cifab", "--help")
+    assert proc.returncode == 0
+    for command in ("init", "generate", "lint", "rules", "explain", "schema"):
+        assert command in proc.stdout
+
+
+def test_no_arguments_shows_help_not_a_traceback() -> None:
+    proc = run("-m", "cifab")
+    assert "Usage" in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_heavy_modules_are_not_imported_at_start_up() -> None:
+    code = ("import sys, cifab.cli; heavy = {'jinja2', 'gitlab', 'jsonschema_rs', 'requests', 'rich', "
+            "'check_jsonschema', 'pydantic'}; print(sorted(heavy & set(sys.modules)))")
+    proc = run("-c", code)
+    assert proc.stdout.strip() == "[]", proc.stdout
+
+
+def test_lint_does_not_import_jinja_or_gitlab() -> None:
+    code = ("import sys; from cifab.lint.engine import lint_text; lint_text('a:\\n  script: x\\n', 'x'); "
+            "print(sorted({'jinja2', 'gitlab', 'requests', 'rich'} & set(sys.modules)))")
+    proc = run("-c", code)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    proc = run("-m", "cifab", "frobnicate")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_rules_and_explain(cli) -> None:
+    result = cli("rules")
+    assert result.exit_code == 0 and "needs-cycle" in result.stdout
+    result = cli("explain", "needs-cycle")
+    assert result.exit_code == 0 and "Fails:" in result.stdout and "Passes:" in result.stdout
+    result = cli("explain", "need-cycle")
+    assert result.exit_code == 2 and "did you mean needs-cycle?" in result.stderr

@@ -1,0 +1,53 @@
+"""Every example, and cifab's own pipeline, regenerates byte for byte and lints clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cifab import generate
+from cifab.lint.engine import Options, lint_text
+from tests.conftest import EXAMPLES, REPO
+
+EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if (p / "cifab.yml").is_file())
+
+
+def test_there_are_at_least_five_examples() -> None:
+    assert len(EXAMPLE_DIRS) >= 5
+
+
+@pytest.mark.parametrize("example", EXAMPLE_DIRS, ids=lambda p: p.name)
+def test_example_regenerates_identically(example: Path) -> None:
+    plan = generate.plan(example / "cifab.yml")
+    assert plan.in_sync, plan.diff()
+
+
+@pytest.mark.parametrize("example", EXAMPLE_DIRS, ids=lambda p: p.name)
+def test_example_lints_clean(example: Path) -> None:
+    path = example / ".gitlab-ci.yml"
+    assert lint_text(path.read_text(), str(path), Options(root=example)) == []
+
+
+def test_own_pipeline_is_in_sync_with_own_manifest() -> None:
+    plan = generate.plan(REPO / "cifab.yml")
+    assert plan.in_sync, plan.diff()
+
+
+def test_own_pipeline_tests_lints_and_builds_cifab() -> None:
+    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    assert pipeline["stages"] == ["lint", "test", "build"]
+    assert any("pytest" in line for line in pipeline["test"]["script"])
+    assert any("ruff" in line for line in pipeline["lint"]["script"])
+    assert pipeline["build"]["artifacts"]["paths"] == ["dist/"]
+
+
+def test_examples_cover_the_issue_list() -> None:
+    data = {p.name: yaml.safe_load((p / "cifab.yml").read_text()) for p in EXAMPLE_DIRS}
+    assert any(len(d["go"].get("targets", [])) >= 3 and not d.get("deploy") for d in data.values())  # a CLI
+    assert any(d.get("image", {}).get("build") and len(d["deploy"]["environments"]) == 2
+               for d in data.values() if d.get("deploy"))  # a service
+    assert any(d["go"].get("binaries") == [] for d in data.values())  # a library
+    assert any(len(d["go"].get("binaries", [])) >= 3 for d in data.values())  # multi-binary
+    assert any("lint" in d and "version_variable" in d["go"] for d in data.values())  # every option

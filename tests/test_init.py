@@ -1,0 +1,114 @@
+"""`cifab init`: detection, questions, defaults and the written manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cifab import detect, init_project, manifest
+from cifab.errors import CifabError
+
+
+def test_init_yes_writes_a_valid_manifest_and_says_what_next(cli, go_repo: Path) -> None:
+    result = cli("init", "--yes", cwd=go_repo)
+    assert result.exit_code == 0, result.output
+    assert "detected go.mod: module github.com/acme/hello, Go 1.26.1" in result.stdout
+    assert result.stdout.rstrip().endswith("next: cifab generate")
+    data = manifest.load(go_repo / "cifab.yml").data
+    assert data["project"] == "hello"
+    assert data["go"]["version"] == "1.26.1"
+    assert data["image"]["build"] is True
+    assert [e["name"] for e in data["deploy"]["environments"]] == ["staging", "production"]
+    assert data["deploy"]["environments"][1]["manual"] is True
+
+
+def test_manifest_text_quotes_versions_and_has_a_header(cli, go_repo: Path) -> None:
+    cli("init", "--yes", cwd=go_repo)
+    text = (go_repo / "cifab.yml").read_text()
+    assert text.startswith("# cifab manifest")
+    assert 'version: "1.26.1"' in text
+
+
+def test_init_without_dockerfile_has_no_image_and_no_deploy(cli, tmp_path: Path) -> None:
+    from tests.conftest import write_go_repo
+
+    repo = write_go_repo(tmp_path / "cli", dockerfile=False)
+    assert cli("init", "--yes", cwd=repo).exit_code == 0
+    data = manifest.load(repo / "cifab.yml").data
+    assert data["image"]["build"] is False
+    assert data["deploy"]["environments"] == []
+
+
+def test_init_never_overwrites_without_force(cli, go_repo: Path) -> None:
+    (go_repo / "cifab.yml").write_text("# mine\n")
+    result = cli("init", "--yes", cwd=go_repo)
+    assert result.exit_code == 1
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    assert (go_repo / "cifab.yml").read_text() == "# mine\n"
+    assert cli("init", "--yes", "--force", cwd=go_repo).exit_code == 0
+    assert (go_repo / "cifab.yml").read_text().startswith("# cifab manifest")
+
+
+def test_init_in_another_directory_names_the_manifest_in_the_next_step(cli, go_repo: Path, tmp_path: Path) -> None:
+    result = cli("init", "--yes", str(go_repo), cwd=tmp_path)
+    assert result.exit_code == 0
+    assert f"next: cifab generate --manifest {go_repo / 'cifab.yml'}" in result.stdout
+
+
+def test_stack_flag_overrides_detection(cli, tmp_path: Path) -> None:
+    result = cli("init", "--yes", "--stack", "go", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert manifest.load(tmp_path / "cifab.yml").stack == "go"
+
+
+def test_no_stack_detected_is_a_clear_error(cli, tmp_path: Path) -> None:
+    result = cli("init", "--yes", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "could not detect the stack" in result.stderr and "--stack" in result.stderr
+    assert not (tmp_path / "cifab.yml").exists()
+
+
+def test_unsupported_stack_is_refused(cli, tmp_path: Path) -> None:
+    result = cli("init", "--yes", "--stack", "cobol", cwd=tmp_path)
+    assert result.exit_code == 2 and "not supported" in result.stderr
+
+
+def test_missing_directory(cli, tmp_path: Path) -> None:
+    result = cli("init", "--yes", str(tmp_path / "nope"))
+    assert result.exit_code == 2 and "not a directory" in result.stderr
+
+
+def test_answers_change_the_proposal(go_repo: Path) -> None:
+    answers = {
+        "Project name": "shop",
+        "Go version": "1.25",
+        "Run tests with the race detector?": False,
+        "Build a container image from the Dockerfile?": False,
+        "Deploy to staging (default branch) and production (tags, manual)?": True,
+    }
+    asked: list[str] = []
+
+    def ask(question: str, default: Any) -> Any:
+        asked.append(question)
+        return answers[question]
+
+    data = init_project.propose(detect.detect(go_repo), None, ask)
+    assert asked == list(answers)
+    assert data["project"] == "shop" and data["go"]["version"] == "1.25"
+    assert data["go"]["race"] is False and data["image"] == {"build": False}
+    assert data["deploy"]["environments"][0]["url"] == "https://staging.shop.example.com"
+
+
+def test_a_bad_answer_is_caught_before_writing(go_repo: Path) -> None:
+    data = init_project.propose(detect.detect(go_repo), None, lambda q, d: "not a version" if q == "Go version" else d)
+    with pytest.raises(CifabError, match=r"go\.version"):
+        init_project.write_manifest(go_repo / "cifab.yml", data, force=False)
+    assert not (go_repo / "cifab.yml").exists()
+
+
+def test_placeholder_deploy_fails_loudly_until_configured() -> None:
+    env = init_project.default_environments("x")[0]
+    assert env["script"][0].endswith("exit 1")
+    assert "deploy.environments[0].script" in env["script"][0]
