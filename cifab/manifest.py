@@ -72,6 +72,9 @@ def parse(raw: bytes, src: str, path: Path | None = None) -> Manifest:
         what = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         raise ProblemsError([Problem(src, 1, 1, f"the manifest must be a mapping of keys, not {what}")])
     problems = validate(data)
+    problems.extend(Problem(src, line, col, f"key '{key}' is given twice; the last one wins")
+                    for key, (src, line, col) in loaded.duplicates)
+    problems.sort(key=lambda p: (p.line, p.col))
     if problems:
         raise ProblemsError(problems)
     filled = fill_defaults(schema(), _plain(data))
@@ -83,23 +86,7 @@ def validate(data: YMap) -> list[Problem]:
     problems: list[Problem] = []
     for leaf in schemaerrors.leaves(_validator().iter_errors(data), root):
         problems.extend(_problems(leaf, data))
-    dups = _duplicates(data)
-    problems.extend(dups)
-    problems.sort(key=lambda p: (p.line, p.col))
     return problems
-
-
-def _duplicates(node: Any) -> list[Problem]:
-    out: list[Problem] = []
-    if isinstance(node, YMap):
-        for key, (src, line, col) in node.dups:
-            out.append(Problem(src, line, col, f"key '{key}' is given twice; the last one wins"))
-        for value in node.values():
-            out.extend(_duplicates(value))
-    elif isinstance(node, list):
-        for value in node:
-            out.extend(_duplicates(value))
-    return out
 
 
 def _problems(leaf: schemaerrors.Leaf, doc: YMap) -> list[Problem]:

@@ -7,10 +7,8 @@ mean" hints), and finds where in the YAML the offending node is.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cifab.yamlpos import Mark, YList, YMap
 
@@ -27,8 +25,7 @@ JSON_TYPES = {
 Path = tuple[str | int, ...]
 
 
-@dataclass
-class Leaf:
+class Leaf(NamedTuple):
     """One schema error after best-match selection."""
 
     path: Path
@@ -38,7 +35,7 @@ class Leaf:
     subschema: dict[str, Any]  # the schema object that holds the failing keyword
     message: str
     # For a failed anyOf/oneOf whose branches all fail on type: the types it would take.
-    expected_types: list[str] = field(default_factory=list)
+    expected_types: tuple[str, ...] = ()
 
 
 def _kind_name(err: Any) -> str:
@@ -117,13 +114,15 @@ def _collect(err: Any, root: dict[str, Any], out: list[Leaf]) -> None:
         types: list[str] = []
         for branch in composite:
             types.extend(t for t in schema_types(branch, root) if t not in types)
-        out.append(Leaf(path, "Type", {"types": types}, err.instance, sub, err.message, types))
+        out.append(Leaf(path, "Type", {"types": types}, err.instance, sub, err.message, tuple(types)))
         return
     detail = err.kind.as_dict() if hasattr(err.kind, "as_dict") else {}
     out.append(Leaf(path, kind, detail, err.instance, sub, err.message))
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:
+    import difflib  # only when there is something to suggest
+
     match = difflib.get_close_matches(word, [o for o in options if isinstance(o, str)], n=1, cutoff=0.6)
     return match[0] if match else None
 

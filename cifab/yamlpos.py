@@ -11,8 +11,10 @@ tag, and the size and depth limits GitLab enforces before it builds anything.
 
 from __future__ import annotations
 
+import gc
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -33,15 +35,15 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 REFERENCE_TAG = "!reference"
 
 try:  # the C composer is several times faster; fall back where libyaml is missing
-    _Loader: Any = yaml.CSafeLoader
+    _Loader: Any = yaml.CBaseLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _Loader = yaml.BaseLoader
 
 
 class YMap(dict[Any, Any]):
     """A mapping whose keys and values know their source positions."""
 
-    __slots__ = ("dups", "keymarks", "src", "start", "valmarks")
+    __slots__ = ("keymarks", "src", "start", "valmarks")
 
     def __init__(self, src: str, start: Mark) -> None:
         super().__init__()
@@ -49,7 +51,6 @@ class YMap(dict[Any, Any]):
         self.start = start
         self.keymarks: dict[Any, Mark] = {}
         self.valmarks: dict[Any, Mark] = {}
-        self.dups: list[tuple[str, Mark]] = []
 
     def key_mark(self, key: Any) -> Mark:
         return self.keymarks.get(key, self.start)
@@ -79,27 +80,34 @@ class Reference(YList):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
 class YamlError(Exception):
     """A problem that stops loading, with the position where it was found."""
 
-    message: str
-    src: str
-    line: int = 1
-    col: int = 1
+    def __init__(self, message: str, src: str, line: int = 1, col: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.src = src
+        self.line = line
+        self.col = col
 
     def __str__(self) -> str:
         return f"{self.src}:{self.line}:{self.col}: {self.message}"
 
 
-@dataclass
 class LoadedFile:
     """A parsed YAML file: the content document and, for components, its `spec:` header."""
 
-    src: str
-    text: str
-    data: Any
-    header: Any = None
+    __slots__ = ("data", "duplicates", "has_references", "header", "src", "text")
+
+    def __init__(self, src: str, text: str, data: Any, header: Any = None,
+                 duplicates: list[tuple[str, Mark]] | None = None, has_references: bool = False) -> None:
+        self.src = src
+        self.text = text
+        self.data = data
+        self.header = header
+        # Keys given twice in one mapping (the last one wins, as in GitLab): (key, where).
+        self.duplicates = duplicates or []
+        self.has_references = has_references
 
 
 def _mark(src: str, node: Node) -> Mark:
@@ -121,6 +129,21 @@ def decode(raw: bytes, src: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+class _FastLoader(_Loader):  # type: ignore[misc]
+    """libyaml's parser and composer without PyYAML's per-scalar Python resolver: the
+    walker resolves plain scalars itself, only where their first character can start
+    something other than a string."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return _DEFAULT_TAGS[kind]
+
+
+_DEFAULT_TAGS = {ScalarNode: STR_TAG, SequenceNode: "tag:yaml.org,2002:seq",
+                 MappingNode: "tag:yaml.org,2002:map"}
+# Psych and PyYAML both implement YAML 1.1's implicit types (true, 1.5, ~, <<...).
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
 class _Walker:
     """Turns composed nodes into YMap/YList trees, enforcing GitLab's limits."""
 
@@ -132,6 +155,8 @@ class _Walker:
         # Aliased nodes are converted once and shared; their expanded size still counts.
         self.memo: dict[int, tuple[Any, int]] = {}
         self.ctor = SafeConstructor()
+        self.duplicates: list[tuple[str, Mark]] = []
+        self.references = False
 
     def error(self, message: str, node: Node) -> YamlError:
         _, line, col = _mark(self.src, node)
@@ -141,6 +166,9 @@ class _Walker:
         return self.error(f"The parsed YAML is too big ({why})", node)
 
     def walk(self, node: Node, depth: int = 0) -> Any:
+        if node.__class__ is ScalarNode:
+            self.count += 1
+            return self.scalar(node)
         if depth > self.max_depth:
             raise self.too_big(node, f"nesting is deeper than {self.max_depth} levels")
         key = id(node)
@@ -153,9 +181,7 @@ class _Walker:
             return value
         before = self.count
         self.count += 1
-        if isinstance(node, ScalarNode):
-            value = self.scalar(node)
-        elif isinstance(node, SequenceNode):
+        if isinstance(node, SequenceNode):
             value = self.sequence(node, depth)
         elif isinstance(node, MappingNode):
             value = self.mapping(node, depth)
@@ -163,48 +189,79 @@ class _Walker:
             raise self.error(f"unexpected YAML node {type(node).__name__}", node)
         if self.count > self.max_nodes:
             raise self.too_big(node, f"more than {self.max_nodes:,} nodes after expanding aliases")
-        if not isinstance(node, ScalarNode):
-            self.memo[key] = (value, self.count - before)
+        self.memo[key] = (value, self.count - before)
         return value
 
     def scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
-        if tag == STR_TAG or not tag.startswith("tag:yaml.org,2002:"):
-            if tag == REFERENCE_TAG:
-                raise self.error("!reference must be a sequence, like !reference [job, script]", node)
-            return node.value
-        if tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # GitLab keeps dates as text; JSON has no date type
+        value = node.value
+        if tag == STR_TAG:
+            if not node.style:  # plain (libyaml says '', PyYAML None): may be another type
+                return self.implicit(node, value)
+            return value
+        if tag == REFERENCE_TAG:
+            raise self.error("!reference must be a sequence, like !reference [job, script]", node)
+        if not tag.startswith("tag:yaml.org,2002:") or tag == "tag:yaml.org,2002:timestamp":
+            return value  # unknown local tags are ignored; dates stay text (JSON has none)
+        return self.construct(ScalarNode(tag, value), value)
+
+    def implicit(self, node: ScalarNode, value: str) -> Any:
+        for tag, regexp in _IMPLICIT.get(value[:1] if value else "", ()):
+            if regexp.match(value):
+                if tag in (STR_TAG, MERGE_TAG, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"):
+                    return value
+                return self.construct(ScalarNode(tag, value), value)
+        return value
+
+    def construct(self, node: ScalarNode, value: str) -> Any:
         try:
             return self.ctor.construct_object(node, deep=True)
         except yaml.YAMLError:
-            return node.value
+            return value
 
     def sequence(self, node: SequenceNode, depth: int) -> YList:
-        out: YList = Reference(self.src, _mark(self.src, node)) if node.tag == REFERENCE_TAG else YList(
-            self.src, _mark(self.src, node))
+        src = self.src
+        m = node.start_mark
+        if node.tag == REFERENCE_TAG:
+            self.references = True
+            out: YList = Reference(src, (src, m.line + 1, m.column + 1))
+        else:
+            out = YList(src, (src, m.line + 1, m.column + 1))
+        marks = out.marks
+        walk = self.walk
         for item in node.value:
-            out.append(self.walk(item, depth + 1))
-            out.marks.append(_mark(self.src, item))
+            out.append(walk(item, depth + 1))
+            im = item.start_mark
+            marks.append((src, im.line + 1, im.column + 1))
         return out
 
     def mapping(self, node: MappingNode, depth: int) -> YMap:
-        out = YMap(self.src, _mark(self.src, node))
+        src = self.src
+        m = node.start_mark
+        out = YMap(src, (src, m.line + 1, m.column + 1))
+        keymarks, valmarks = out.keymarks, out.valmarks
         for knode, vnode in node.value:
-            if knode.tag == MERGE_TAG:
-                self.merge(out, vnode, depth)
-                continue
-            key = self.walk(knode, depth + 1)
-            if isinstance(key, (dict, list)):
-                raise self.error("a mapping key must be a scalar", knode)
+            if knode.__class__ is ScalarNode:
+                self.count += 1
+                if knode.value == "<<" and not knode.style and knode.tag == STR_TAG:
+                    self.merge(out, vnode, depth)
+                    continue
+                key = self.scalar(knode)
+            else:
+                key = self.walk(knode, depth + 1)
+                if isinstance(key, (dict, list)):
+                    raise self.error("a mapping key must be a scalar", knode)
             if not isinstance(key, str):
                 key = _key_text(key, knode)
             value = self.walk(vnode, depth + 1)
-            if key in out.keymarks:
-                out.dups.append((key, _mark(self.src, knode)))
+            km = knode.start_mark
+            kmark = (src, km.line + 1, km.column + 1)
+            if key in keymarks:
+                self.duplicates.append((key, kmark))
             out[key] = value
-            out.keymarks[key] = _mark(self.src, knode)
-            out.valmarks[key] = _mark(self.src, vnode)
+            keymarks[key] = kmark
+            vm = vnode.start_mark
+            valmarks[key] = (src, vm.line + 1, vm.column + 1)
         return out
 
     def merge(self, out: YMap, vnode: Node, depth: int) -> None:
@@ -239,8 +296,27 @@ def load_text(
 ) -> LoadedFile:
     """Parse one GitLab CI YAML file. Raises YamlError with a position on any problem."""
     check_size(len(text.encode("utf-8", "surrogatepass")), src, max_bytes)
+    with no_gc():
+        return _parse(text, src, max_nodes, max_depth)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Parsing and resolving allocate hundreds of thousands of objects and no cycles; the
+    cyclic collector would rescan them again and again (a third of the time on a large
+    file), so it pauses meanwhile."""
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str, src: str, max_nodes: int, max_depth: int) -> LoadedFile:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_FastLoader))
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, src, text) from None
     except yaml.YAMLError as exc:
@@ -254,7 +330,8 @@ def load_text(
     # A component file: a `spec:` header document, then the configuration.
     if len(docs) >= 2 and isinstance(docs[0], dict) and "spec" in docs[0]:
         header, data = docs[0], docs[1]
-    return LoadedFile(src=src, text=text, data=data, header=header)
+    return LoadedFile(src=src, text=text, data=data, header=header, duplicates=walker.duplicates,
+                      has_references=walker.references)
 
 
 def check_size(size: int, src: str, max_bytes: int) -> None:

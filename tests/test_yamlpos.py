@@ -70,9 +70,9 @@ def test_merge_of_a_scalar_is_an_error() -> None:
 
 
 def test_duplicate_keys_keep_the_last_and_are_recorded() -> None:
-    data = load_text("job:\n  script: a\n  script: b\n", "x").data
-    assert data["job"]["script"] == "b"
-    assert data["job"].dups == [("script", ("x", 3, 3))]
+    loaded = load_text("job:\n  script: a\n  script: b\n", "x")
+    assert loaded.data["job"]["script"] == "b"
+    assert loaded.duplicates == [("script", ("x", 3, 3))]
 
 
 def test_component_file_with_spec_header() -> None:

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.model import build_pipeline
 from cifab.lint.rules import RULES, Context, Rule
 from cifab.lint.rules.shellcheck import SHELLCHECK
 from cifab.lint.suppress import inline_ignores
-from cifab.yamlpos import YamlError, load_text
+from cifab.yamlpos import YamlError, load_text, no_gc
 
 SCHEMA_ID = "gitlab-schema"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     root: Path | None = None  # repository root for local includes; None for stdin
     # False when root is only the file's folder (no git checkout found): a local include
     # missing there may exist in the real repository, so it is reported as unresolved.
     root_verified: bool = True
-    ignore: frozenset[str] = field(default_factory=frozenset)
+    ignore: frozenset[str] = frozenset()
     shellcheck: bool = False
 
 
 def lint_text(text: str, src: str, options: Options | None = None) -> list[Finding]:
     """All findings for one file's text, sorted by position."""
-    options = options or Options()
+    with no_gc():
+        return _lint(text, src, options or Options())
+
+
+def _lint(text: str, src: str, options: Options) -> list[Finding]:
     try:
         loaded = load_text(text, src)
     except YamlError as exc:

@@ -7,9 +7,6 @@ findings that the matching rules report.
 
 from __future__ import annotations
 
-import glob
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +30,14 @@ MAX_EXTENDS_LEVELS = 11
 MAX_REFERENCE_DEPTH = 10
 
 
-@dataclass
 class Job:
-    name: str
-    mark: Mark  # where the job's key is
-    config: Any  # after includes, extends, !reference and default:
-    hidden: bool
+    __slots__ = ("config", "hidden", "mark", "name")
+
+    def __init__(self, name: str, mark: Mark, config: Any, hidden: bool) -> None:
+        self.name = name
+        self.mark = mark  # where the job's key is
+        self.config = config  # after includes, extends, !reference and default:
+        self.hidden = hidden
 
     def value_mark(self, key: str) -> Mark:
         if isinstance(self.config, YMap) and key in self.config:
@@ -54,18 +53,20 @@ class Job:
         return self.config.get(key, default) if isinstance(self.config, dict) else default
 
 
-@dataclass
 class Pipeline:
-    root: LoadedFile
-    files: list[LoadedFile]
-    config: YMap
-    jobs: dict[str, Job]
-    stages: list[str]
-    findings: list[Finding]
-    # True while any include could not be read offline: its jobs, stages and anchors are
-    # unknown, so nothing may be called undefined.
-    incomplete: bool = False
-    unresolved: list[str] = field(default_factory=list)
+    def __init__(self, root: LoadedFile, files: list[LoadedFile], config: YMap, jobs: dict[str, Job],
+                 stages: list[str], findings: list[Finding], incomplete: bool = False,
+                 unresolved: list[str] | None = None) -> None:
+        self.root = root
+        self.files = files
+        self.config = config
+        self.jobs = jobs
+        self.stages = stages
+        self.findings = findings
+        # True while any include could not be read offline: its jobs, stages and anchors
+        # are unknown, so nothing may be called undefined.
+        self.incomplete = incomplete
+        self.unresolved = unresolved or []
 
     @property
     def visible_jobs(self) -> list[Job]:
@@ -117,17 +118,18 @@ def _copy_marks(out: YMap, source: Any, key: Any) -> None:
 # ---------------------------------------------------------------- includes
 
 
-@dataclass
 class _IncludeState:
-    root: Path | None
-    # True when root is known to be the repository root (a git checkout, or --root): only
-    # then can a missing local include be called missing.
-    verified: bool
-    files: list[LoadedFile]
-    findings: list[Finding]
-    seen: set[str] = field(default_factory=set)
-    count: int = 0
-    unresolved: list[str] = field(default_factory=list)
+    def __init__(self, root: Path | None, verified: bool, files: list[LoadedFile],
+                 findings: list[Finding]) -> None:
+        self.root = root
+        # True when root is known to be the repository root (a git checkout, or --root):
+        # only then can a missing local include be called missing.
+        self.verified = verified
+        self.files = files
+        self.findings = findings
+        self.seen: set[str] = set()
+        self.count = 0
+        self.unresolved: list[str] = []
 
 
 def _include_entries(value: Any) -> list[tuple[Any, Mark | None]]:
@@ -174,6 +176,8 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
         path = _local_path(entry)
         if path is None:
             if isinstance(entry, dict) and not any(k in entry for k in INCLUDE_KINDS):
+                import json
+
                 text = json.dumps(entry, default=str, separators=(",", ":"))
                 state.findings.append(_finding(
                     "include-invalid", mark,
@@ -199,6 +203,8 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
         return []
     rel = path.lstrip("/")
     if any(ch in rel for ch in "*?["):
+        import glob
+
         matches = sorted(glob.glob(rel, root_dir=state.root, recursive=True))
         targets = [m for m in matches if m.endswith((".yml", ".yaml"))]
         if not targets:
@@ -312,6 +318,8 @@ class _Extends:
 
 
 def _format_reference(ref: list[Any]) -> str:
+    import json
+
     return "!reference [" + ", ".join(json.dumps(str(p)) for p in ref) + "]"
 
 
@@ -425,13 +433,19 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
     state = _IncludeState(root, root_verified, files, findings)
     config = _expand(state, data, 0)
     incomplete = bool(state.unresolved)
-    job_names = [k for k, v in config.items() if k not in GLOBAL_KEYS]
+    job_names = [k for k in config if k not in GLOBAL_KEYS]
+    is_job = set(job_names)
     extender = _Extends(config, findings, incomplete)
     extended = YMap(config.src, config.start)
     for key, value in config.items():
-        extended[key] = extender.resolve(key) if key in job_names and isinstance(value, dict) else value
+        extended[key] = extender.resolve(key) if key in is_job and isinstance(value, dict) else value
         _copy_marks(extended, config, key)
-    resolved = _References(extended, findings, incomplete).resolve_value(extended)
+    # Walking every value for tags costs a tenth of a second on a large file: skip it
+    # when no file has one.
+    if any(f.has_references for f in files):
+        resolved = _References(extended, findings, incomplete).resolve_value(extended)
+    else:
+        resolved = extended
     defaults: dict[str, Any] = {k: resolved[k] for k in LEGACY_GLOBALS if k in resolved}
     if isinstance(resolved.get("default"), dict):
         defaults.update(resolved["default"])

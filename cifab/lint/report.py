@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from xml.sax.saxutils import quoteattr
 
 from cifab import __version__
 from cifab.lint.findings import Finding, Severity
@@ -93,6 +91,8 @@ def as_json(findings: Sequence[Finding], files: int) -> str:
 
 def fingerprints(findings: Sequence[Finding]) -> list[str]:
     """Stable across line shifts: rule, file, message and the how-manyth such finding it is."""
+    import hashlib  # only the codequality report needs it
+
     seen: Counter[tuple[str, str, str]] = Counter()
     out = []
     for f in findings:
@@ -144,6 +144,11 @@ def junit(findings: Sequence[Finding], paths: Sequence[str]) -> str:
 
 def _xml_text(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoteattr(s: str) -> str:
+    # xml.sax.saxutils has this, but importing it pulls in urllib and http (~12 ms).
+    return '"' + _xml_text(s).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;") + '"'
 
 
 def sarif(findings: Sequence[Finding]) -> str:

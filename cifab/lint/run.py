@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cifab.errors import CifabError
@@ -16,12 +15,12 @@ STDIN = "-"
 UNPARSEABLE = frozenset({"yaml-syntax"})
 
 
-@dataclass
 class LintRun:
-    paths: list[str]
-    findings: list[Finding] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)
-    unparseable: bool = False
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self.findings: list[Finding] = []
+        self.sources: dict[str, str] = {}
+        self.unparseable = False
 
     def exit_code(self, fail_on: Severity) -> int:
         if self.unparseable:

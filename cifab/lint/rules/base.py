@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.model import Job, Pipeline
@@ -29,15 +29,14 @@ class Context:
         return self.pipeline.incomplete
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     severity: Severity
     summary: str
     doc: str
     bad: str  # a configuration this rule flags
     good: str  # the same configuration, fixed
-    check: Callable[[Context], Iterable[Finding]] = field(repr=False)
+    check: Callable[[Context], Iterable[Finding]]
 
     def finding(self, mark: Mark, message: str, hint: str | None = None,
                 severity: Severity | None = None) -> Finding:

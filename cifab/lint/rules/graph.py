@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.model import Job
@@ -31,8 +30,7 @@ def check_stage(ctx: Context) -> Iterable[Finding]:
                                 f"did you mean `{near}`?" if near else "add it to `stages:`")
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(NamedTuple):
     name: str
     mark: Mark
     optional: bool

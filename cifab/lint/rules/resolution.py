@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.rules.base import Context, Rule, from_model
-from cifab.yamlpos import YMap
 
 DOCS_WARNINGS = "https://docs.gitlab.com/ee/ci/troubleshooting.html#pipeline-warnings"
 
@@ -92,25 +90,11 @@ REFERENCE_CIRCULAR = Rule(
 )
 
 
-def _duplicate_keys(node: Any) -> Iterator[tuple[Any, str]]:
-    if isinstance(node, YMap):
-        for key, mark in node.dups:
-            yield mark, key
-        for value in node.values():
-            yield from _duplicate_keys(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _duplicate_keys(value)
-
-
 def check_duplicate_keys(ctx: Context) -> Iterable[Finding]:
-    seen = set()
     for loaded in ctx.pipeline.files:
-        for mark, key in _duplicate_keys(loaded.data):
-            if mark not in seen:
-                seen.add(mark)
-                yield DUPLICATE_KEY.finding(mark, f"key `{key}` is defined twice in one mapping; "
-                                                  "GitLab silently keeps the last one")
+        for key, mark in loaded.duplicates:
+            yield DUPLICATE_KEY.finding(mark, f"key `{key}` is defined twice in one mapping; "
+                                              "GitLab silently keeps the last one")
 
 
 def check_multiple_pipelines(ctx: Context) -> Iterable[Finding]:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
@@ -23,8 +19,7 @@ EXCLUDED = "SC2154,SC2034"
 LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING}
 
 
-@dataclass(frozen=True)
-class Snippet:
+class Snippet(NamedTuple):
     text: str
     mark: Mark
     first_line_offset: int  # 1 for block scalars: their text starts on the next line
@@ -67,6 +62,10 @@ def collect(ctx: Context) -> list[Snippet]:
 
 
 def run(snippets: list[Snippet], binary: str) -> Iterator[Finding]:
+    import json
+    import subprocess
+    import tempfile
+
     if not snippets:
         return
     with tempfile.TemporaryDirectory(prefix="cifab-sc-") as tmp:
