@@ -6,12 +6,15 @@ from collections.abc import Iterable
 
 from cifab.lint.findings import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
+from cifab.schemaerrors import suggest
 from cifab.yamlpos import YMap
 
 RESERVED_NAMES = ("image", "services", "stages", "before_script", "after_script", "variables",
                   "cache", "include")
 JOB_KEYWORDS = ("script", "run", "trigger", "stage", "extends", "needs", "rules")
 RUNNABLE = ("script", "run", "trigger")
+KEYWORDS = ("default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+            "before_script", "after_script")
 
 
 def check_empty(ctx: Context) -> Iterable[Finding]:
@@ -39,8 +42,10 @@ def check_runnable(ctx: Context) -> Iterable[Finding]:
         return  # an include we cannot read may define the script of a job named here
     for job in ctx.pipeline.visible_jobs:
         if not isinstance(job.config, dict) or not any(k in job.config for k in RUNNABLE):
+            near = suggest(job.name, KEYWORDS) if not isinstance(job.config, dict) else None
             yield SCRIPT.finding(job.mark, f"jobs {job.name} config should implement the script:, run:, "
-                                           "or trigger: keyword")
+                                           "or trigger: keyword",
+                                 f"did you mean the `{near}` keyword? `{job.name}` is read as a job" if near else None)
 
 
 def check_names(ctx: Context) -> Iterable[Finding]:

@@ -171,7 +171,11 @@ def validate_document(data: Any, rule: Rule) -> list[Finding]:
     errors = gitlab_schema.validator().iter_errors(data)
     out: list[Finding] = []
     seen: set[tuple[str, int, int, str]] = set()
-    for leaf in schemaerrors.leaves(errors, root):
+    leaves = schemaerrors.leaves(errors, root)
+    failing = {leaf.path for leaf in leaves if leaf.kind != "OneOfMultipleValid"}
+    for leaf in leaves:
+        if leaf.kind == "OneOfMultipleValid" and leaf.path in failing:
+            continue  # an artefact of the value failing in another way, which is reported
         if leaf.kind == "Type" and leaf.instance is None and leaf.path:
             continue  # GitLab reads an empty key (`variables:`) as one that is not set
         if _through_reference(data, leaf.path):

@@ -1,0 +1,92 @@
+"""The schema rule: GitLab's schema, positioned, one relevant message, GitLab's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from cifab import gitlab_schema
+from tests.lint_helpers import lint, messages, of
+
+
+def schema_findings(text: str):  # type: ignore[no-untyped-def]
+    return of(lint(text), "gitlab-schema")
+
+
+def test_schema_comes_from_check_jsonschema_and_compiles_once() -> None:
+    assert gitlab_schema.schema_path().name == "gitlab-ci.json"
+    assert gitlab_schema.validator() is gitlab_schema.validator()
+
+
+def test_misspelled_job_key_points_at_the_key_with_a_hint() -> None:
+    [f] = schema_findings("test:\n  script: x\n  artifact:\n    paths: [a]\n")
+    assert f.message == "jobs:test config contains unknown keys: artifact"
+    assert (f.line, f.col) == (3, 3) and f.hint == "did you mean `artifacts`?"
+
+
+def test_wrong_type_in_gitlab_words() -> None:
+    [f] = schema_findings("test:\n  script: x\n  artifacts: [a]\n")
+    assert f.message == "jobs:test:artifacts config should be a hash"
+    assert (f.line, f.col) == (3, 14)
+
+
+@pytest.mark.parametrize(("snippet", "expected"), [
+    ("rspec:\n  script: x\n  tags: mysql\n", "jobs:rspec:tags config should be an array of strings"),
+    ("rspec:\n  script: x\n  stage: 1\n", "jobs:rspec:stage config should be a string"),
+    ("rspec:\n  script: x\n  parallel: many\n", "jobs:rspec:parallel should be an integer or a hash"),
+    ("rspec:\n  script: x\n  allow_failure: maybe\n", "jobs:rspec allow failure should be a hash or a boolean value"),
+    ("image: [a]\nrspec:\n  script: x\n", "image config should be a hash or a string"),
+    ("variables: x\nrspec:\n  script: x\n", "variables config should be a hash"),
+    ("rspec:\n  script: x\n  before_script: [1]\n",
+     "jobs:rspec:before_script config should be a string or a nested array of strings up to 10 levels deep"),
+])
+def test_gitlab_messages(snippet: str, expected: str) -> None:
+    assert expected in messages(lint(snippet))
+
+
+def test_any_of_picks_the_branch_the_author_meant() -> None:
+    # artifacts:when is wrong inside an otherwise well-formed mapping: say that, not "should be a string".
+    found = schema_findings("rspec:\n  script: x\n  artifacts:\n    when: sometimes\n")
+    assert messages(found) == ["jobs:rspec:artifacts when should be one of: on_success, on_failure, always"]
+    assert found[0].hint == "did you mean `always`?" or found[0].hint is None
+
+
+def test_enum_on_job_when() -> None:
+    found = messages(lint("rspec:\n  script: x\n  when: sometimes\n"))
+    assert any(m.startswith("jobs:rspec when should be one of: ") for m in found)
+
+
+def test_top_level_typo_of_a_keyword_is_called_out() -> None:
+    [f] = schema_findings("stgaes: [a, b]\nrspec:\n  script: x\n")
+    assert f.hint is not None and "`stages`" in f.hint
+
+
+def test_empty_keys_count_as_unset_like_gitlab() -> None:
+    assert schema_findings("rspec:\n  script: x\n  variables:\n") == []
+
+
+def test_reference_tags_are_not_schema_errors() -> None:
+    text = (".rules:\n  rules:\n    - if: $A\n.cond:\n  if: $B\n"
+            "rspec:\n  script: x\n  rules:\n    - !reference [.rules, rules]\n    - if: !reference [.cond, if]\n")
+    assert schema_findings(text) == []
+
+
+def test_formats_are_not_checked() -> None:
+    text = "include:\n  - component: ${CI_SERVER_FQDN}/g/p/c@1.0\nrspec:\n  script: x\n"
+    assert schema_findings(text) == []
+
+
+def test_empty_artifact_paths_are_accepted_like_gitlab() -> None:
+    assert schema_findings("rspec:\n  script: x\n  artifacts:\n    paths: []\n") == []
+
+
+def test_errors_in_included_files_point_into_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ci.yml").write_text("inc:\n  script: x\n  artifact: {}\n")
+    found = of(lint("include: ci.yml\nrspec:\n  script: x\n", tmp_path), "gitlab-schema")
+    assert [(f.src, f.line) for f in found] == [("ci.yml", 3)]
+
+
+def test_semantic_finding_replaces_the_schema_finding_on_the_same_node() -> None:
+    found = lint("workflow:\n  rules:\n    - if: $A\n      when: manual\nx:\n  script: x\n")
+    at = {(f.line, f.col) for f in of(found, "workflow-rules-when")}
+    assert at and not any((f.line, f.col) in at for f in of(found, "gitlab-schema"))
