@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,7 +27,13 @@ class Snippet(NamedTuple):
 
 
 def shellcheck_binary() -> str | None:
-    return shutil.which("shellcheck")
+    """shellcheck on PATH, or the one the `shellcheck` extra installed beside this Python
+    (a virtualenv used without activating it)."""
+    found = shutil.which("shellcheck")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / ("shellcheck.exe" if os.name == "nt" else "shellcheck")
+    return str(beside) if beside.is_file() else None
 
 
 def _snippets(value: Any, mark: Mark, texts: dict[str, str]) -> Iterator[Snippet]:
