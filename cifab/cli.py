@@ -165,7 +165,8 @@ def lint(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     fail_on: Annotated[str, typer.Option(help="Lowest severity that fails: error, warning or info.")] = "error",
     root: Annotated[Path | None, typer.Option(help="Repository root for local includes.")] = None,
-    shellcheck: Annotated[bool, typer.Option("--shellcheck", help="Also run ShellCheck on scripts.")] = False,
+    shellcheck: Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
+                                             help="Run ShellCheck on scripts (when installed).")] = True,
     manifest: ManifestOpt = Path("cifab.yml"),
 ) -> None:
     """Check GitLab CI files offline: schema and GitLab's semantic rules."""
@@ -201,7 +202,7 @@ def rules() -> None:
 
     width = max(len(r.id) for r in ALL_RULES)
     for rule in ALL_RULES:
-        extra = " (with --shellcheck)" if rule in OPTIONAL_RULES else ""
+        extra = " (needs the shellcheck extra)" if rule in OPTIONAL_RULES else ""
         typer.echo(f"{rule.id:<{width}}  {rule.severity!s:<7}  {rule.summary}{extra}")
 
 

@@ -192,10 +192,13 @@ def test_shellcheck_findings_map_to_yaml_lines(cli, tmp_path: Path) -> None:
         pytest.skip("shellcheck is not installed (pip install 'cifab[shellcheck]')")
     (tmp_path / "ci.yml").write_text(
         "test:\n  script:\n    - echo ok\n    - cd $DIR\n    - |\n      echo first\n      rm -rf $TARGET/\n")
-    doc = json.loads(cli("lint", "ci.yml", "--shellcheck", "-f", "json", cwd=tmp_path).stdout)
+    doc = json.loads(cli("lint", "ci.yml", "-f", "json", cwd=tmp_path).stdout)
     found = {(f["line"], f["message"].split(":")[0]) for f in doc["findings"] if f["rule"] == "shellcheck"}
     assert (4, "SC2086") in found  # the plain item on line 4
     assert (7, "SC2086") in found  # the second line of the block scalar
+    assert all(f["severity"] != "error" for f in doc["findings"])
+    quiet = json.loads(cli("lint", "ci.yml", "--no-shellcheck", "-f", "json", cwd=tmp_path).stdout)
+    assert not any(f["rule"] == "shellcheck" for f in quiet["findings"])
 
 
 def test_shellcheck_absent_is_reported_as_info(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,5 +206,5 @@ def test_shellcheck_absent_is_reported_as_info(cli, tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(shellcheck, "shellcheck_binary", lambda: None)
     (tmp_path / "ci.yml").write_text(GOOD)
-    result = cli("lint", "ci.yml", "--shellcheck", cwd=tmp_path)
-    assert result.exit_code == 0 and "shellcheck is not installed" in result.stdout
+    result = cli("lint", "ci.yml", cwd=tmp_path)
+    assert result.exit_code == 0 and "info shellcheck shellcheck is not installed" in result.stdout

@@ -15,7 +15,8 @@ def explain_text(rule_id: str) -> str:
         near = suggest(rule_id, list(BY_ID))
         hint = f"; did you mean {near}?" if near else "; `cifab rules` lists them"
         raise CifabError(f"no rule named '{rule_id}'{hint}")
-    optional = "\nRuns only with `cifab lint --shellcheck`.\n" if rule in OPTIONAL_RULES else ""
+    optional = ("\nNeeds the shellcheck binary: pip install 'cifab[shellcheck]'.\n"
+                if rule in OPTIONAL_RULES else "")
     return (
         f"{rule.id} ({rule.severity}): {rule.summary}\n\n"
         f"{textwrap.fill(' '.join(rule.doc.split()), 88)}\n{optional}\n"
