@@ -11,12 +11,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from cifab import __version__
 from cifab.errors import CifabError
+
+if TYPE_CHECKING:  # imported lazily at run time, for start-up speed
+    from cifab.lint.findings import Severity
+    from cifab.lint.run import LintRun
 
 app = typer.Typer(
     name="cifab",
@@ -45,6 +49,16 @@ def friendly(func: F) -> F:
 
 
 ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="The manifest to read.")]
+# Connection settings shared by every command that can ask GitLab. Tokens come only from
+# GITLAB_TOKEN or a python-gitlab profile, never from the command line.
+GitlabUrlOpt = Annotated[str | None, typer.Option("--gitlab-url", help="GitLab server URL.", rich_help_panel="GitLab")]
+ProjectOpt = Annotated[str | None, typer.Option("--project", help="Project id or path.", rich_help_panel="GitLab")]
+ProfileOpt = Annotated[str | None, typer.Option("--gitlab-profile", help="python-gitlab config section.",
+                                                rich_help_panel="GitLab")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for GitLab.", rich_help_panel="GitLab")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simulate pipeline creation on GitLab.",
+                                         rich_help_panel="GitLab")]
+RefOpt = Annotated[str | None, typer.Option("--ref", help="Branch or tag for --dry-run.", rich_help_panel="GitLab")]
 
 
 def _version(value: bool) -> None:
@@ -115,12 +129,25 @@ def generate(
     diff: Annotated[bool, typer.Option("--diff", help="Show what would change, write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 with a diff when the file is out of date.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a hand-edited or foreign file.")] = False,
+    remote: Annotated[bool, typer.Option("--remote", help="Let GitLab's CI Lint API accept it before writing.",
+                                         rich_help_panel="GitLab")] = False,
+    dry_run: DryRunOpt = False,
+    ref: RefOpt = None,
+    gitlab_url: GitlabUrlOpt = None,
+    project: ProjectOpt = None,
+    gitlab_profile: ProfileOpt = None,
+    timeout: TimeoutOpt = 30.0,
 ) -> None:
     """Render .gitlab-ci.yml from cifab.yml."""
     from cifab import generate as gen
     from cifab import output as out
 
-    plan = gen.plan(manifest, output)
+    options = None
+    if remote:
+        from cifab.remote.run import RemoteOptions
+
+        options = RemoteOptions(dry_run, ref, False, gitlab_url, project, gitlab_profile, timeout)
+    plan = gen.plan(manifest, output, options)
     if stdout:
         sys.stdout.write(plan.text)
         return
@@ -168,31 +195,150 @@ def lint(
     shellcheck: Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
                                              help="Run ShellCheck on scripts (when installed).")] = True,
     manifest: ManifestOpt = Path("cifab.yml"),
+    remote: Annotated[bool, typer.Option("--remote", help="Also ask GitLab's CI Lint API.",
+                                         rich_help_panel="GitLab")] = False,
+    dry_run: DryRunOpt = False,
+    ref: RefOpt = None,
+    include_jobs: Annotated[bool, typer.Option("--include-jobs", help="List the jobs that would run.",
+                                               rich_help_panel="GitLab")] = False,
+    merged: Annotated[bool, typer.Option("--merged", help="Print GitLab's merged YAML.",
+                                         rich_help_panel="GitLab")] = False,
+    gitlab_url: GitlabUrlOpt = None,
+    project: ProjectOpt = None,
+    gitlab_profile: ProfileOpt = None,
+    timeout: TimeoutOpt = 30.0,
 ) -> None:
-    """Check GitLab CI files offline: schema and GitLab's semantic rules."""
-    from cifab.lint import report
-    from cifab.lint.findings import Severity
+    """Check GitLab CI files offline: schema and GitLab's semantic rules; --remote asks GitLab too."""
     from cifab.lint.run import lint_paths
     from cifab.lint.settings import ignored_rules
 
-    if fmt not in report.FORMATS:
-        raise CifabError(f"unknown --format {fmt}; use one of: {', '.join(report.FORMATS)}")
+    threshold = _threshold(fail_on)
+    _check_format(fmt)
+    run = lint_paths(paths or [".gitlab-ci.yml"], root, ignored_rules(manifest), shellcheck)
+    extra = ""
+    if remote:
+        from cifab.remote.run import RemoteOptions, add_remote
+
+        options = RemoteOptions(dry_run, ref, include_jobs, gitlab_url, project, gitlab_profile, timeout)
+        got = add_remote(run, options, options.settings())
+        if fmt == "text":
+            extra = _remote_extras(got.jobs if include_jobs else {}, got.merged if merged else {})
+    elif dry_run or include_jobs or merged or ref:
+        raise CifabError("--dry-run, --ref, --include-jobs and --merged need --remote")
+    _emit(fmt, run, output, extra)
+    raise typer.Exit(run.exit_code(threshold))
+
+
+def _threshold(fail_on: str) -> Severity:
+    from cifab.lint.findings import Severity
+
     try:
-        threshold = Severity.parse(fail_on)
+        return Severity.parse(fail_on)
     except KeyError:
         raise CifabError(f"unknown --fail-on {fail_on}; use error, warning or info") from None
-    run = lint_paths(paths or [".gitlab-ci.yml"], root, ignored_rules(manifest), shellcheck)
-    stream = sys.stdout
+
+
+def _check_format(fmt: str) -> None:
+    from cifab.lint import report
+
+    if fmt not in report.FORMATS:
+        raise CifabError(f"unknown --format {fmt}; use one of: {', '.join(report.FORMATS)}")
+
+
+def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "") -> None:
+    from cifab.lint import report
+
     text = report.render(fmt, run.findings, run.sources, run.paths,
-                         colour=output is None and fmt == "text" and _colour(stream))
+                         colour=output is None and fmt == "text" and _colour(sys.stdout))
     if output is not None:
         from cifab.output import atomic_write
 
         atomic_write(output, text)
         typer.echo(report.summary(run.findings, len(run.paths)), err=True)
     else:
-        stream.write(text)
-    raise typer.Exit(run.exit_code(threshold))
+        sys.stdout.write(extra + text)
+
+
+def _remote_extras(jobs: dict[str, list[dict[str, object]]], merged: dict[str, str]) -> str:
+    from cifab.remote.present import jobs_table, merged_yaml
+
+    return "".join(jobs_table(src, items) for src, items in jobs.items()) + "".join(
+        merged_yaml(src, text) for src, text in merged.items())
+
+
+@app.command()
+@friendly
+def check(
+    manifest: ManifestOpt = Path("cifab.yml"),
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="The generated file (default: beside the manifest).")] = None,
+    codequality: Annotated[Path | None, typer.Option("--codequality", help="Also write a Code Quality report.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, codequality, junit or sarif.")] = "text",
+    fail_on: Annotated[str, typer.Option(help="Lowest severity that fails: error, warning or info.")] = "error",
+    remote: Annotated[bool | None, typer.Option("--remote/--no-remote", show_default=False,
+                                                help="Ask GitLab always / never (default: when a token is set).",
+                                                rich_help_panel="GitLab")] = None,
+    shellcheck: Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
+                                             help="Run ShellCheck on scripts (when installed).")] = True,
+    dry_run: DryRunOpt = False,
+    ref: RefOpt = None,
+    gitlab_url: GitlabUrlOpt = None,
+    project: ProjectOpt = None,
+    gitlab_profile: ProfileOpt = None,
+    timeout: TimeoutOpt = 30.0,
+) -> None:
+    """The merge-request gate: in sync with cifab.yml, clean offline, accepted by GitLab."""
+    from cifab import output as out
+    from cifab.check import check as run_check
+    from cifab.lint import report
+    from cifab.remote.run import RemoteOptions
+
+    threshold = _threshold(fail_on)
+    _check_format(fmt)
+    options = RemoteOptions(dry_run, ref, False, gitlab_url, project, gitlab_profile, timeout)
+    result = run_check(manifest, output, remote, options, shellcheck)
+    if result.diff and fmt == "text":
+        sys.stdout.write(out.colorize_diff(result.diff) if _colour(sys.stdout) else result.diff)
+    if codequality is not None:
+        out.atomic_write(codequality, report.codequality(result.run.findings))
+    _emit(fmt, result.run, None)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if result.remote_error is not None:
+        raise result.remote_error
+    raise typer.Exit(result.run.exit_code(threshold))
+
+
+@app.command()
+@friendly
+def graph(
+    path: Annotated[str, typer.Argument(help="The CI file to draw.")] = ".gitlab-ci.yml",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="tree, mermaid or dot.")] = "tree",
+    root: Annotated[Path | None, typer.Option(help="Repository root for local includes.")] = None,
+) -> None:
+    """Draw the pipeline: stages, jobs, needs edges and manual jobs."""
+    from cifab import graph as drawing
+    from cifab.lint.model import build_pipeline
+    from cifab.lint.run import include_root, read_source
+    from cifab.yamlpos import YamlError, load_text
+
+    if fmt not in drawing.FORMATS:
+        raise CifabError(f"unknown --format {fmt}; use one of: {', '.join(drawing.FORMATS)}")
+    src, text = read_source(path)
+    try:
+        loaded = load_text(text, src)
+    except YamlError as exc:
+        raise CifabError(str(exc)) from None
+    folder, verified = include_root(path, root)
+    pipeline = build_pipeline(loaded, folder, verified)
+    if fmt == "mermaid":
+        sys.stdout.write(drawing.mermaid(pipeline))
+    elif fmt == "dot":
+        sys.stdout.write(drawing.dot(pipeline))
+    else:
+        from rich.console import Console
+
+        Console(no_color=not _colour(sys.stdout), highlight=False).print(drawing.tree(pipeline, src))
 
 
 @app.command()

@@ -24,11 +24,32 @@ def build(manifest: Manifest) -> dict[str, Any]:
     environments = [_environment(env) for env in data["deploy"]["environments"]]
     ctx["deploy"] = {"image": data["deploy"]["image"], "environments": environments}
     jobs: dict[str, list[str]] = ctx["jobs"]
-    jobs["deploy"] = [env["job"] for env in environments]
-    ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
     # A deploy waits for every job that vouches for the commit: lint, test and build.
     ctx["deploy_needs"] = [job for stage in ("lint", "test", "build") for job in jobs.get(stage, [])]
+    ctx["stack_stages"] = [stage for stage in ("lint", "test", "build") if jobs.get(stage)]
+    ctx["self_check"] = _self_check(data.get("self_check", False))
+    if ctx["self_check"]:
+        # Not among deploy_needs: it runs only in merge requests and on the default branch,
+        # and a need on a job that a pipeline lacks would break tag pipelines.
+        jobs.setdefault("lint", []).append(SELF_CHECK_JOB)
+    jobs["deploy"] = [env["job"] for env in environments]
+    ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
     return ctx
+
+
+SELF_CHECK_JOB = "cifab-check"
+SELF_CHECK_IMAGE = "python:3.12-slim"
+
+
+def _self_check(setting: bool | dict[str, Any]) -> dict[str, str] | None:
+    if setting is False:
+        return None
+    options = setting if isinstance(setting, dict) else {}
+    return {
+        "job": SELF_CHECK_JOB,
+        "image": options.get("image", SELF_CHECK_IMAGE),
+        "install": options.get("install", f"pip install --quiet cifab=={__version__}"),
+    }
 
 
 def _environment(env: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cifab import context, contract, manifest, output, render
 from cifab.errors import CifabError
 from cifab.lint.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from cifab.remote.run import RemoteOptions
 
 OUTPUT_NAME = ".gitlab-ci.yml"
 
@@ -25,7 +29,7 @@ class GeneratedInvalid(CifabError):
 
     def __init__(self, findings: list[Finding]) -> None:
         lines = "\n".join(f"  {f.location()}: {f.severity} {f.rule_id} {f.message}" for f in findings)
-        super().__init__(f"the generated pipeline does not pass lint, so it was not written:\n{lines}", 1)
+        super().__init__(f"the generated pipeline does not pass lint, so nothing was written:\n{lines}", 1)
         self.findings = findings
 
 
@@ -75,9 +79,22 @@ def verify(text: str, output_path: Path) -> None:
         raise GeneratedInvalid(errors)
 
 
-def plan(manifest_path: Path, output_path: Path | None = None) -> Plan:
+def verify_remote(text: str, output_path: Path, options: RemoteOptions) -> None:
+    """GitLab's verdict on what we rendered decides whether it is written."""
+    from cifab.remote import lint as remote_lint
+
+    settings = options.settings(output_path.parent.resolve())
+    result = remote_lint.lint_content(settings, text, dry_run=options.dry_run, ref=options.ref)
+    if not result.valid:
+        raise GeneratedInvalid([Finding(str(output_path), 0, 0, remote_lint.RULE_ID, Severity.ERROR, e)
+                                for e in result.errors or ["GitLab says the configuration is invalid"]])
+
+
+def plan(manifest_path: Path, output_path: Path | None = None, remote: RemoteOptions | None = None) -> Plan:
     output_path = output_path or manifest_path.parent / OUTPUT_NAME
     text = render_pipeline(manifest_path, output_path)
+    if remote is not None:
+        verify_remote(text, output_path, remote)
     try:
         current = output.read_text(output_path)
     except UnicodeDecodeError:

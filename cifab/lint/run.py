@@ -61,15 +61,21 @@ def include_root(path: str, root: Path | None) -> tuple[Path | None, bool]:
     return (repo, True) if repo is not None else (folder, False)
 
 
+def read_source(path: str) -> tuple[str, str]:
+    """(display name, text) of a file or stdin; YamlError when it is too big or not text."""
+    src = "<stdin>" if path == STDIN else path
+    raw = _read(path)
+    # Size and encoding are checked on the bytes, before any decoding work.
+    check_size(len(raw), src, MAX_BYTES)
+    return src, decode(raw, src)
+
+
 def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str] = frozenset(),
                shellcheck: bool = False) -> LintRun:
     run = LintRun(paths=[("<stdin>" if p == STDIN else p) for p in paths])
     for path, src in zip(paths, run.paths, strict=True):
-        raw = _read(path)
         try:
-            # Size and encoding are checked on the bytes, before any decoding work.
-            check_size(len(raw), src, MAX_BYTES)
-            text = decode(raw, src)
+            _, text = read_source(path)
         except YamlError as exc:
             run.findings.append(Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message))
             run.unparseable = True

@@ -1,0 +1,180 @@
+"""GitLab's CI Lint API (POST /projects/:id/ci/lint) through python-gitlab, with our own
+retries, so that a timeout is one timeout and a throttle is explained, not slept through."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cifab.lint.findings import Finding, Severity
+from cifab.remote.settings import RemoteError, Settings
+from cifab.yamlpos import YMap
+
+RULE_ID = "gitlab-ci-lint"
+MAX_ATTEMPTS = 3
+BACKOFF = 0.5  # seconds, doubled after each failed attempt
+
+
+@dataclass
+class RemoteResult:
+    valid: bool
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    merged_yaml: str | None = None
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _redact(text: str, settings: Settings) -> str:
+    return text.replace(settings.token, "***") if settings.token else text
+
+
+def explain_status(code: int | None, settings: Settings, body: str) -> RemoteError:
+    where = f"{settings.url} (project {settings.project})"
+    if code == 401:
+        return RemoteError(f"GitLab rejected the token (401 Unauthorized) at {where}",
+                           f"the token from {settings.token_source} is wrong, expired or revoked")
+    if code == 403:
+        return RemoteError(f"GitLab refused the request (403 Forbidden) at {where}",
+                           "the token needs the api scope, and you need at least the Developer role "
+                           "in the project")
+    if code == 404:
+        hint = "check --project (an id, or a path such as group/project) and that the token can see it"
+        if settings.job_token_only:
+            hint = ("only CI_JOB_TOKEN is set, and GitLab does not accept job tokens on the CI Lint "
+                    "endpoint; set GITLAB_TOKEN (a masked CI/CD variable) to an access token")
+        return RemoteError(f"project {settings.project} not found or not visible at {settings.url} (404)", hint)
+    if code == 429:
+        return RemoteError(f"GitLab is throttling requests (429 Too Many Requests) at {where}",
+                           "wait a minute and try again, or lint offline without --remote")
+    if code is not None and code >= 500:
+        return RemoteError(f"GitLab answered with a server error ({code}) at {where}",
+                           "try again later; GitLab's status page may say more")
+    detail = f": {body}" if body else ""
+    return RemoteError(f"GitLab answered {code}{detail}", None)
+
+
+def _network_error(exc: Exception, settings: Settings) -> RemoteError:
+    import requests
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return RemoteError(f"TLS failed talking to {settings.url}",
+                           "check the URL's scheme and the server's certificate (REQUESTS_CA_BUNDLE for a "
+                           "private CA)")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return RemoteError(f"GitLab at {settings.url} did not answer within {settings.timeout:g} seconds",
+                           "raise --timeout, or check the network")
+    return RemoteError(f"cannot connect to {settings.url}",
+                       "check --gitlab-url (or CI_SERVER_URL / GITLAB_URL) and that the server is up")
+
+
+def lint_content(settings: Settings, content: str, *, dry_run: bool = False, ref: str | None = None,
+                 include_jobs: bool = False, sleep: Callable[[float], None] = time.sleep) -> RemoteResult:
+    """Ask GitLab to lint `content` in the project's context."""
+    import gitlab
+    import requests
+
+    # Our own session, so that a response hook can read Retry-After: python-gitlab's
+    # errors carry the status and body but not the headers.
+    session = requests.Session()
+    last_headers: dict[str, str] = {}
+    session.hooks["response"].append(lambda response, *_a, **_k: last_headers.update(response.headers))
+    client = gitlab.Gitlab(settings.url, private_token=settings.token, timeout=settings.timeout,
+                           ssl_verify=settings.ssl_verify, retry_transient_errors=False, session=session)
+    project = client.projects.get(settings.project, lazy=True)
+    data: dict[str, Any] = {"content": content}
+    if dry_run:
+        data["dry_run"] = True
+        if ref:
+            data["ref"] = ref
+    if include_jobs:
+        data["include_jobs"] = True
+    deadline = time.monotonic() + settings.timeout
+    with session:
+        return _ask(project, data, settings, deadline, last_headers, sleep)
+
+
+def _ask(project: Any, data: dict[str, Any], settings: Settings, deadline: float,
+         last_headers: dict[str, str], sleep: Callable[[float], None]) -> RemoteResult:
+    import gitlab
+    import requests
+
+    delay = BACKOFF
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        remaining = max(deadline - time.monotonic(), 0.5)
+        try:
+            # python-gitlab's own retries would sleep through a long Retry-After and
+            # repeat a timeout; we decide instead.
+            answer = project.ci_lint.create(data, timeout=remaining, obey_rate_limit=False,
+                                            retry_transient_errors=False)
+            return _result(answer.attributes)
+        except gitlab.exceptions.GitlabError as exc:
+            code = getattr(exc, "response_code", None)
+            body = _redact(str(getattr(exc, "error_message", "") or ""), settings)
+            wait = _retry_after(last_headers) if code == 429 else delay
+            retryable = code == 429 or (code is not None and code >= 500)
+            if retryable and attempt < MAX_ATTEMPTS and time.monotonic() + wait < deadline:
+                sleep(wait)
+                delay *= 2
+                continue
+            raise explain_status(code, settings, body) from None
+        except requests.exceptions.Timeout as exc:
+            raise _network_error(exc, settings) from None
+        except requests.exceptions.RequestException as exc:
+            is_tls = isinstance(exc, requests.exceptions.SSLError)
+            if not is_tls and attempt < MAX_ATTEMPTS and time.monotonic() + delay < deadline:
+                sleep(delay)
+                delay *= 2
+                continue
+            raise _network_error(exc, settings) from None
+    raise RemoteError(f"GitLab at {settings.url} could not be asked")  # pragma: no cover - loop returns
+
+
+def _retry_after(headers: dict[str, str]) -> float:
+    try:
+        return max(float(headers.get("Retry-After", 1)), 0.0)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _result(attrs: dict[str, Any]) -> RemoteResult:
+    return RemoteResult(
+        valid=bool(attrs.get("valid")),
+        errors=[str(e) for e in attrs.get("errors") or []],
+        warnings=[str(w) for w in attrs.get("warnings") or []],
+        merged_yaml=attrs.get("merged_yaml"),
+        jobs=list(attrs.get("jobs") or []),
+    )
+
+
+_JOB_PREFIX = re.compile(r"^(?:jobs:)?(?P<name>[^:\s][^:]*?)(?: job:|:| config| has the following)")
+
+
+def _mark_for(message: str, doc: Any, src: str) -> tuple[int, int]:
+    """Where in the file a GitLab message points: the job it names, else the top."""
+    if isinstance(doc, YMap):
+        match = _JOB_PREFIX.match(message)
+        candidates = [match.group("name")] if match else []
+        candidates += [k for k in doc if isinstance(k, str) and (f"jobs:{k}" in message or f"{k} job" in message)]
+        for name in candidates:
+            if name in doc.keymarks:
+                _, line, col = doc.key_mark(name)
+                return line, col
+    return 1, 1
+
+
+def findings(result: RemoteResult, src: str, doc: Any) -> list[Finding]:
+    out = []
+    for severity, messages in ((Severity.ERROR, result.errors), (Severity.WARNING, result.warnings)):
+        for message in messages:
+            line, col = _mark_for(message, doc, src)
+            out.append(Finding(src, line, col, RULE_ID, severity, message))
+    return out
+
+
+def merge(offline: list[Finding], remote: list[Finding]) -> list[Finding]:
+    """Offline and GitLab findings together; GitLab's copy of a message we already report goes."""
+    known = {f.message for f in offline}
+    return sorted([*offline, *(f for f in remote if f.message not in known)])
