@@ -341,6 +341,47 @@ def graph(
         Console(no_color=not _colour(sys.stdout), highlight=False).print(drawing.tree(pipeline, src))
 
 
+templates_app = typer.Typer(help="List and print the templates pipelines are made from.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+
+def _template_dirs(manifest: Path) -> list[Path]:
+    from cifab import generate as gen
+    from cifab import manifest as man
+
+    return gen.template_dirs(man.load(manifest)) if manifest.exists() else []
+
+
+@templates_app.command("list")
+@friendly
+def templates_list(manifest: ManifestOpt = Path("cifab.yml")) -> None:
+    """Every template name; those your templates_dir shadows are marked."""
+    from cifab.render import template_names, templates_dir
+
+    ours = templates_dir()
+    for name, path in template_names(_template_dirs(manifest)):
+        mark = "" if path.is_relative_to(ours) else f"  (yours: {path})"
+        typer.echo(f"{name}{mark}")
+
+
+@templates_app.command("show")
+@friendly
+def templates_show(
+    name: Annotated[str, typer.Argument(help="A name from `cifab templates list`.")],
+    manifest: ManifestOpt = Path("cifab.yml"),
+) -> None:
+    """Print a template, to copy into your templates_dir and change."""
+    from cifab.render import template_names
+    from cifab.schemaerrors import suggest
+
+    found = dict(template_names(_template_dirs(manifest)))
+    if name not in found:
+        near = suggest(name, list(found))
+        raise CifabError(f"no template named {name}" + (f"; did you mean {near}?" if near else
+                                                        "; `cifab templates list` shows them"))
+    sys.stdout.write(found[name].read_text(encoding="utf-8"))
+
+
 @app.command()
 def rules() -> None:
     """List every lint rule."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cifab import __version__
+from cifab import __version__, hatches
 from cifab.manifest import Manifest
 from cifab.stacks import generic, go
 
@@ -14,8 +14,11 @@ STAGES = ("lint", "test", "build", "deploy")
 
 def build(manifest: Manifest) -> dict[str, Any]:
     data = manifest.data
+    version = data.get("gitlab_version")
     ctx: dict[str, Any] = {
         "cifab_version": __version__,
+        # Keywords the oldest GitLab the pipeline targets understands.
+        "gitlab": {"auto_cancel": hatches.supports(version, hatches.AUTO_CANCEL_SINCE)},
         "project": data["project"],
         "stack": data["stack"],
         "image": _image(data["image"]),

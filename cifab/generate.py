@@ -17,10 +17,11 @@ if TYPE_CHECKING:
 OUTPUT_NAME = ".gitlab-ci.yml"
 
 ESCAPE_HATCHES = (
-    "To keep a change, make it in cifab.yml instead: its settings cover the stack, build "
-    "targets, the image build and deploy environments. Run `cifab generate --diff` to see "
-    "what regenerating would change, or `cifab generate --force` to replace the file "
-    "(the hand edits are lost)."
+    "To keep a change, make it in cifab.yml instead: `jobs:` overrides any generated job "
+    "(deep merge, plus script_before/script_after), `extra_jobs:` adds jobs in plain GitLab "
+    "YAML, `include:` adds includes and components, and `templates_dir:` shadows cifab's "
+    "templates. Run `cifab generate --diff` to see what regenerating would change, or "
+    "`cifab generate --force` to replace the file (the hand edits are lost)."
 )
 
 
@@ -61,9 +62,22 @@ def manifest_label(manifest_path: Path, output_path: Path) -> str:
     return rel.replace(os.sep, "/")
 
 
+def template_dirs(m: manifest.Manifest) -> list[Path]:
+    """The manifest's templates_dir (shadowing ours by name), if it names one."""
+    folder = m.data.get("templates_dir")
+    if not folder:
+        return []
+    path = (m.path.parent / folder).resolve()
+    if not path.is_dir():
+        raise CifabError(f"templates_dir {folder} (from {m.path}) is not a directory")
+    return [path]
+
+
 def render_pipeline(manifest_path: Path, output_path: Path) -> str:
+    from cifab import transform
+
     m = manifest.load(manifest_path)
-    body = render.render(context.build(m))
+    body = transform.apply(render.render(context.build(m), template_dirs(m)), m)
     text = contract.wrap(manifest_label(manifest_path, output_path), body)
     verify(text, output_path)
     return text

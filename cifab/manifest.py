@@ -24,6 +24,7 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / "manifest.schema.json"
 class Manifest:
     path: Path
     data: dict[str, Any]  # validated, defaults filled
+    source: YMap | None = None  # as written, with positions, for problems found later
 
     @property
     def stack(self) -> str:
@@ -78,18 +79,23 @@ def parse(raw: bytes, src: str, path: Path | None = None) -> Manifest:
     if problems:
         raise ProblemsError(problems)
     filled = fill_defaults(schema(), _plain(data))
-    return Manifest(path=path or Path(src), data=filled)
+    return Manifest(path=path or Path(src), data=filled, source=data)
 
 
 def validate(data: YMap) -> list[Problem]:
     root = schema()
     problems: list[Problem] = []
     for leaf in schemaerrors.leaves(_validator().iter_errors(data), root):
-        problems.extend(_problems(leaf, data))
+        problems.extend(problems_for(leaf, data, root))
+    if not problems:
+        from cifab import hatches  # GitLab's schema for jobs:, extra_jobs: and include:
+
+        problems.extend(hatches.validate(data))
     return problems
 
 
-def _problems(leaf: schemaerrors.Leaf, doc: YMap) -> list[Problem]:
+def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> list[Problem]:
+    """Manifest-style problems for one schema error; root is the schema it came from."""
     where = schemaerrors.dotted(leaf.path)
     sub = leaf.subschema
     if leaf.kind == "AdditionalProperties":
@@ -110,7 +116,7 @@ def _problems(leaf: schemaerrors.Leaf, doc: YMap) -> list[Problem]:
                         key_path=schemaerrors.dotted(leaf.path))]
     value = _show(leaf.instance)
     if leaf.kind == "Type":
-        types = leaf.expected_types or schemaerrors.schema_types(sub, schema())
+        types = [t for t in leaf.expected_types or schemaerrors.schema_types(sub, root) if t != "null"]
         msg = f"{where}: expected {schemaerrors.type_words(types)}, got {value}"
     elif leaf.kind == "Enum":
         options = ", ".join(str(o) for o in leaf.detail.get("options", []))

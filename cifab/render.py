@@ -150,3 +150,12 @@ def tidy(text: str) -> str:
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip("\n") + "\n"
+
+
+def template_names(search_path: Sequence[Path] = ()) -> list[tuple[str, Path]]:
+    """Every template name with the file that provides it (a user's shadows ours)."""
+    found: dict[str, Path] = {}
+    for folder in (*search_path, templates_dir()):
+        for path in sorted(folder.rglob("*.j2")):
+            found.setdefault(path.relative_to(folder).as_posix(), path)
+    return sorted(found.items())

@@ -1,0 +1,135 @@
+"""Applying the manifest's escape hatches to the rendered pipeline, keeping its comments.
+
+ruamel.yaml's round trip keeps the templates' comments and layout byte for byte (PyYAML
+would drop every comment), so overrides, extra jobs and includes change only what they
+name. Without any escape hatch the text is returned untouched.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from cifab.errors import Problem, ProblemsError
+from cifab.hatches import SCRIPT_HOOKS
+from cifab.manifest import Manifest
+from cifab.schemaerrors import suggest
+
+
+def needed(data: dict[str, Any]) -> bool:
+    return bool(data.get("jobs") or data.get("extra_jobs") or data.get("include"))
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    yaml.default_flow_style = False
+    return yaml
+
+
+def apply(body: str, manifest: Manifest) -> str:
+    data = manifest.data
+    if not needed(data):
+        return body
+    yaml = _yaml()
+    doc = yaml.load(body)
+    _override(doc, data.get("jobs") or {}, manifest)
+    _extra_jobs(doc, data.get("extra_jobs") or {}, manifest)
+    if data.get("include"):
+        doc.insert(0, "include", _plain(data["include"]))
+        doc.yaml_set_comment_before_after_key("include", before="Included as cifab.yml lists them.")
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return spacing(out.getvalue())
+
+
+def spacing(text: str) -> str:
+    """One blank line before each top-level block (with the comments that lead into it) and
+    none inside one, as the templates lay them out. ruamel keeps a blank line where the
+    template had it, which is no longer the end of a job once a key is added to it."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        starts_block = not line.startswith((" ", "#", "-")) or (
+            line.startswith("#") and (i == 0 or not lines[i - 1].startswith("#")))
+        if starts_block and out and not out[-1].startswith("#"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _problem(manifest: Manifest, path: tuple[str, str], message: str, hint: str | None) -> Problem:
+    source = manifest.source
+    section = source.get(path[0]) if source is not None else None
+    if section is not None and hasattr(section, "key_mark"):
+        src, line, col = section.key_mark(path[1])
+    else:
+        src, line, col = str(manifest.path), 0, 0
+    return Problem(src, line, col, message, key_path=".".join(path), hint=hint)
+
+
+def _jobs(doc: Any) -> list[str]:
+    keywords = {"workflow", "stages", "variables", "default", "include"}
+    return [k for k in doc if k not in keywords]
+
+
+def _override(doc: Any, overrides: dict[str, Any], manifest: Manifest) -> None:
+    problems = []
+    for name, change in overrides.items():
+        if name not in doc or name not in _jobs(doc):
+            near = suggest(name, _jobs(doc))
+            problems.append(_problem(manifest, ("jobs", name), f"jobs.{name}: the pipeline has no job named '{name}'",
+                                     f"did you mean '{near}'?" if near else "`cifab generate --stdout` shows the jobs"))
+            continue
+        job = doc[name]
+        change = dict(change)
+        before, after = (change.pop(hook, []) for hook in SCRIPT_HOOKS)
+        _merge(job, _plain(change))
+        if before or after:
+            script = job.get("script", [])
+            if isinstance(script, str):
+                job["script"] = [*before, script, *after]
+            else:  # in place, so that the comments attached to the list stay
+                for i, command in enumerate(before):
+                    script.insert(i, command)
+                script.extend(after)
+    if problems:
+        raise ProblemsError(problems)
+
+
+def _merge(target: Any, change: dict[str, Any]) -> None:
+    """GitLab's deep merge: mappings merge key by key, anything else replaces."""
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def _extra_jobs(doc: Any, extra: dict[str, Any], manifest: Manifest) -> None:
+    problems = []
+    for name, job in extra.items():
+        if name in doc:
+            problems.append(_problem(manifest, ("extra_jobs", name),
+                                     f"extra_jobs.{name}: the pipeline already has '{name}'",
+                                     f"change it with jobs.{name} instead, or pick another name"))
+            continue
+        doc[name] = _plain(job)
+    if problems:
+        raise ProblemsError(problems)
+    if extra:
+        first = next(iter(extra))
+        doc.yaml_set_comment_before_after_key(first, before="Jobs written in cifab.yml (extra_jobs).")
+
