@@ -6,9 +6,10 @@ from typing import Any
 
 from cifab import __version__, hatches
 from cifab.manifest import Manifest
-from cifab.stacks import generic, go
+from cifab.stacks import docker, generic, go, node, python, rust
 
-STACKS = {"go": go.context, "generic": generic.context}
+STACKS = {"go": go.context, "python": python.context, "node": node.context, "rust": rust.context,
+          "docker": docker.context, "generic": generic.context}
 STAGES = ("lint", "test", "build", "deploy")
 
 
@@ -27,19 +28,25 @@ def build(manifest: Manifest) -> dict[str, Any]:
     environments = [_environment(env) for env in data["deploy"]["environments"]]
     ctx["deploy"] = {"image": data["deploy"]["image"], "environments": environments}
     jobs: dict[str, list[str]] = ctx["jobs"]
+    if ctx.pop("force_image", False):
+        ctx["image"]["build"] = True
+    ctx["stack_stages"] = [stage for stage in ("lint", "test", "build") if jobs.get(stage)]
+    if ctx["image"]["build"]:
+        jobs.setdefault("build", []).append(IMAGE_JOB)
     # A deploy waits for every job that vouches for the commit: lint, test and build.
     ctx["deploy_needs"] = [job for stage in ("lint", "test", "build") for job in jobs.get(stage, [])]
-    ctx["stack_stages"] = [stage for stage in ("lint", "test", "build") if jobs.get(stage)]
+    ctx["stack_deploy"] = bool(jobs.get("deploy"))  # a stack's own release job, such as a package upload
     ctx["self_check"] = _self_check(data.get("self_check", False))
     if ctx["self_check"]:
         # Not among deploy_needs: it runs only in merge requests and on the default branch,
         # and a need on a job that a pipeline lacks would break tag pipelines.
         jobs.setdefault("lint", []).append(SELF_CHECK_JOB)
-    jobs["deploy"] = [env["job"] for env in environments]
+    jobs["deploy"] = [*jobs.get("deploy", []), *(env["job"] for env in environments)]
     ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
     return ctx
 
 
+IMAGE_JOB = "container-image"
 SELF_CHECK_JOB = "cifab-check"
 SELF_CHECK_IMAGE = "python:3.12-slim"
 

@@ -10,7 +10,7 @@ from cifab import manifest, output
 from cifab.detect import Detection
 from cifab.errors import CifabError
 
-SUPPORTED_STACKS = ("go",)
+SUPPORTED_STACKS = ("go", "python", "node", "rust", "docker", "generic")
 PLACEHOLDER_SCRIPT = (
     'echo "No deploy command for {env} yet: set deploy.environments[{i}].script in cifab.yml" >&2; exit 1'
 )
@@ -42,26 +42,75 @@ def default_environments(project: str) -> list[dict[str, Any]]:
 def propose(detection: Detection, stack: str | None, ask: Asker = accept_defaults) -> dict[str, Any]:
     chosen = stack or detection.stack
     if chosen is None:
-        raise CifabError("could not detect the stack (no go.mod here); pass --stack go, or run cifab "
-                         "init in the repository root")
+        raise CifabError("could not detect the stack (no go.mod, pyproject.toml, requirements*.txt, package.json, "
+                         "Cargo.toml or Dockerfile here); pass --stack NAME, or run cifab init in the repository "
+                         "root")
     if chosen not in SUPPORTED_STACKS:
-        raise CifabError(f"stack '{chosen}' is not supported yet; supported: {', '.join(SUPPORTED_STACKS)}")
-    defaults = manifest.schema()["properties"]["go"]["properties"]
+        raise CifabError(f"stack '{chosen}' is not supported; supported: {', '.join(SUPPORTED_STACKS)}")
+    settings = detection.settings if chosen == detection.stack else {}
     project = str(ask("Project name", detection.name))
-    go: dict[str, Any] = {
-        "version": str(ask("Go version", detection.go_version or defaults["version"]["default"])),
-        "golangci_lint": defaults["golangci_lint"]["default"],
-        "race": bool(ask("Run tests with the race detector?", True)),
-        "coverage": True,
-        "binaries": detection.binaries,
-        "targets": list(defaults["targets"]["default"]),
-    }
-    build_image = bool(ask("Build a container image from the Dockerfile?", detection.dockerfile))
-    data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen, "go": go,
-                            "image": {"build": build_image}}
+    data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen}
+    data.update(SECTIONS[chosen](settings, ask))
+    build_image = chosen == "docker" or bool(ask("Build a container image from the Dockerfile?",
+                                                 detection.dockerfile))
+    data["image"] = {"build": build_image}
     if ask("Deploy to staging (default branch) and production (tags, manual)?", build_image):
         data["deploy"] = {"environments": default_environments(project)}
     return data
+
+
+def _defaults(stack: str) -> dict[str, Any]:
+    return {k: v["default"] for k, v in manifest.schema()["properties"][stack]["properties"].items()
+            if "default" in v}
+
+
+def _go(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    defaults = _defaults("go")
+    return {"go": {
+        "version": str(ask("Go version", settings.get("version") or defaults["version"])),
+        "golangci_lint": defaults["golangci_lint"],
+        "race": bool(ask("Run tests with the race detector?", True)),
+        "coverage": True,
+        "binaries": list(settings.get("binaries", [])),
+        "targets": list(defaults["targets"]),
+    }}
+
+
+def _python(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    section = {**_defaults("python"), **settings}
+    section["version"] = str(ask("Python version", section["version"]))
+    section.setdefault("versions", [section["version"]])
+    if section["package_manager"] == "uv":
+        section.pop("extras", None)
+        section.pop("requirements", None)
+    return {"python": section}
+
+
+def _node(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    section = {**_defaults("node"), **settings}
+    section["version"] = str(ask("Node.js version", section["version"]))
+    return {"node": section}
+
+
+def _rust(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    section = {**_defaults("rust"), **settings}
+    section["version"] = str(ask("Rust version", section["version"]))
+    return {"rust": section}
+
+
+def _docker(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    return {"docker": {**_defaults("docker"), **settings}}
+
+
+def _generic(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    image = str(ask("Image the jobs run in", "alpine:3.22"))
+    return {"generic": {"image": image, "test": {"script": [
+        'echo "No test command yet: set generic.test.script in cifab.yml" >&2; exit 1']}}}
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any], Asker], dict[str, Any]]] = {
+    "go": _go, "python": _python, "node": _node, "rust": _rust, "docker": _docker, "generic": _generic,
+}
 
 
 def manifest_text(data: dict[str, Any]) -> str:

@@ -43,8 +43,14 @@ def test_own_pipeline_tests_lints_and_builds_cifab() -> None:
     assert pipeline["build"]["artifacts"]["paths"] == ["dist/"]
 
 
+def test_every_stack_has_an_example() -> None:
+    stacks = {yaml.safe_load((p / "cifab.yml").read_text())["stack"] for p in EXAMPLE_DIRS}
+    assert {"go", "python", "node", "rust", "docker"} <= stacks
+
+
 def test_examples_cover_the_issue_list() -> None:
     data = {p.name: yaml.safe_load((p / "cifab.yml").read_text()) for p in EXAMPLE_DIRS}
+    data = {name: d for name, d in data.items() if d["stack"] == "go"}
     assert any(len(d["go"].get("targets", [])) >= 3 and not d.get("deploy") for d in data.values())  # a CLI
     assert any(d.get("image", {}).get("build") and len(d["deploy"]["environments"]) == 2
                for d in data.values() if d.get("deploy"))  # a service

@@ -303,12 +303,25 @@ def _values(node: object) -> list[object]:
     return [node]
 
 
-@pytest.mark.parametrize("base", [FULL_GO, FULL_GENERIC], ids=["go", "generic"])
+DEPLOY = {"environments": [{"name": "prod", "url": "https://x.example", "script": ["a"]}]}
+FULL_PYTHON = {"cifab": 1, "project": "p", "stack": "python",
+               "python": {"extras": ["test"], "requirements": ["r.txt"], "mypy": True, "publish": True},
+               "self_check": {"image": "python:3.13-slim", "install": "pip install cifab"}, "deploy": DEPLOY}
+FULL_PYTHON_UV = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "python", "python": {"package_manager": "uv"}}
+FULL_NODE = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "node",
+             "node": {"lint": True, "build": True, "build_output": "out", "test_runner": "jest"}}
+FULL_RUST = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "rust", "rust": {"binaries": ["x"]}}
+FULL_DOCKER = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "docker",
+               "image": {"dockerfile": "build/Dockerfile", "context": "."}}
+
+
+@pytest.mark.parametrize("base", [FULL_GO, FULL_GENERIC, FULL_PYTHON, FULL_PYTHON_UV, FULL_NODE, FULL_RUST,
+                                  FULL_DOCKER], ids=["go", "generic", "python", "python-uv", "node", "rust", "docker"])
 def test_no_string_field_can_inject_yaml(base: dict, tmp_path: Path) -> None:
     from cifab import manifest
 
     fields = [f for f in string_fields(manifest.schema(), manifest.schema()) if f and f[0] in base]
-    assert len(fields) >= 8
+    assert len(fields) >= 3
     rendered = 0
     for path in fields:
         data = json.loads(json.dumps(base))
@@ -326,4 +339,4 @@ def test_no_string_field_can_inject_yaml(base: dict, tmp_path: Path) -> None:
         assert all("injected" not in job for job in pipeline.values() if isinstance(job, dict)), path
         if path[0] != "lint":  # lint settings are not part of the pipeline
             assert INJECTION in _values(pipeline), path  # it arrived whole, as one value
-    assert rendered >= 2
+    assert rendered >= 1

@@ -32,8 +32,6 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
     lint_jobs = ["golangci-lint", "go-vet", "gofmt"]
     test_jobs = ["go-test"]
     build_jobs = ["go-build"]
-    if data["image"]["build"]:
-        build_jobs.append("container-image")
     return {
         "go": {
             **go,

@@ -1,0 +1,1 @@
+"""Turn titles into URL slugs."""

@@ -1,0 +1,2 @@
+def test_imports() -> None:
+    import inventory  # noqa: F401
