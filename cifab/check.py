@@ -30,19 +30,21 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
     """remote: True always asks GitLab, False never, None when a token is available."""
     options = options or RemoteOptions()
     plan = generate.plan(manifest_path, output_path)
-    target = plan.output_path
-    if plan.current is None:
-        run = LintRun([str(target)])
-        run.findings.append(Finding(str(target), 0, 0, DRIFT_RULE, Severity.ERROR,
-                                    f"{target} does not exist: run `cifab generate`"))
+    missing = [f.path for f in plan.files if f.current is None]
+    if missing:
+        run = LintRun([str(p) for p in missing])
+        run.findings.extend(Finding(str(p), 0, 0, DRIFT_RULE, Severity.ERROR,
+                                    f"{p} does not exist: run `cifab generate`") for p in missing)
         return CheckResult(run, plan.diff())
-    run = lint_paths([str(target)], ignore=ignored_rules(manifest_path), shellcheck=shellcheck)
+    run = lint_paths([str(f.path) for f in plan.files], ignore=ignored_rules(manifest_path), shellcheck=shellcheck)
     result = CheckResult(run)
     if not plan.in_sync:
         result.diff = plan.diff()
-        run.findings.insert(0, Finding(str(target), 1, 1, DRIFT_RULE, Severity.ERROR,
-                                       f"{target.name} is out of date with {manifest_path.name}: "
-                                       "run `cifab generate` and commit the result"))
+        for f in plan.files:
+            if not f.in_sync:
+                run.findings.insert(0, Finding(str(f.path), 1, 1, DRIFT_RULE, Severity.ERROR,
+                                               f"{f.path.name} is out of date with {manifest_path.name}: "
+                                               "run `cifab generate` and commit the result"))
     ask = remote if remote is not None else token_available(options.profile)
     if not ask:
         result.notes.append("GitLab's CI Lint API was not asked: no GITLAB_TOKEN (see README)")

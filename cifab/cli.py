@@ -153,18 +153,26 @@ def generate(
         return
     if check or diff:
         if plan.in_sync:
-            typer.echo(f"{plan.output_path} is up to date with {manifest}")
+            typer.echo(f"{_names(plan.files)} up to date with {manifest}")
             return
         text = plan.diff()
         sys.stdout.write(out.colorize_diff(text) if _colour(sys.stdout) else text)
         if check:
-            typer.echo(f"{plan.output_path} is out of date: run `cifab generate`", err=True)
+            stale = [f for f in plan.files if not f.in_sync]
+            typer.echo(f"{_names(stale)} out of date: run `cifab generate`", err=True)
             raise typer.Exit(1)
         return
+    changed = [f for f in plan.files if not f.in_sync]
     if gen.write(plan, force=force):
-        typer.echo(f"wrote {plan.output_path}")
+        for f in changed:
+            typer.echo(f"wrote {f.path}")
     else:
-        typer.echo(f"{plan.output_path} is up to date")
+        typer.echo(f"{_names(plan.files)} up to date")
+
+
+def _names(files: list[Any]) -> str:
+    names = ", ".join(str(f.path) for f in files)
+    return f"{names} {'is' if len(files) == 1 else 'are'}"
 
 
 @app.command()

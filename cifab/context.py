@@ -15,11 +15,9 @@ STAGES = ("lint", "test", "build", "deploy")
 
 def build(manifest: Manifest) -> dict[str, Any]:
     data = manifest.data
-    version = data.get("gitlab_version")
     ctx: dict[str, Any] = {
         "cifab_version": __version__,
-        # Keywords the oldest GitLab the pipeline targets understands.
-        "gitlab": {"auto_cancel": hatches.supports(version, hatches.AUTO_CANCEL_SINCE)},
+        "gitlab": build_gitlab(data),
         "project": data["project"],
         "stack": data["stack"],
         "image": _image(data["image"]),
@@ -44,6 +42,16 @@ def build(manifest: Manifest) -> dict[str, Any]:
     jobs["deploy"] = [*jobs.get("deploy", []), *(env["job"] for env in environments)]
     ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
     return ctx
+
+
+def build_gitlab(data: dict[str, Any]) -> dict[str, bool]:
+    """Keywords the oldest GitLab the pipeline targets understands."""
+    version = data.get("gitlab_version")
+    return {"auto_cancel": hatches.supports(version, hatches.AUTO_CANCEL_SINCE)}
+
+
+def self_check(data: dict[str, Any]) -> dict[str, str] | None:
+    return _self_check(data.get("self_check", False))
 
 
 IMAGE_JOB = "container-image"

@@ -211,13 +211,61 @@ DETECTORS: list[tuple[str, Callable[[Path, Detection], bool]]] = [
 ]
 
 
-def detect(repo: Path) -> Detection:
+SKIP_DIRS = {"node_modules", "vendor", "target", "dist", "build", "venv", "testdata", "examples"}
+
+
+def _detect_here(repo: Path) -> Detection:
     found = Detection(stack=None, name=_safe_name(repo.resolve().name))
     found.dockerfile = (repo / "Dockerfile").is_file()
-    if found.dockerfile:
-        found.evidence.append("Dockerfile: container image build")
     for stack, detector in DETECTORS:
         if detector(repo, found):
             found.stack = stack
             break
+    return found
+
+
+def _component_dirs(repo: Path, depth: int = 2) -> list[Path]:
+    out: list[Path] = []
+    for child in sorted(p for p in repo.iterdir() if p.is_dir()):
+        if child.name.startswith(".") or child.name in SKIP_DIRS:
+            continue
+        if _detect_here(child).stack is not None:
+            out.append(child)
+        elif depth > 1:
+            out.extend(_component_dirs(child, depth - 1))
+    return out
+
+
+def detect_components(repo: Path) -> list[dict[str, Any]]:
+    """Folders (two levels down at most) that each look like a project of one stack."""
+    components: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for folder in _component_dirs(repo):
+        found = _detect_here(folder)
+        name = _safe_name(folder.name).lower().replace(".", "-")
+        if name in names:
+            name = _safe_name(f"{folder.parent.name}-{folder.name}").lower().replace(".", "-")
+        names.add(name)
+        section = {k: v for k, v in found.settings.items() if k != "module" and v is not None}
+        component: dict[str, Any] = {"name": name, "path": folder.relative_to(repo).as_posix(),
+                                     "stack": found.stack}
+        if section and found.stack != "docker":
+            component[str(found.stack)] = section
+        if found.dockerfile and found.stack != "docker":
+            component["image"] = {"build": True}
+        components.append(component)
+    return components
+
+
+def detect(repo: Path) -> Detection:
+    found = _detect_here(repo)
+    evidence = found.evidence
+    found.evidence = (["Dockerfile: container image build"] if found.dockerfile else []) + evidence
+    if found.stack is None:
+        components = detect_components(repo)
+        if components:
+            found.stack = "monorepo"
+            found.settings = {"components": components}
+            found.evidence.append("components: " + ", ".join(
+                f"{c['path']} ({c['stack']})" for c in components))
     return found

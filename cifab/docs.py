@@ -31,7 +31,12 @@ def _type(prop: dict[str, Any], root: dict[str, Any]) -> str:
 def _rows(props: dict[str, Any], required: list[str], prefix: str, root: dict[str, Any]) -> Iterator[str]:
     for key, prop in props.items():
         path = f"{prefix}{key}"
-        target = root["definitions"][str(prop["$ref"]).rsplit("/", 1)[-1]] if "$ref" in prop else prop
+        ref = str(prop.get("$ref", ""))
+        if ref.startswith("#/properties/"):  # a component's section: the same keys as the top level's
+            name = ref.rsplit("/", 1)[-1]
+            yield f"| `{path}` | mapping |  | As the top-level `{name}`, for this component. |"
+            continue
+        target = root["definitions"][ref.rsplit("/", 1)[-1]] if ref else prop
         default = "required" if key in required else (
             f"`{json.dumps(prop['default'])}`" if "default" in prop else "")
         desc = str(prop.get("description", target.get("description", ""))).replace("|", "\\|")

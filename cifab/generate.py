@@ -35,9 +35,8 @@ class GeneratedInvalid(CifabError):
 
 
 @dataclass
-class Plan:
-    manifest_path: Path
-    output_path: Path
+class FilePlan:
+    path: Path
     text: str  # the complete file we would write
     current: str | None  # what is on disk now
 
@@ -49,8 +48,45 @@ class Plan:
     def state(self) -> contract.State:
         return contract.state(self.current)
 
+
+@dataclass
+class Plan:
+    """What generating would write: the pipeline file, and a monorepo's child pipelines."""
+
+    manifest_path: Path
+    files: list[FilePlan]
+
+    @property
+    def output_path(self) -> Path:
+        return self.files[0].path
+
+    @property
+    def text(self) -> str:
+        return self.files[0].text
+
+    @property
+    def current(self) -> str | None:
+        return self.files[0].current
+
+    @property
+    def in_sync(self) -> bool:
+        return all(f.in_sync for f in self.files)
+
+    @property
+    def state(self) -> contract.State:
+        return self.files[0].state
+
     def diff(self) -> str:
-        return output.unified_diff(self.current, self.text, self.output_path.name)
+        root = self.output_path.parent
+        return "".join(output.unified_diff(f.current, f.text, _relative(f.path, root))
+                       for f in self.files if not f.in_sync)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 def manifest_label(manifest_path: Path, output_path: Path) -> str:
@@ -74,20 +110,39 @@ def template_dirs(m: manifest.Manifest) -> list[Path]:
 
 
 def render_pipeline(manifest_path: Path, output_path: Path) -> str:
+    return render_files(manifest_path, output_path)[0][1]
+
+
+def render_files(manifest_path: Path, output_path: Path) -> list[tuple[Path, str]]:
+    """Every file to write, the pipeline first, each wrapped in the contract and linted."""
     from cifab import transform
 
     m = manifest.load(manifest_path)
-    body = transform.apply(render.render(context.build(m), template_dirs(m)), m)
-    text = contract.wrap(manifest_label(manifest_path, output_path), body)
-    verify(text, output_path)
-    return text
+    children: dict[str, str] = {}
+    if m.stack == "monorepo":
+        from cifab import monorepo
+
+        if m.data.get("child_pipelines"):
+            rendered, children = monorepo.render_children(m, template_dirs(m))
+        else:
+            rendered = monorepo.render_single(m, template_dirs(m))
+    else:
+        rendered = render.render(context.build(m), template_dirs(m))
+    files = [(output_path, transform.apply(rendered, m))]
+    files += [(output_path.parent / rel, body) for rel, body in children.items()]
+    out = []
+    for path, body in files:
+        text = contract.wrap(manifest_label(manifest_path, path), body)
+        verify(text, path, output_path.parent)
+        out.append((path, text))
+    return out
 
 
-def verify(text: str, output_path: Path) -> None:
+def verify(text: str, output_path: Path, root: Path | None = None) -> None:
     """Lint what we rendered; a finding here is a cifab bug or a bad escape hatch."""
     from cifab.lint.engine import Options, lint_text
 
-    findings = lint_text(text, str(output_path), Options(root=output_path.parent))
+    findings = lint_text(text, str(output_path), Options(root=root or output_path.parent))
     errors = [f for f in findings if f.severity >= Severity.WARNING]
     if errors:
         raise GeneratedInvalid(errors)
@@ -106,33 +161,42 @@ def verify_remote(text: str, output_path: Path, options: RemoteOptions) -> None:
 
 def plan(manifest_path: Path, output_path: Path | None = None, remote: RemoteOptions | None = None) -> Plan:
     output_path = output_path or manifest_path.parent / OUTPUT_NAME
-    text = render_pipeline(manifest_path, output_path)
+    rendered = render_files(manifest_path, output_path)
     if remote is not None:
-        verify_remote(text, output_path, remote)
+        for path, text in rendered:
+            verify_remote(text, path, remote)
+    return Plan(manifest_path, [FilePlan(path, text, _current(path)) for path, text in rendered])
+
+
+def _current(path: Path) -> str | None:
     try:
-        current = output.read_text(output_path)
+        return output.read_text(path)
     except UnicodeDecodeError:
-        current = ""  # not text we wrote: treated as foreign below
+        return ""  # not text we wrote: treated as foreign
     except OSError as exc:
-        raise CifabError(f"cannot read {output_path}: {exc.strerror}") from None
-    return Plan(manifest_path, output_path, text, current)
+        raise CifabError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def write(p: Plan, force: bool = False) -> bool:
-    """Write the plan; False when the file was already up to date."""
-    if p.in_sync:
+    """Write every file that changed; False when all were up to date. Nothing is written
+    unless every file may be: a refusal leaves them all as they were."""
+    changed = [f for f in p.files if not f.in_sync]
+    if not changed:
         return False
-    state = p.state
-    if not force and state is contract.State.FOREIGN:
-        raise CifabError(
-            f"{p.output_path} was not generated by cifab (it has no cifab header), so it was left "
-            f"untouched.\n{ESCAPE_HATCHES}", 1)
-    if not force and state is contract.State.HAND_EDITED:
-        raise CifabError(
-            f"{p.output_path} was edited by hand since cifab generated it (its checksum no longer "
-            f"matches), so it was left untouched.\n{ESCAPE_HATCHES}", 1)
-    try:
-        output.atomic_write(p.output_path, p.text)
-    except OSError as exc:
-        raise CifabError(f"cannot write {p.output_path}: {exc.strerror}") from None
+    for f in changed:
+        if not force and f.state is contract.State.FOREIGN:
+            raise CifabError(
+                f"{f.path} was not generated by cifab (it has no cifab header), so it was left "
+                f"untouched.\n{ESCAPE_HATCHES}", 1)
+        if not force and f.state is contract.State.HAND_EDITED:
+            raise CifabError(
+                f"{f.path} was edited by hand since cifab generated it (its checksum no longer "
+                f"matches), so it was left untouched.\n{ESCAPE_HATCHES}", 1)
+    for f in changed:
+        try:
+            if f.path != p.output_path:  # a child pipeline's folder may not exist yet
+                f.path.parent.mkdir(parents=True, exist_ok=True)
+            output.atomic_write(f.path, f.text)
+        except OSError as exc:
+            raise CifabError(f"cannot write {f.path}: {exc.strerror}") from None
     return True

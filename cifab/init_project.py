@@ -10,7 +10,7 @@ from cifab import manifest, output
 from cifab.detect import Detection
 from cifab.errors import CifabError
 
-SUPPORTED_STACKS = ("go", "python", "node", "rust", "docker", "generic")
+SUPPORTED_STACKS = ("go", "python", "node", "rust", "docker", "generic", "monorepo")
 PLACEHOLDER_SCRIPT = (
     'echo "No deploy command for {env} yet: set deploy.environments[{i}].script in cifab.yml" >&2; exit 1'
 )
@@ -51,6 +51,8 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     project = str(ask("Project name", detection.name))
     data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen}
     data.update(SECTIONS[chosen](settings, ask))
+    if chosen == "monorepo":
+        return data  # images and deploys belong to each component
     build_image = chosen == "docker" or bool(ask("Build a container image from the Dockerfile?",
                                                  detection.dockerfile))
     data["image"] = {"build": build_image}
@@ -102,6 +104,20 @@ def _docker(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
     return {"docker": {**_defaults("docker"), **settings}}
 
 
+def _monorepo(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
+    components = settings.get("components") or []
+    if not components:
+        raise CifabError("no components found: a monorepo needs folders with go.mod, pyproject.toml, "
+                         "package.json, Cargo.toml or a Dockerfile")
+    for component in components:
+        stack = component["stack"]
+        if stack in ("python", "node", "rust", "go"):
+            component[stack] = {k: v for k, v in component.get(stack, {}).items() if k != "module"}
+            if stack == "go":
+                component["go"] = _go(component["go"], accept_defaults)["go"]
+    return {"components": components, "shared_paths": []}
+
+
 def _generic(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
     image = str(ask("Image the jobs run in", "alpine:3.22"))
     return {"generic": {"image": image, "test": {"script": [
@@ -110,6 +126,7 @@ def _generic(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
 
 SECTIONS: dict[str, Callable[[dict[str, Any], Asker], dict[str, Any]]] = {
     "go": _go, "python": _python, "node": _node, "rust": _rust, "docker": _docker, "generic": _generic,
+    "monorepo": _monorepo,
 }
 
 

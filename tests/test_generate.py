@@ -251,7 +251,10 @@ def string_fields(schema: dict, node: dict, path: tuple = ()) -> list[tuple]:
     """Every string-typed leaf path of the manifest schema (list items as index 0)."""
     out: list[tuple] = []
     if "$ref" in node:
-        node = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        target = schema
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
     kinds = [node.get("type")] + [b.get("type") for b in node.get("oneOf", [])]
     if "string" in kinds:
         out.append(path)
@@ -315,8 +318,14 @@ FULL_DOCKER = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "docker",
                "image": {"dockerfile": "build/Dockerfile", "context": "."}}
 
 
+FULL_MONOREPO = {"cifab": 1, "project": "p", "stack": "monorepo", "shared_paths": ["ci/"],
+                 "components": [{"name": "api", "path": "services/api", "stack": "go", "deploy": DEPLOY,
+                                 "go": {"binaries": [{"name": "api", "main": "."}]}}]}
+
+
 @pytest.mark.parametrize("base", [FULL_GO, FULL_GENERIC, FULL_PYTHON, FULL_PYTHON_UV, FULL_NODE, FULL_RUST,
-                                  FULL_DOCKER], ids=["go", "generic", "python", "python-uv", "node", "rust", "docker"])
+                                  FULL_DOCKER, FULL_MONOREPO],
+                         ids=["go", "generic", "python", "python-uv", "node", "rust", "docker", "monorepo"])
 def test_no_string_field_can_inject_yaml(base: dict, tmp_path: Path) -> None:
     from cifab import manifest
 

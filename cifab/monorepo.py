@@ -1,0 +1,270 @@
+"""Monorepos: each component rendered with its own stack's templates, then moved into one
+pipeline (or one child pipeline each) under its own name, folder and change rules.
+
+A component's jobs are the stack's jobs, rewritten: names get the component's prefix
+(references follow), every script starts in the component's folder, relative paths
+(caches, artifacts, reports) and the cache variables that point into the project move
+into that folder, and jobs without rules run when the component's files (or the shared
+paths) change, and always on the default branch and for tags.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cifab import context, manifest, render
+from cifab.manifest import Manifest
+from cifab.transform import _yaml, spacing
+
+KEYWORDS = ("workflow", "stages", "variables", "default", "include")
+ALWAYS = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"
+STAGE_ORDER = ("lint", "test", "build", "deploy")
+CHILD_DIR = ".gitlab/cifab"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    path: str
+    stack: str
+    data: dict[str, Any]  # a whole manifest's data, as if the component were a repository
+
+    @property
+    def changes(self) -> list[str]:
+        return [f"{self.path}/**/*"]
+
+
+def components(m: Manifest) -> list[Component]:
+    out = []
+    top = m.data
+    for raw in top["components"]:
+        data: dict[str, Any] = {"cifab": 1, "project": raw["name"], "stack": raw["stack"]}
+        for key in ("go", "python", "node", "rust", "docker", "generic", "image", "deploy"):
+            if key in raw:
+                data[key] = copy.deepcopy(raw[key])
+        data = manifest.fill_defaults(manifest.schema(), data)
+        data["gitlab_version"] = top.get("gitlab_version")
+        out.append(Component(raw["name"], raw["path"].rstrip("/"), raw["stack"], data))
+    return out
+
+
+def _render_component(component: Component, search_path: list[Path]) -> Any:
+    ctx = context.build(Manifest(path=Path("cifab.yml"), data=component.data))
+    return _yaml().load(render.render(ctx, search_path))
+
+
+def _prefix(component: Component, name: str) -> str:
+    if name.startswith("."):
+        return f".{component.name}-{name[1:]}"
+    return f"{component.name}-{name}"
+
+
+def _rename_refs(job: Any, rename: dict[str, str]) -> None:
+    ext = job.get("extends")
+    if isinstance(ext, str):
+        job["extends"] = rename.get(ext, ext)
+    elif isinstance(ext, list):
+        for i, parent in enumerate(ext):
+            ext[i] = rename.get(parent, parent)
+    for key in ("needs", "dependencies"):
+        items = job.get(key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, str):
+                items[i] = rename.get(item, item)
+            elif isinstance(item, dict) and isinstance(item.get("job"), str):
+                item["job"] = rename.get(item["job"], item["job"])
+
+
+def _in_folder(path: str, folder: str) -> str:
+    if path.startswith(("$", "/")):
+        return path
+    return f"{folder}/{path}"
+
+
+def _move_paths(job: Any, folder: str) -> None:
+    """Relative paths in caches, artifacts and reports now live in the component's folder."""
+    caches = job.get("cache")
+    for cache in caches if isinstance(caches, list) else [caches] if isinstance(caches, dict) else []:
+        key = cache.get("key")
+        if isinstance(key, dict) and isinstance(key.get("files"), list):
+            key["files"] = [_in_folder(f, folder) for f in key["files"]]
+        if isinstance(cache.get("paths"), list):
+            cache["paths"] = [_in_folder(p, folder) for p in cache["paths"]]
+    artifacts = job.get("artifacts")
+    if not isinstance(artifacts, dict):
+        return
+    if isinstance(artifacts.get("paths"), list):
+        artifacts["paths"] = [_in_folder(p, folder) for p in artifacts["paths"]]
+    reports = artifacts.get("reports")
+    if not isinstance(reports, dict):
+        return
+    for kind, value in list(reports.items()):
+        if isinstance(value, str):
+            reports[kind] = _in_folder(value, folder)
+        elif isinstance(value, dict) and isinstance(value.get("path"), str):
+            value["path"] = _in_folder(value["path"], folder)
+
+
+def _cd(folder: str) -> str:
+    # Absolute, so that changing into it twice in one shell is harmless.
+    return f'cd "$CI_PROJECT_DIR/{folder}" || exit 1'
+
+
+def _prepend(job: Any, key: str, command: str) -> None:
+    value = job.get(key)
+    job[key] = [command, value] if isinstance(value, str) else [command, *value]
+
+
+def _start_in_folder(job: Any, folder: str, inherited_before: bool) -> None:
+    """before_script and script share one shell, so a cd at the start of before_script
+    reaches the script without touching it (and its comments). after_script runs in a
+    shell of its own."""
+    cd = _cd(folder)
+    if "before_script" in job:
+        _prepend(job, "before_script", cd)
+    elif not inherited_before:  # a template's before_script, with its own cd, applies otherwise
+        job.insert(_after(job, "interruptible"), "before_script", [cd])
+    if "after_script" in job:
+        _prepend(job, "after_script", cd)
+
+
+def _after(job: Any, key: str) -> int:
+    """Where to insert a key, as soon after `key` as possible: not right behind a key that
+    carries a comment, which would then seem to describe the inserted key."""
+    keys = list(job)
+    start = keys.index(key) + 1 if key in keys else len(keys)
+    items = getattr(getattr(job, "ca", None), "items", {})
+    for position in range(start, len(keys)):
+        tokens = items.get(keys[position - 1])
+        if not (tokens and len(tokens) > 2 and tokens[2]):
+            return position
+    return len(keys)
+
+
+def _folder_variables(variables: dict[str, Any], folder: str) -> dict[str, Any]:
+    """Cache folders that pointed into the project now point into the component."""
+    out = {}
+    for name, value in variables.items():
+        if isinstance(value, str) and value.startswith("$CI_PROJECT_DIR/"):
+            value = value.replace("$CI_PROJECT_DIR/", f"$CI_PROJECT_DIR/{folder}/", 1)
+        out[name] = value
+    return out
+
+
+def change_paths(component: Component, shared: list[str]) -> list[str]:
+    return [*component.changes, *(p + "**/*" if p.endswith("/") else p for p in shared)]
+
+
+def component_jobs(component: Component, shared: list[str], search_path: list[Path],
+                   gate: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """The component's jobs, renamed and moved into its folder, and the stages they use.
+    gate: give jobs without rules the component's change rules (not in a child pipeline,
+    whose trigger job has them)."""
+    doc = _render_component(component, search_path)
+    names = [k for k in doc if k not in KEYWORDS]
+    rename = {name: _prefix(component, name) for name in names}
+    variables = _folder_variables(dict(doc.get("variables") or {}), component.path)
+    default_image = (doc.get("default") or {}).get("image")
+    changes = change_paths(component, shared)
+    jobs: dict[str, Any] = {}
+    for name in names:
+        job = doc[name]
+        parents = [doc[p] for p in _parents(job) if isinstance(doc.get(p), dict)]
+        _rename_refs(job, rename)
+        _move_paths(job, component.path)
+        if name.startswith("."):
+            for key in ("before_script", "after_script"):
+                if key in job:
+                    _prepend(job, key, _cd(component.path))
+        else:
+            _start_in_folder(job, component.path, any("before_script" in p for p in parents))
+            own = job.get("variables")
+            if variables and own is None:
+                job.insert(_after(job, "interruptible"), "variables", dict(variables))
+            for key, value in variables.items() if own is not None else ():
+                own.setdefault(key, value)  # in place: the template's comments stay
+            if default_image and "image" not in job and not any("image" in p for p in parents):
+                job.insert(_after(job, "stage"), "image", default_image)
+            if "rules" not in job and gate:
+                job["rules"] = [{"if": ALWAYS}, {"changes": {"paths": list(changes)}}]
+        jobs[rename[name]] = job
+    stages = [s for s in doc.get("stages", [])]
+    return jobs, stages
+
+
+def _parents(job: Any) -> list[str]:
+    ext = job.get("extends")
+    return [ext] if isinstance(ext, str) else list(ext or [])
+
+
+def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
+    """Workflow and stages for the whole pipeline, and the self-check job if asked for."""
+    check = context.self_check(m.data)
+    if check and "lint" not in stages:
+        stages = ["lint", *stages]
+    ctx = {"gitlab": context.build_gitlab(m.data), "stages": stages, "self_check": check}
+    env = render.environment(search_path)
+    parts = ["base/workflow.yml.j2", "base/stages.yml.j2"] + (["base/self_check.yml.j2"] if check else [])
+    text = "\n".join(env.get_template(name).render(**ctx) for name in parts)
+    return _yaml().load(text)
+
+
+def _ordered(stages: list[str]) -> list[str]:
+    known = [s for s in STAGE_ORDER if s in stages]
+    return known + [s for s in dict.fromkeys(stages) if s not in known]
+
+
+def render_single(m: Manifest, search_path: list[Path]) -> str:
+    """All components in one pipeline."""
+    shared = list(m.data.get("shared_paths") or [])
+    parts = [(c, *component_jobs(c, shared, search_path)) for c in components(m)]
+    stages = _ordered([s for _, _, used in parts for s in used])
+    doc = _skeleton(m, stages, search_path)
+    for component, jobs, _ in parts:
+        first = True
+        for name, job in jobs.items():
+            doc[name] = job
+            if first:
+                doc.yaml_set_comment_before_after_key(
+                    name, before=f"Component {component.name}: {component.path} ({component.stack}). Its jobs "
+                                 "run when its files change,\nand always on the default branch and for tags.")
+                first = False
+    return dump(doc)
+
+
+def child_file(component: Component) -> str:
+    return f"{CHILD_DIR}/{component.name}.yml"
+
+
+def render_children(m: Manifest, search_path: list[Path]) -> tuple[str, dict[str, str]]:
+    """A parent pipeline that triggers one child pipeline per component, and the children."""
+    shared = list(m.data.get("shared_paths") or [])
+    children: dict[str, str] = {}
+    doc = _skeleton(m, ["components"], search_path)
+    for component in components(m):
+        jobs, used = component_jobs(component, shared, search_path, gate=False)
+        child = _yaml().load("stages: []\n")
+        child["stages"] = _ordered(used)
+        for name, job in jobs.items():
+            child[name] = job
+        children[child_file(component)] = dump(child)
+        doc[component.name] = {
+            "stage": "components",
+            "trigger": {"include": child_file(component), "strategy": "depend"},
+            "rules": [{"if": ALWAYS}, {"changes": {"paths": change_paths(component, shared)}}],
+        }
+        doc.yaml_set_comment_before_after_key(
+            component.name, before=f"Component {component.name}: {component.path} ({component.stack}), as a child "
+                                   "pipeline that\nruns when its files change, and always on the default branch "
+                                   "and for tags.")
+    return dump(doc), children
+
+
+def dump(doc: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(doc, out)
+    return spacing(out.getvalue())

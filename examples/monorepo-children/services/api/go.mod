@@ -1,0 +1,3 @@
+module gitlab.example.com/shop/api
+
+go 1.26.1

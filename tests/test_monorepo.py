@@ -1,0 +1,163 @@
+"""Monorepos: components found by init, jobs named, placed and gated per component, and
+the child-pipeline variant with one generated file per component."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cifab import contract, detect
+from cifab.lint.engine import Options, lint_text
+
+
+@pytest.fixture
+def mono(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    (root / "services" / "api").mkdir(parents=True)
+    (root / "services" / "api" / "go.mod").write_text("module example.com/api\n\ngo 1.26\n")
+    (root / "services" / "api" / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (root / "web").mkdir()
+    (root / "web" / "package.json").write_text(json.dumps({"scripts": {"test": "vitest run", "build": "vite build"},
+                                                           "devDependencies": {"vitest": "3"}}))
+    (root / "web" / "package-lock.json").write_text("{}")
+    (root / "web" / "node_modules" / "dep").mkdir(parents=True)
+    (root / "web" / "node_modules" / "dep" / "package.json").write_text("{}")
+    return root
+
+
+def generate(cli, root: Path, extra: str = "") -> dict:  # type: ignore[no-untyped-def]
+    assert cli("init", "--yes", cwd=root).exit_code == 0
+    if extra:
+        (root / "cifab.yml").write_text((root / "cifab.yml").read_text() + extra)
+    result = cli("generate", cwd=root)
+    assert result.exit_code == 0, result.output
+    return yaml.safe_load((root / ".gitlab-ci.yml").read_text())
+
+
+def test_init_finds_the_components(mono: Path) -> None:
+    found = detect.detect(mono)
+    assert found.stack == "monorepo"
+    assert [(c["name"], c["path"], c["stack"]) for c in found.settings["components"]] == [
+        ("api", "services/api", "go"), ("web", "web", "node")]
+
+
+def test_monorepo_pipeline_is_valid_and_lints_clean(cli, mono: Path) -> None:
+    generate(cli, mono)
+    path = mono / ".gitlab-ci.yml"
+    exe = Path(sys.executable).with_name("check-jsonschema")
+    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci", str(path)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert lint_text(path.read_text(), str(path), Options(root=mono)) == []
+
+
+def test_jobs_have_changes_rules_for_their_component(cli, mono: Path) -> None:
+    pipeline = generate(cli, mono)
+    assert pipeline["api-go-test"]["rules"] == [
+        {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"},
+        {"changes": {"paths": ["services/api/**/*"]}}]
+    assert pipeline["web-node-test"]["rules"][1] == {"changes": {"paths": ["web/**/*"]}}
+
+
+def test_shared_paths_run_every_component(cli, mono: Path) -> None:
+    pipeline = generate(cli, mono, "")
+    manifest = mono / "cifab.yml"
+    manifest.write_text(manifest.read_text().replace("shared_paths: []", "shared_paths: [ci/, go.work]"))
+    cli("generate", cwd=mono)
+    pipeline = yaml.safe_load((mono / ".gitlab-ci.yml").read_text())
+    assert pipeline["web-node-build"]["rules"][1]["changes"]["paths"] == ["web/**/*", "ci/**/*", "go.work"]
+
+
+def test_names_references_and_paths_move_into_the_component(cli, mono: Path) -> None:
+    pipeline = generate(cli, mono)
+    test = pipeline["api-go-test"]
+    assert test["extends"] == ".api-go-cache"
+    assert test["before_script"] == ['cd "$CI_PROJECT_DIR/services/api" || exit 1']
+    assert test["variables"]["GOPATH"] == "$CI_PROJECT_DIR/services/api/.go"
+    assert test["image"] == "golang:1.26-bookworm"
+    assert test["artifacts"]["reports"]["junit"] == "services/api/report.xml"
+    assert pipeline[".api-go-cache"]["cache"]["key"]["files"] == ["services/api/go.sum"]
+    node = pipeline[".web-node-deps"]
+    assert node["before_script"][0] == 'cd "$CI_PROJECT_DIR/web" || exit 1'
+    assert node["cache"]["paths"] == ["web/.npm/"]
+    assert pipeline["web-node-build"]["artifacts"]["paths"] == ["web/dist/"]
+    assert "before_script" not in pipeline["web-node-build"]  # the template's, with its cd, applies
+
+
+def test_needs_stay_within_the_component(cli, mono: Path) -> None:
+    assert cli("init", "--yes", cwd=mono).exit_code == 0
+    manifest = yaml.safe_load((mono / "cifab.yml").read_text())
+    manifest["components"][0]["deploy"] = {"environments": [{"name": "staging", "script": "./deploy.sh"}]}
+    manifest["components"].append({"name": "tools", "path": "tools", "stack": "generic",
+                                    "generic": {"image": "alpine:3.22", "test": {"script": ["make test"]}}})
+    (mono / "cifab.yml").write_text(yaml.safe_dump(manifest))
+    assert cli("generate", cwd=mono).exit_code == 0
+    pipeline = yaml.safe_load((mono / ".gitlab-ci.yml").read_text())
+    assert pipeline["api-deploy-staging"]["needs"] == ["api-golangci-lint", "api-go-vet", "api-gofmt",
+                                                       "api-go-test", "api-go-build"]
+    assert pipeline["tools-test"]["before_script"] == ['cd "$CI_PROJECT_DIR/tools" || exit 1']
+
+
+def test_overrides_name_prefixed_jobs(cli, mono: Path) -> None:
+    pipeline = generate(cli, mono, "jobs:\n  api-go-test:\n    tags: [large]\n")
+    assert pipeline["api-go-test"]["tags"] == ["large"]
+
+
+def test_self_check_in_a_monorepo(cli, mono: Path) -> None:
+    pipeline = generate(cli, mono, "self_check: true\n")
+    assert pipeline["stages"][0] == "lint" and "cifab-check" in pipeline
+
+
+def test_child_pipelines(cli, mono: Path) -> None:
+    pipeline = generate(cli, mono, "child_pipelines: true\n")
+    assert pipeline["stages"] == ["components"]
+    assert pipeline["api"]["trigger"] == {"include": ".gitlab/cifab/api.yml", "strategy": "depend"}
+    assert pipeline["web"]["rules"][1] == {"changes": {"paths": ["web/**/*"]}}
+    child_path = mono / ".gitlab" / "cifab" / "api.yml"
+    child_text = child_path.read_text()
+    assert child_text.startswith("# Generated by cifab from ../../cifab.yml.")
+    assert contract.state(child_text) is contract.State.PRISTINE
+    child = yaml.safe_load(child_text)
+    assert "rules" not in child["api-go-test"]  # the trigger job gates the whole child
+    assert lint_text(child_text, str(child_path), Options(root=mono)) == []
+
+
+def test_child_pipeline_drift_and_hand_edits(cli, mono: Path) -> None:
+    generate(cli, mono, "child_pipelines: true\n")
+    child = mono / ".gitlab" / "cifab" / "web.yml"
+    child.write_text(child.read_text() + "extra:\n  script: x\n")
+    result = cli("generate", "--check", cwd=mono)
+    assert result.exit_code == 1 and "b/.gitlab/cifab/web.yml" in result.stdout
+    before = (mono / ".gitlab-ci.yml").read_bytes()
+    result = cli("generate", cwd=mono)
+    assert result.exit_code == 1 and "web.yml was edited by hand" in result.stderr
+    assert (mono / ".gitlab-ci.yml").read_bytes() == before
+    assert cli("check", "--no-shellcheck", cwd=mono).exit_code == 1
+    assert cli("generate", "--force", cwd=mono).exit_code == 0
+    assert cli("check", "--no-shellcheck", cwd=mono).exit_code == 0
+
+
+def test_monorepo_needs_components(cli, tmp_path: Path) -> None:
+    (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: monorepo\n")
+    result = cli("generate", cwd=tmp_path)
+    assert result.exit_code == 2 and "components" in result.stderr
+
+
+def test_component_fields_are_checked_with_positions(cli, tmp_path: Path) -> None:
+    (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: monorepo\ncomponents:\n"
+                                        "  - name: API\n    path: /abs\n    stack: go\n    go:\n      race: maybe\n")
+    result = cli("generate", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "cifab.yml:5:11: components[0].name" in result.stderr
+    assert "components[0].path" in result.stderr and "components[0].go.race" in result.stderr
+
+
+def test_init_in_an_empty_folder_still_explains(cli, tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    result = cli("init", "--yes", cwd=tmp_path)
+    assert result.exit_code == 2 and "could not detect the stack" in result.stderr
