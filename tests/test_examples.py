@@ -45,7 +45,7 @@ def test_own_pipeline_tests_lints_and_builds_cifab() -> None:
 
 def test_every_stack_has_an_example() -> None:
     stacks = {yaml.safe_load((p / "cifab.yml").read_text())["stack"] for p in EXAMPLE_DIRS}
-    assert {"go", "python", "node", "rust", "docker"} <= stacks
+    assert {"go", "python", "node", "rust", "docker", "generic", "monorepo"} <= stacks
 
 
 def test_examples_cover_the_issue_list() -> None:
