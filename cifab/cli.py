@@ -410,10 +410,31 @@ def explain(rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule 
     typer.echo(explain_text(rule_id), nl=False)
 
 
+def _single(argv: list[str]) -> typer.Typer | None:
+    """A one-command app for `cifab COMMAND ...`: typer builds click objects for every
+    command of an app on each run, which costs more than a small lint. Help still goes
+    through the full app, so that it lists everything."""
+    if not argv or any(arg in ("-h", "--help") for arg in argv[1:]):
+        return None
+    commands: dict[str, Any] = {"lint": lint, "check": check, "generate": generate, "init": init, "graph": graph}
+    func = commands.get(argv[0])
+    if func is None:
+        return None
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                         context_settings={"help_option_names": ["-h", "--help"]})
+    single.command()(func)
+    return single
+
+
 def main() -> None:
     """Console entry point: errors become one clear message and an exit code."""
+    argv = sys.argv[1:]
     try:
-        app()
+        single = _single(argv)
+        if single is not None:
+            single(args=argv[1:], prog_name=f"cifab {argv[0]}")
+        else:
+            app()
     except CifabError as exc:
         typer.echo(f"cifab: {exc.message}", err=True)
         sys.exit(exc.exit_code)

@@ -55,3 +55,15 @@ def test_rules_and_explain(cli) -> None:
     assert result.exit_code == 0 and "Fails:" in result.stdout and "Passes:" in result.stdout
     result = cli("explain", "need-cycle")
     assert result.exit_code == 2 and "did you mean needs-cycle?" in result.stderr
+
+
+def test_the_one_command_fast_path_behaves_like_the_full_app(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ci = tmp_path / "ci.yml"
+    ci.write_text("test:\n  stage: tests\n  script: x\n")
+    proc = subprocess.run([sys.executable, "-m", "cifab", "lint", "--no-shellcheck", str(ci)], capture_output=True,
+                          text=True, check=False, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    full = cli("lint", "--no-shellcheck", str(ci))
+    assert (proc.returncode, proc.stdout) == (full.exit_code, full.stdout) == (1, full.stdout)
+    usage = subprocess.run([sys.executable, "-m", "cifab", "lint", "--bogus"], capture_output=True, text=True,
+                           check=False)
+    assert usage.returncode == 2 and "cifab lint" in usage.stderr
