@@ -30,19 +30,6 @@ class Detection:
     dockerfile: bool = False
     evidence: list[str] = field(default_factory=list)
 
-    # The go fields the foundation's callers know.
-    @property
-    def go_module(self) -> str | None:
-        return self.settings.get("module")
-
-    @property
-    def go_version(self) -> str | None:
-        return self.settings.get("version")
-
-    @property
-    def binaries(self) -> list[dict[str, str]]:
-        return list(self.settings.get("binaries", []))
-
 
 def _safe_name(text: str) -> str:
     cleaned = _VALID_NAME.sub("-", text).strip("-._")

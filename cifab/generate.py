@@ -109,10 +109,6 @@ def template_dirs(m: manifest.Manifest) -> list[Path]:
     return [path]
 
 
-def render_pipeline(manifest_path: Path, output_path: Path) -> str:
-    return render_files(manifest_path, output_path)[0][1]
-
-
 def render_files(manifest_path: Path, output_path: Path) -> list[tuple[Path, str]]:
     """Every file to write, the pipeline first, each wrapped in the contract and linted."""
     from cifab import transform

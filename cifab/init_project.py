@@ -110,11 +110,8 @@ def _monorepo(settings: dict[str, Any], ask: Asker) -> dict[str, Any]:
         raise CifabError("no components found: a monorepo needs folders with go.mod, pyproject.toml, "
                          "package.json, Cargo.toml or a Dockerfile")
     for component in components:
-        stack = component["stack"]
-        if stack in ("python", "node", "rust", "go"):
-            component[stack] = {k: v for k, v in component.get(stack, {}).items() if k != "module"}
-            if stack == "go":
-                component["go"] = _go(component["go"], accept_defaults)["go"]
+        if component["stack"] == "go":  # the go section is spelled out, as for a Go repository
+            component["go"] = _go(component.get("go", {}), accept_defaults)["go"]
     return {"components": components, "shared_paths": []}
 
 

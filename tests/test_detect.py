@@ -12,16 +12,16 @@ def test_go_module_version_and_dockerfile(go_repo: Path) -> None:
     found = detect.detect(go_repo)
     assert found.stack == "go"
     assert found.name == "hello"
-    assert found.go_module == "github.com/acme/hello"
-    assert found.go_version == "1.26.1"
+    assert found.settings["module"] == "github.com/acme/hello"
+    assert found.settings["version"] == "1.26.1"
     assert found.dockerfile is True
-    assert found.binaries == [{"name": "hello", "main": "."}]
+    assert found.settings["binaries"] == [{"name": "hello", "main": "."}]
 
 
 def test_toolchain_line_wins_over_go_line(tmp_path: Path) -> None:
     repo = write_go_repo(tmp_path / "r")
     (repo / "go.mod").write_text("module example.com/r\n\ngo 1.24\n\ntoolchain go1.25.3\n")
-    assert detect.detect(repo).go_version == "1.25.3"
+    assert detect.detect(repo).settings["version"] == "1.25.3"
 
 
 def test_major_version_suffix_is_not_the_name(tmp_path: Path) -> None:
@@ -39,7 +39,8 @@ def test_cmd_directories_become_binaries(tmp_path: Path) -> None:
     (repo / "cmd" / "shared").mkdir()
     (repo / "cmd" / "shared" / "lib.go").write_text("package shared\n")
     found = detect.detect(repo)
-    assert found.binaries == [{"name": "api", "main": "./cmd/api"}, {"name": "worker", "main": "./cmd/worker"}]
+    assert found.settings["binaries"] == [{"name": "api", "main": "./cmd/api"},
+                                          {"name": "worker", "main": "./cmd/worker"}]
     assert found.dockerfile is False
 
 
@@ -50,7 +51,7 @@ def test_library_has_no_binaries(tmp_path: Path) -> None:
     (repo / "lib.go").write_text("package lib\n")
     (repo / "lib_test.go").write_text("package main\n")  # test files do not make a command
     found = detect.detect(repo)
-    assert found.binaries == []
+    assert found.settings["binaries"] == []
     assert "library" in " ".join(found.evidence)
 
 

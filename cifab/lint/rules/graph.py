@@ -125,10 +125,6 @@ def check_duplicate_needs(ctx: Context) -> Iterable[Finding]:
                 yield DUPLICATE.finding(dups[0].mark, f"{job.name} has the following needs duplicated: {names}.")
 
 
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
 def check_dependencies(ctx: Context) -> Iterable[Finding]:
     known = _known(ctx)
     for job in ctx.pipeline.visible_jobs:

@@ -29,13 +29,11 @@ def gitlab_location(path: schemaerrors.Path) -> str:
     """`jobs:rspec:artifacts` for a job key, `cache` or `default:image` for globals."""
     names: list[str] = []
     for i, part in enumerate(path):
-        if isinstance(part, int):
-            # GitLab names list entries by their singular: needs:need, rules:rule.
-            singular = LIST_ENTRY_NAMES.get(str(path[i - 1])) if i else None
-            if (singular and i == len(path) - 1) or (singular and not isinstance(path[i + 1], int)):
-                names.append(singular)
-            continue
-        names.append(str(part))
+        if not isinstance(part, int):
+            names.append(str(part))
+        elif i and str(path[i - 1]) in LIST_ENTRY_NAMES:
+            # GitLab names a list entry by its singular: needs:need, rules:rule.
+            names.append(LIST_ENTRY_NAMES[str(path[i - 1])])
     if not names:
         return "root"
     if names[0] in GLOBAL_KEYS:
