@@ -44,6 +44,9 @@ def friendly(func: F) -> F:
         except CifabError as exc:
             typer.echo(f"cifab: {exc.message}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except PermissionError as exc:
+            typer.echo(f"cifab: {exc.filename}: permission denied", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -442,3 +445,12 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as exc:  # a disk or permission problem outside the paths we check
+        typer.echo(f"cifab: {exc.filename or 'a file'}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug: say so in one line; CIFAB_DEBUG=1 shows the traceback
+        if os.environ.get("CIFAB_DEBUG"):
+            raise
+        typer.echo(f"cifab: internal error ({type(exc).__name__}: {exc}); please report it, and run again "
+                   "with CIFAB_DEBUG=1 for the traceback", err=True)
+        sys.exit(70)

@@ -67,3 +67,20 @@ def test_the_one_command_fast_path_behaves_like_the_full_app(cli, tmp_path) -> N
     usage = subprocess.run([sys.executable, "-m", "cifab", "lint", "--bogus"], capture_output=True, text=True,
                            check=False)
     assert usage.returncode == 2 and "cifab lint" in usage.stderr
+
+
+def test_unreadable_manifest_is_a_message_not_a_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "cifab.yml"
+    folder.mkdir()  # readable by nobody as a file, root included
+    proc = run("-m", "cifab", "generate", "--manifest", str(folder))
+    assert proc.returncode == 2 and "cannot read it" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_unexpected_error_is_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = ("import sys; from cifab import cli; sys.argv = ['cifab', 'lint', 'x.yml']\n"
+            "def boom(*a, **k): raise RuntimeError('boom')\n"
+            "cli._single = boom\n"
+            "cli.main()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 70
+    assert "internal error (RuntimeError: boom)" in proc.stderr and "Traceback" not in proc.stderr
