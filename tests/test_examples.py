@@ -57,3 +57,15 @@ def test_examples_cover_the_issue_list() -> None:
     assert any(d["go"].get("binaries") == [] for d in data.values())  # a library
     assert any(len(d["go"].get("binaries", [])) >= 3 for d in data.values())  # multi-binary
     assert any("lint" in d and "version_variable" in d["go"] for d in data.values())  # every option
+
+
+def test_every_example_pipeline_passes_gitlabs_schema_via_check_jsonschema() -> None:
+    import subprocess
+    import sys
+
+    files = [str(f.path) for example in EXAMPLE_DIRS for f in generate.plan(example / "cifab.yml").files]
+    files.append(str(REPO / ".gitlab-ci.yml"))
+    exe = Path(sys.executable).with_name("check-jsonschema")
+    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci", *files], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
