@@ -349,3 +349,15 @@ def test_no_string_field_can_inject_yaml(base: dict, tmp_path: Path) -> None:
         if path[0] != "lint":  # lint settings are not part of the pipeline
             assert INJECTION in _values(pipeline), path  # it arrived whole, as one value
     assert rendered >= 1
+
+
+def test_goreleaser_on_tags_when_asked(cli, go_repo: Path) -> None:
+    cli("init", "--yes", cwd=go_repo)
+    assert "goreleaser" not in (cli("generate", "--stdout", cwd=go_repo).stdout)
+    manifest = go_repo / "cifab.yml"
+    manifest.write_text(manifest.read_text().replace("  race: true\n", "  race: true\n  release: true\n"))
+    pipeline = yaml.safe_load(cli("generate", "--stdout", cwd=go_repo).stdout)
+    job = pipeline["goreleaser"]
+    assert job["rules"] == [{"if": "$CI_COMMIT_TAG"}] and job["variables"]["GIT_DEPTH"] == 0
+    assert job["image"] == {"name": "goreleaser/goreleaser:v2.15.1", "entrypoint": [""]}
+    assert job["interruptible"] is False and "go-build" in job["needs"]
