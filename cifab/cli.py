@@ -52,6 +52,10 @@ def friendly(func: F) -> F:
 
 
 ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="The manifest to read.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, codequality, junit or sarif.")]
+FailOnOpt = Annotated[str, typer.Option(help="Lowest severity that fails: error, warning or info.")]
+ShellcheckOpt = Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
+                                             help="Run ShellCheck on scripts (when installed).")]
 # Connection settings shared by every command that can ask GitLab. Tokens come only from
 # GITLAB_TOKEN or a python-gitlab profile, never from the command line.
 GitlabUrlOpt = Annotated[str | None, typer.Option("--gitlab-url", help="GitLab server URL.", rich_help_panel="GitLab")]
@@ -198,13 +202,11 @@ def schema(
 @friendly
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="Files to lint; - reads stdin.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f",
-                                     help="text, json, codequality, junit or sarif.")] = "text",
+    fmt: FormatOpt = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
-    fail_on: Annotated[str, typer.Option(help="Lowest severity that fails: error, warning or info.")] = "error",
+    fail_on: FailOnOpt = "error",
     root: Annotated[Path | None, typer.Option(help="Repository root for local includes.")] = None,
-    shellcheck: Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
-                                             help="Run ShellCheck on scripts (when installed).")] = True,
+    shellcheck: ShellcheckOpt = True,
     manifest: ManifestOpt = Path("cifab.yml"),
     remote: Annotated[bool, typer.Option("--remote", help="Also ask GitLab's CI Lint API.",
                                          rich_help_panel="GitLab")] = False,
@@ -284,13 +286,12 @@ def check(
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="The generated file (default: beside the manifest).")] = None,
     codequality: Annotated[Path | None, typer.Option("--codequality", help="Also write a Code Quality report.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, codequality, junit or sarif.")] = "text",
-    fail_on: Annotated[str, typer.Option(help="Lowest severity that fails: error, warning or info.")] = "error",
+    fmt: FormatOpt = "text",
+    fail_on: FailOnOpt = "error",
     remote: Annotated[bool | None, typer.Option("--remote/--no-remote", show_default=False,
                                                 help="Ask GitLab always / never (default: when a token is set).",
                                                 rich_help_panel="GitLab")] = None,
-    shellcheck: Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
-                                             help="Run ShellCheck on scripts (when installed).")] = True,
+    shellcheck: ShellcheckOpt = True,
     dry_run: DryRunOpt = False,
     ref: RefOpt = None,
     gitlab_url: GitlabUrlOpt = None,

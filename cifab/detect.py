@@ -154,10 +154,10 @@ def detect_node(repo: Path, found: Detection) -> bool:
               else "node" if "node --test" in test_script else "other")
     settings: dict[str, Any] = {"package_manager": manager, "lint": "lint" in scripts,
                                 "test": "test" in scripts, "build": "build" in scripts, "test_runner": runner}
-    nvmrc = re.match(r"v?(\d+)", _read(repo / ".nvmrc").strip())
-    engines = re.search(r"(\d+)", str(package.get("engines", {}).get("node", "")))
-    if nvmrc or engines:
-        settings["version"] = (nvmrc or engines).group(1)  # type: ignore[union-attr]
+    version = (re.match(r"v?(\d+)", _read(repo / ".nvmrc").strip())
+               or re.search(r"(\d+)", str(package.get("engines", {}).get("node", ""))))
+    if version:
+        settings["version"] = version.group(1)
     found.settings = settings
     scripts_found = ", ".join(s for s in ("lint", "test", "build") if s in scripts) or "none"
     found.evidence.append(f"package.json: node with {manager}; scripts: {scripts_found}")

@@ -78,7 +78,7 @@ def parse(raw: bytes, src: str, path: Path | None = None) -> Manifest:
     problems.sort(key=lambda p: (p.line, p.col))
     if problems:
         raise ProblemsError(problems)
-    filled = fill_defaults(schema(), _plain(data))
+    filled = fill_defaults(schema(), plain(data))
     return Manifest(path=path or Path(src), data=filled, source=data)
 
 
@@ -149,12 +149,12 @@ def _show(value: Any) -> str:
     return json.dumps(value)
 
 
-def _plain(node: Any) -> Any:
-    """Position-carrying containers to plain ones, so templates see ordinary data."""
+def plain(node: Any) -> Any:
+    """Position-carrying (or ruamel) containers to plain dicts and lists."""
     if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
+        return {k: plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     return node
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from cifab.errors import Problem, ProblemsError
 from cifab.hatches import SCRIPT_HOOKS
-from cifab.manifest import Manifest
+from cifab.manifest import Manifest, plain
 from cifab.schemaerrors import suggest
 
 
@@ -40,7 +40,7 @@ def apply(body: str, manifest: Manifest) -> str:
     _override(doc, data.get("jobs") or {}, manifest)
     _extra_jobs(doc, data.get("extra_jobs") or {}, manifest)
     if data.get("include"):
-        doc.insert(0, "include", _plain(data["include"]))
+        doc.insert(0, "include", plain(data["include"]))
         doc.yaml_set_comment_before_after_key("include", before="Included as cifab.yml lists them.")
     out = io.StringIO()
     yaml.dump(doc, out)
@@ -60,14 +60,6 @@ def spacing(text: str) -> str:
             out.append("")
         out.append(line)
     return "\n".join(out) + "\n"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _problem(manifest: Manifest, path: tuple[str, str], message: str, hint: str | None) -> Problem:
@@ -96,7 +88,7 @@ def _override(doc: Any, overrides: dict[str, Any], manifest: Manifest) -> None:
         job = doc[name]
         change = dict(change)
         before, after = (change.pop(hook, []) for hook in SCRIPT_HOOKS)
-        _merge(job, _plain(change))
+        _merge(job, plain(change))
         if before or after:
             script = job.get("script", [])
             if isinstance(script, str):
@@ -126,7 +118,7 @@ def _extra_jobs(doc: Any, extra: dict[str, Any], manifest: Manifest) -> None:
                                      f"extra_jobs.{name}: the pipeline already has '{name}'",
                                      f"change it with jobs.{name} instead, or pick another name"))
             continue
-        doc[name] = _plain(job)
+        doc[name] = plain(job)
     if problems:
         raise ProblemsError(problems)
     if extra:
