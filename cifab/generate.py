@@ -109,8 +109,9 @@ def template_dirs(m: manifest.Manifest) -> list[Path]:
     return [path]
 
 
-def render_files(manifest_path: Path, output_path: Path) -> list[tuple[Path, str]]:
-    """Every file to write, the pipeline first, each wrapped in the contract and linted."""
+def render_files(manifest_path: Path, output_path: Path, lint: bool = True) -> list[tuple[Path, str]]:
+    """Every file to write, the pipeline first, each wrapped in the contract and (unless
+    the caller lints the files itself) linted."""
     from cifab import transform
 
     m = manifest.load(manifest_path)
@@ -129,7 +130,8 @@ def render_files(manifest_path: Path, output_path: Path) -> list[tuple[Path, str
     out = []
     for path, body in files:
         text = contract.wrap(manifest_label(manifest_path, path), body)
-        verify(text, path, output_path.parent)
+        if lint:
+            verify(text, path, output_path.parent)
         out.append((path, text))
     return out
 
@@ -155,9 +157,10 @@ def verify_remote(text: str, output_path: Path, options: RemoteOptions) -> None:
                                 for e in result.errors or ["GitLab says the configuration is invalid"]])
 
 
-def plan(manifest_path: Path, output_path: Path | None = None, remote: RemoteOptions | None = None) -> Plan:
+def plan(manifest_path: Path, output_path: Path | None = None, remote: RemoteOptions | None = None,
+         lint: bool = True) -> Plan:
     output_path = output_path or manifest_path.parent / OUTPUT_NAME
-    rendered = render_files(manifest_path, output_path)
+    rendered = render_files(manifest_path, output_path, lint)
     if remote is not None:
         for path, text in rendered:
             verify_remote(text, path, remote)
