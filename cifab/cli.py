@@ -82,6 +82,12 @@ def _root(
     """Fabricate and lint GitLab CI/CD pipelines."""
 
 
+def _write_diff(diff: str) -> None:
+    from cifab.output import colorize_diff
+
+    sys.stdout.write(colorize_diff(diff) if _colour(sys.stdout) else diff)
+
+
 def _colour(stream: object) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
@@ -147,7 +153,6 @@ def generate(
 ) -> None:
     """Render .gitlab-ci.yml from cifab.yml."""
     from cifab import generate as gen
-    from cifab import output as out
 
     options = None
     if remote:
@@ -162,8 +167,7 @@ def generate(
         if plan.in_sync:
             typer.echo(f"{_names(plan.files)} up to date with {manifest}")
             return
-        text = plan.diff()
-        sys.stdout.write(out.colorize_diff(text) if _colour(sys.stdout) else text)
+        _write_diff(plan.diff())
         if check:
             stale = [f for f in plan.files if not f.in_sync]
             typer.echo(f"{_names(stale)} out of date: run `cifab generate`", err=True)
@@ -310,7 +314,7 @@ def check(
     options = RemoteOptions(dry_run, ref, False, gitlab_url, project, gitlab_profile, timeout)
     result = run_check(manifest, output, remote, options, shellcheck)
     if result.diff and fmt == "text":
-        sys.stdout.write(out.colorize_diff(result.diff) if _colour(sys.stdout) else result.diff)
+        _write_diff(result.diff)
     if codequality is not None:
         out.atomic_write(codequality, report.codequality(result.run.findings))
     _emit(fmt, result.run, None)

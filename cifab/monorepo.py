@@ -11,16 +11,14 @@ paths) change, and always on the default branch and for tags.
 from __future__ import annotations
 
 import copy
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cifab import context, manifest, render
 from cifab.manifest import Manifest
-from cifab.transform import _yaml, spacing
+from cifab.transform import KEYWORDS, dump, load
 
-KEYWORDS = ("workflow", "stages", "variables", "default", "include")
 ALWAYS = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"
 STAGE_ORDER = ("lint", "test", "build", "deploy")
 CHILD_DIR = ".gitlab/cifab"
@@ -54,7 +52,7 @@ def components(m: Manifest) -> list[Component]:
 
 def _render_component(component: Component, search_path: list[Path]) -> Any:
     ctx = context.build(Manifest(path=Path("cifab.yml"), data=component.data))
-    return _yaml().load(render.render(ctx, search_path))
+    return load(render.render(ctx, search_path))
 
 
 def _prefix(component: Component, name: str) -> str:
@@ -210,7 +208,7 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
     env = render.environment(search_path)
     parts = ["base/workflow.yml.j2", "base/stages.yml.j2"] + (["base/self_check.yml.j2"] if check else [])
     text = "\n".join(env.get_template(name).render(**ctx) for name in parts)
-    return _yaml().load(text)
+    return load(text)
 
 
 def _ordered(stages: list[str]) -> list[str]:
@@ -247,7 +245,7 @@ def render_children(m: Manifest, search_path: list[Path]) -> tuple[str, dict[str
     doc = _skeleton(m, ["components"], search_path)
     for component in components(m):
         jobs, used = component_jobs(component, shared, search_path, gate=False)
-        child = _yaml().load("stages: []\n")
+        child = load("stages: []\n")
         child["stages"] = _ordered(used)
         for name, job in jobs.items():
             child[name] = job
@@ -262,9 +260,3 @@ def render_children(m: Manifest, search_path: list[Path]) -> tuple[str, dict[str
                                    "pipeline that\nruns when its files change, and always on the default branch "
                                    "and for tags.")
     return dump(doc), children
-
-
-def dump(doc: Any) -> str:
-    out = io.StringIO()
-    _yaml().dump(doc, out)
-    return spacing(out.getvalue())

@@ -20,6 +20,10 @@ def needed(data: dict[str, Any]) -> bool:
     return bool(data.get("jobs") or data.get("extra_jobs") or data.get("include"))
 
 
+# Top-level keys of a generated pipeline that are not jobs.
+KEYWORDS = ("workflow", "stages", "variables", "default", "include")
+
+
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
@@ -31,20 +35,28 @@ def _yaml() -> Any:
     return yaml
 
 
+def load(text: str) -> Any:
+    """A generated pipeline as ruamel's round-trip tree, comments included."""
+    return _yaml().load(text)
+
+
+def dump(doc: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(doc, out)
+    return spacing(out.getvalue())
+
+
 def apply(body: str, manifest: Manifest) -> str:
     data = manifest.data
     if not needed(data):
         return body
-    yaml = _yaml()
-    doc = yaml.load(body)
+    doc = load(body)
     _override(doc, data.get("jobs") or {}, manifest)
     _extra_jobs(doc, data.get("extra_jobs") or {}, manifest)
     if data.get("include"):
         doc.insert(0, "include", plain(data["include"]))
         doc.yaml_set_comment_before_after_key("include", before="Included as cifab.yml lists them.")
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    return spacing(out.getvalue())
+    return dump(doc)
 
 
 def spacing(text: str) -> str:
@@ -73,8 +85,7 @@ def _problem(manifest: Manifest, path: tuple[str, str], message: str, hint: str 
 
 
 def _jobs(doc: Any) -> list[str]:
-    keywords = {"workflow", "stages", "variables", "default", "include"}
-    return [k for k in doc if k not in keywords]
+    return [k for k in doc if k not in KEYWORDS]
 
 
 def _override(doc: Any, overrides: dict[str, Any], manifest: Manifest) -> None:
