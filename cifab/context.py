@@ -34,7 +34,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
     # A deploy waits for every job that vouches for the commit: lint, test and build.
     ctx["deploy_needs"] = [job for stage in ("lint", "test", "build") for job in jobs.get(stage, [])]
     ctx["stack_deploy"] = bool(jobs.get("deploy"))  # a stack's own release job, such as a package upload
-    ctx["self_check"] = _self_check(data.get("self_check", False))
+    ctx["self_check"] = self_check(data)
     if ctx["self_check"]:
         # Not among deploy_needs: it runs only in merge requests and on the default branch,
         # and a need on a job that a pipeline lacks would break tag pipelines.
@@ -50,16 +50,14 @@ def build_gitlab(data: dict[str, Any]) -> dict[str, bool]:
     return {"auto_cancel": hatches.supports(version, hatches.AUTO_CANCEL_SINCE)}
 
 
-def self_check(data: dict[str, Any]) -> dict[str, str] | None:
-    return _self_check(data.get("self_check", False))
-
-
 IMAGE_JOB = "container-image"
 SELF_CHECK_JOB = "cifab-check"
 SELF_CHECK_IMAGE = "python:3.12-slim"
 
 
-def _self_check(setting: bool | dict[str, Any]) -> dict[str, str] | None:
+def self_check(data: dict[str, Any]) -> dict[str, str] | None:
+    """The cifab-check job's settings, or None when the manifest does not ask for it."""
+    setting = data.get("self_check", False)
     if setting is False:
         return None
     options = setting if isinstance(setting, dict) else {}
