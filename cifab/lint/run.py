@@ -61,9 +61,13 @@ def include_root(path: str, root: Path | None) -> tuple[Path | None, bool]:
     return (repo, True) if repo is not None else (folder, False)
 
 
+def display_name(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
+
+
 def read_source(path: str) -> tuple[str, str]:
     """(display name, text) of a file or stdin; YamlError when it is too big or not text."""
-    src = "<stdin>" if path == STDIN else path
+    src = display_name(path)
     raw = _read(path)
     # Size and encoding are checked on the bytes, before any decoding work.
     check_size(len(raw), src, MAX_BYTES)
@@ -72,7 +76,7 @@ def read_source(path: str) -> tuple[str, str]:
 
 def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str] = frozenset(),
                shellcheck: bool = False) -> LintRun:
-    run = LintRun(paths=[("<stdin>" if p == STDIN else p) for p in paths])
+    run = LintRun(paths=[display_name(p) for p in paths])
     for path, src in zip(paths, run.paths, strict=True):
         try:
             _, text = read_source(path)
