@@ -90,3 +90,23 @@ def test_semantic_finding_replaces_the_schema_finding_on_the_same_node() -> None
     found = lint("workflow:\n  rules:\n    - if: $A\n      when: manual\nx:\n  script: x\n")
     at = {(f.line, f.col) for f in of(found, "workflow-rules-when")}
     assert at and not any((f.line, f.col) in at for f in of(found, "gitlab-schema"))
+
+
+# GitLab validates a job after `extends` is merged: a key the template supplies is not missing.
+# The cases follow GitLab's docs for environment:action, image:entrypoint, release and trigger.
+@pytest.mark.parametrize("text", [
+    ".review: {environment: {name: review/$CI_COMMIT_REF_SLUG}}\n"
+    "stop: {extends: .review, script: echo, environment: {action: stop}}\n",
+    ".img: {image: {name: alpine:3.22}}\nj: {extends: .img, script: ls, image: {entrypoint: ['']}}\n",
+    ".rel: {release: {tag_name: $CI_COMMIT_TAG, description: x}}\nr: {extends: .rel, script: ls, "
+    "release: {name: v1}}\n",
+    ".qa: {trigger: {project: group/qa}}\nqa: {extends: .qa, trigger: {strategy: depend}}\n",
+])
+def test_required_keys_are_checked_after_extends_is_merged(text: str) -> None:
+    assert schema_findings(text) == []
+
+
+def test_a_key_missing_after_the_merge_is_still_reported_at_the_job() -> None:
+    [f] = schema_findings(".s: {stage: test}\nqa: {extends: .s, trigger: {inputs: {x: y}}}\n")
+    assert f.message == "jobs:qa:trigger config missing required keys: project"
+    assert (f.line, f.col) == (2, 28)

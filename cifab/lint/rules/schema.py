@@ -164,16 +164,34 @@ def _through_reference(data: Any, path: schemaerrors.Path) -> bool:
     return isinstance(node, Reference)
 
 
-def validate_document(data: Any, rule: Rule) -> list[Finding]:
+def _extends_job(data: Any, path: schemaerrors.Path) -> bool:
+    """True when path lies inside a job that extends another: what it lacks as written
+    may come from its templates."""
+    if not path or not isinstance(data, dict) or path[0] in GLOBAL_KEYS:
+        return False
+    job = data.get(path[0])
+    return isinstance(job, dict) and "extends" in job
+
+
+def validate_document(data: Any, rule: Rule, seen: set[tuple[str, int, int, str]] | None = None,
+                      only_required: bool = False) -> list[Finding]:
+    """Schema findings for one document. GitLab validates a job after `extends` is merged
+    (Config::Entry::Jobs runs on the expanded hash), so a key missing from a job that
+    extends another is checked on the merged job instead (only_required)."""
     root = gitlab_schema.schema()
     errors = gitlab_schema.validator().iter_errors(data)
     out: list[Finding] = []
-    seen: set[tuple[str, int, int, str]] = set()
+    seen = set() if seen is None else seen
     leaves = schemaerrors.leaves(errors, root)
     failing = {leaf.path for leaf in leaves if leaf.kind != "OneOfMultipleValid"}
     for leaf in leaves:
         if leaf.kind == "OneOfMultipleValid" and leaf.path in failing:
             continue  # an artefact of the value failing in another way, which is reported
+        if only_required:
+            if leaf.kind != "Required":
+                continue
+        elif leaf.kind == "Required" and _extends_job(data, leaf.path):
+            continue  # checked on the merged job
         if leaf.kind == "Type" and leaf.instance is None and leaf.path:
             continue  # GitLab reads an empty key (`variables:`) as one that is not set
         if _through_reference(data, leaf.path):
@@ -193,9 +211,21 @@ def validate_document(data: Any, rule: Rule) -> list[Finding]:
 def check(ctx: Context) -> Iterable[Finding]:
     # Each file as written: the schema describes `!reference` tags and `include:` entries,
     # which resolution replaces.
+    seen: set[tuple[str, int, int, str]] = set()
+    extending: set[str] = set()
     for loaded in ctx.pipeline.files:
         if isinstance(loaded.data, YMap):
-            yield from validate_document(loaded.data, RULE)
+            yield from validate_document(loaded.data, RULE, seen)
+            extending.update(k for k, v in loaded.data.items() if isinstance(v, dict) and "extends" in v)
+    # Required keys of jobs that extend others: on the merged job, as GitLab checks them.
+    for name in sorted(extending):
+        job = ctx.pipeline.jobs.get(name)
+        if job is not None and isinstance(job.config, YMap):
+            merged = YMap(job.config.src, job.config.start)
+            merged[name] = job.config
+            merged.keymarks[name] = job.mark
+            merged.valmarks[name] = job.mark
+            yield from validate_document(merged, RULE, seen, only_required=True)
 
 
 RULE = Rule(
