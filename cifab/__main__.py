@@ -1,3 +1,3 @@
-from cifab.cli import main
+from cifab.cli import run
 
-main()
+run()

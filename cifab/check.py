@@ -6,21 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cifab import generate
-from cifab.lint.findings import Finding, Severity
+from cifab.generate import plan as generate
+from cifab.generate.contract import DRIFT
 from cifab.lint.run import LintRun, lint_paths
 from cifab.lint.settings import ignored_rules
 from cifab.remote.run import RemoteOptions, add_remote
 from cifab.remote.settings import RemoteError, token_available
-
-DRIFT_RULE = "generated-drift"
 
 
 @dataclass
 class CheckResult:
     run: LintRun
     diff: str = ""
-    remote_checked: bool = False
     remote_error: RemoteError | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -35,8 +32,7 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
     missing = [f.path for f in plan.files if f.current is None]
     if missing:
         run = LintRun([str(p) for p in missing])
-        run.findings.extend(Finding(str(p), 0, 0, DRIFT_RULE, Severity.ERROR,
-                                    f"{p} does not exist: run `cifab generate`") for p in missing)
+        run.findings.extend(DRIFT.at(str(p), 0, 0, f"{p} does not exist: run `cifab generate`") for p in missing)
         return CheckResult(run, plan.diff())
     run = lint_paths([str(f.path) for f in plan.files], ignore=ignored_rules(manifest_path), shellcheck=shellcheck)
     result = CheckResult(run)
@@ -44,16 +40,14 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
         result.diff = plan.diff()
         for f in plan.files:
             if not f.in_sync:
-                run.findings.insert(0, Finding(str(f.path), 1, 1, DRIFT_RULE, Severity.ERROR,
-                                               f"{f.path.name} is out of date with {manifest_path.name}: "
-                                               "run `cifab generate` and commit the result"))
+                run.findings.insert(0, DRIFT.at(str(f.path), 1, 1, f"{f.path.name} is out of date with "
+                                                f"{manifest_path.name}: run `cifab generate` and commit the result"))
     ask = remote if remote is not None else token_available(options.profile)
     if not ask:
         result.notes.append("GitLab's CI Lint API was not asked: no GITLAB_TOKEN (see README)")
         return result
     try:
         add_remote(run, options, options.settings(manifest_path.parent.resolve()))
-        result.remote_checked = True
     except RemoteError as exc:
         result.remote_error = exc
     return result

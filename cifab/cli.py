@@ -1,26 +1,31 @@
 """The command line: argument parsing and printing only; the work lives in plain modules.
 
 Heavy modules (Jinja, jsonschema-rs, python-gitlab, rich) are imported inside the
-commands that use them, so that `cifab --help` and a small lint start fast.
+commands that use them, so that `cifab --help` and a small lint start fast. Every command
+runs inside one error boundary (cifab.errors.boundary), entered by `main`.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 
 from cifab import __version__
-from cifab.errors import CifabError
+from cifab.diagnostics import REPORT_FORMATS, SEVERITY_NAMES
+from cifab.errors import CifabError, boundary
+from cifab.stacks import CHOICES as STACK_CHOICES
 
 if TYPE_CHECKING:  # imported lazily at run time, for start-up speed
-    from cifab.lint.findings import Severity
     from cifab.lint.run import LintRun
+    from cifab.remote.run import RemoteOptions
+
+GRAPH_FORMATS = ("tree", "mermaid", "dot")
+SCHEMA_FORMATS = ("json", "markdown")
 
 app = typer.Typer(
     name="cifab",
@@ -31,29 +36,15 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def friendly(func: F) -> F:
-    """Turn CifabError into one line on stderr and its exit code: never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CifabError as exc:
-            typer.echo(f"cifab: {exc.message}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except PermissionError as exc:
-            typer.echo(f"cifab: {exc.filename}: permission denied", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
+def _choice(names: tuple[str, ...]) -> click.Choice:  # type: ignore[type-arg]
+    return click.Choice(names)
 
 
 ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="The manifest to read.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, codequality, junit or sarif.")]
-FailOnOpt = Annotated[str, typer.Option(help="Lowest severity that fails: error, warning or info.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", click_type=_choice(REPORT_FORMATS),
+                                        help="Report format.")]
+FailOnOpt = Annotated[str, typer.Option(click_type=_choice(SEVERITY_NAMES), help="Lowest severity that fails.")]
 ShellcheckOpt = Annotated[bool, typer.Option("--shellcheck/--no-shellcheck",
                                              help="Run ShellCheck on scripts (when installed).")]
 # Connection settings shared by every command that can ask GitLab. Tokens come only from
@@ -66,6 +57,14 @@ TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait fo
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simulate pipeline creation on GitLab.",
                                          rich_help_panel="GitLab")]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Branch or tag for --dry-run.", rich_help_panel="GitLab")]
+
+
+def _remote_options(dry_run: bool, ref: str | None, gitlab_url: str | None, project: str | None,
+                    gitlab_profile: str | None, timeout: float, include_jobs: bool = False) -> RemoteOptions:
+    from cifab.remote.run import RemoteOptions
+
+    return RemoteOptions(dry_run=dry_run, ref=ref, include_jobs=include_jobs, url=gitlab_url, project=project,
+                         profile=gitlab_profile, timeout=timeout)
 
 
 def _version(value: bool) -> None:
@@ -82,12 +81,6 @@ def _root(
     """Fabricate and lint GitLab CI/CD pipelines."""
 
 
-def _write_diff(diff: str) -> None:
-    from cifab.output import colorize_diff
-
-    sys.stdout.write(colorize_diff(diff) if _colour(sys.stdout) else diff)
-
-
 def _colour(stream: object) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
@@ -97,33 +90,10 @@ def _colour(stream: object) -> bool:
     return bool(isatty and isatty())
 
 
-@app.command()
-@friendly
-def init(
-    directory: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every default; ask nothing.")] = False,
-    stack: Annotated[str | None, typer.Option(help="Use this stack instead of detecting one.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing cifab.yml.")] = False,
-) -> None:
-    """Detect the stack and write cifab.yml."""
-    from cifab import detect, init_project
-    from cifab.manifest import MANIFEST_NAME
+def _write_diff(diff: str) -> None:
+    from cifab.generate.diff import colorize_diff
 
-    if not directory.is_dir():
-        raise CifabError(f"{directory}: not a directory")
-    path = directory / MANIFEST_NAME
-    if path.exists() and not force:
-        raise CifabError(f"{path} already exists; pass --force to replace it", 1)
-    found = detect.detect(directory)
-    for line in found.evidence:
-        typer.echo(f"detected {line}")
-    interactive = not yes and sys.stdin.isatty()
-    ask: init_project.Asker = _prompt if interactive else init_project.accept_defaults
-    data = init_project.propose(found, stack, ask)
-    init_project.write_manifest(path, data, force)
-    typer.echo(f"wrote {path}")
-    where = "" if directory == Path(".") else f" --manifest {path}"
-    typer.echo(f"next: cifab generate{where}")
+    sys.stdout.write(colorize_diff(diff) if _colour(sys.stdout) else diff)
 
 
 def _prompt(question: str, default: object) -> object:
@@ -133,7 +103,25 @@ def _prompt(question: str, default: object) -> object:
 
 
 @app.command()
-@friendly
+def init(
+    directory: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every default; ask nothing.")] = False,
+    stack: Annotated[str | None, typer.Option(click_type=_choice(STACK_CHOICES),
+                                              help="Use this stack instead of detecting one.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing cifab.yml.")] = False,
+) -> None:
+    """Detect the stack and write cifab.yml."""
+    from cifab.init import propose
+
+    interactive = not yes and sys.stdin.isatty()
+    result = propose.init_repository(directory, stack, force, _prompt if interactive else None,
+                                     on_evidence=lambda line: typer.echo(f"detected {line}"))
+    typer.echo(f"wrote {result}")
+    where = "" if directory == Path(".") else f" --manifest {result}"
+    typer.echo(f"next: cifab generate{where}")
+
+
+@app.command()
 def generate(
     manifest: ManifestOpt = Path("cifab.yml"),
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -152,14 +140,11 @@ def generate(
     timeout: TimeoutOpt = 30.0,
 ) -> None:
     """Render .gitlab-ci.yml from cifab.yml."""
-    from cifab import generate as gen
+    from cifab.generate import plan as planning
+    from cifab.generate.write import write
 
-    options = None
-    if remote:
-        from cifab.remote.run import RemoteOptions
-
-        options = RemoteOptions(dry_run, ref, False, gitlab_url, project, gitlab_profile, timeout)
-    plan = gen.plan(manifest, output, options)
+    options = _remote_options(dry_run, ref, gitlab_url, project, gitlab_profile, timeout) if remote else None
+    plan = planning.plan(manifest, output, options)
     if stdout:
         sys.stdout.write(plan.text)
         return
@@ -174,7 +159,7 @@ def generate(
             raise typer.Exit(1)
         return
     changed = [f for f in plan.files if not f.in_sync]
-    if gen.write(plan, force=force):
+    if write(plan, force=force):
         for f in changed:
             typer.echo(f"wrote {f.path}")
     else:
@@ -187,23 +172,17 @@ def _names(files: list[Any]) -> str:
 
 
 @app.command()
-@friendly
 def schema(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="json, or markdown for a reference table.")] = "json",
+    fmt: Annotated[str, typer.Option("--format", "-f", click_type=_choice(SCHEMA_FORMATS),
+                                     help="json, or markdown for a reference table.")] = "json",
 ) -> None:
     """Print the JSON Schema of cifab.yml (point your editor at it)."""
-    from cifab import docs, manifest
+    from cifab.manifest import reference, schema
 
-    if fmt == "json":
-        sys.stdout.write(manifest.schema_text())
-    elif fmt == "markdown":
-        sys.stdout.write(docs.manifest_reference())
-    else:
-        raise CifabError(f"unknown --format {fmt}; use json or markdown")
+    sys.stdout.write(schema.schema_text() if fmt == "json" else reference.manifest_reference())
 
 
 @app.command()
-@friendly
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="Files to lint; - reads stdin.")] = None,
     fmt: FormatOpt = "text",
@@ -229,37 +208,19 @@ def lint(
     from cifab.lint.run import lint_paths
     from cifab.lint.settings import ignored_rules
 
-    threshold = _threshold(fail_on)
-    _check_format(fmt)
+    if not remote and (dry_run or include_jobs or merged or ref):
+        raise CifabError("--dry-run, --ref, --include-jobs and --merged need --remote")
     run = lint_paths(paths or [".gitlab-ci.yml"], root, ignored_rules(manifest), shellcheck)
     extra = ""
     if remote:
-        from cifab.remote.run import RemoteOptions, add_remote
+        from cifab.remote.run import add_remote
 
-        options = RemoteOptions(dry_run, ref, include_jobs, gitlab_url, project, gitlab_profile, timeout)
+        options = _remote_options(dry_run, ref, gitlab_url, project, gitlab_profile, timeout, include_jobs)
         got = add_remote(run, options, options.settings())
         if fmt == "text":
             extra = _remote_extras(got.jobs if include_jobs else {}, got.merged if merged else {})
-    elif dry_run or include_jobs or merged or ref:
-        raise CifabError("--dry-run, --ref, --include-jobs and --merged need --remote")
     _emit(fmt, run, output, extra)
-    raise typer.Exit(run.exit_code(threshold))
-
-
-def _threshold(fail_on: str) -> Severity:
-    from cifab.lint.findings import Severity
-
-    try:
-        return Severity.parse(fail_on)
-    except KeyError:
-        raise CifabError(f"unknown --fail-on {fail_on}; use error, warning or info") from None
-
-
-def _check_format(fmt: str) -> None:
-    from cifab.lint import report
-
-    if fmt not in report.FORMATS:
-        raise CifabError(f"unknown --format {fmt}; use one of: {', '.join(report.FORMATS)}")
+    raise typer.Exit(run.exit_code(fail_on))
 
 
 def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "") -> None:
@@ -268,10 +229,11 @@ def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "") -> None:
     text = report.render(fmt, run.findings, run.sources, run.paths,
                          colour=output is None and fmt == "text" and _colour(sys.stdout))
     if output is not None:
-        from cifab.output import atomic_write
+        from cifab.files import atomic_write
+        from cifab.frames import summary
 
         atomic_write(output, text)
-        typer.echo(report.summary(run.findings, len(run.paths)), err=True)
+        typer.echo(summary(run.findings, len(run.paths)), err=True)
     else:
         sys.stdout.write(extra + text)
 
@@ -284,7 +246,6 @@ def _remote_extras(jobs: dict[str, list[dict[str, object]]], merged: dict[str, s
 
 
 @app.command()
-@friendly
 def check(
     manifest: ManifestOpt = Path("cifab.yml"),
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -304,49 +265,36 @@ def check(
     timeout: TimeoutOpt = 30.0,
 ) -> None:
     """The merge-request gate: in sync with cifab.yml, clean offline, accepted by GitLab."""
-    from cifab import output as out
     from cifab.check import check as run_check
     from cifab.lint import report
-    from cifab.remote.run import RemoteOptions
 
-    threshold = _threshold(fail_on)
-    _check_format(fmt)
-    options = RemoteOptions(dry_run, ref, False, gitlab_url, project, gitlab_profile, timeout)
+    options = _remote_options(dry_run, ref, gitlab_url, project, gitlab_profile, timeout)
     result = run_check(manifest, output, remote, options, shellcheck)
     if result.diff and fmt == "text":
         _write_diff(result.diff)
     if codequality is not None:
-        out.atomic_write(codequality, report.codequality(result.run.findings))
+        from cifab.files import atomic_write
+
+        atomic_write(codequality, report.codequality(result.run.findings))
     _emit(fmt, result.run, None)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     if result.remote_error is not None:
         raise result.remote_error
-    raise typer.Exit(result.run.exit_code(threshold))
+    raise typer.Exit(result.run.exit_code(fail_on))
 
 
 @app.command()
-@friendly
 def graph(
     path: Annotated[str, typer.Argument(help="The CI file to draw.")] = ".gitlab-ci.yml",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="tree, mermaid or dot.")] = "tree",
+    fmt: Annotated[str, typer.Option("--format", "-f", click_type=_choice(GRAPH_FORMATS),
+                                     help="tree, mermaid or dot.")] = "tree",
     root: Annotated[Path | None, typer.Option(help="Repository root for local includes.")] = None,
 ) -> None:
     """Draw the pipeline: stages, jobs, needs edges and manual jobs."""
     from cifab import graph as drawing
-    from cifab.lint.model import build_pipeline
-    from cifab.lint.run import include_root, read_source
-    from cifab.yamlpos import YamlError, load_text
 
-    if fmt not in drawing.FORMATS:
-        raise CifabError(f"unknown --format {fmt}; use one of: {', '.join(drawing.FORMATS)}")
-    src, text = read_source(path)
-    try:
-        loaded = load_text(text, src)
-    except YamlError as exc:
-        raise CifabError(str(exc)) from None
-    folder, verified = include_root(path, root)
-    pipeline = build_pipeline(loaded, folder, verified)
+    pipeline, src = drawing.load_pipeline(path, root)
     if fmt == "mermaid":
         sys.stdout.write(drawing.mermaid(pipeline))
     elif fmt == "dot":
@@ -361,101 +309,86 @@ templates_app = typer.Typer(help="List and print the templates pipelines are mad
 app.add_typer(templates_app, name="templates")
 
 
-def _template_dirs(manifest: Path) -> list[Path]:
-    from cifab import generate as gen
-    from cifab import manifest as man
-
-    return gen.template_dirs(man.load(manifest)) if manifest.exists() else []
-
-
 @templates_app.command("list")
-@friendly
 def templates_list(manifest: ManifestOpt = Path("cifab.yml")) -> None:
     """Every template name; those your templates_dir shadows are marked."""
-    from cifab.render import template_names, templates_dir
+    from cifab.generate.render import listing
 
-    ours = templates_dir()
-    for name, path in template_names(_template_dirs(manifest)):
-        mark = "" if path.is_relative_to(ours) else f"  (yours: {path})"
-        typer.echo(f"{name}{mark}")
+    for name, path, shadowed in listing(manifest):
+        typer.echo(f"{name}  (yours: {path})" if shadowed else name)
 
 
 @templates_app.command("show")
-@friendly
 def templates_show(
     name: Annotated[str, typer.Argument(help="A name from `cifab templates list`.")],
     manifest: ManifestOpt = Path("cifab.yml"),
 ) -> None:
     """Print a template, to copy into your templates_dir and change."""
-    from cifab.render import template_names
-    from cifab.schemaerrors import suggest
+    from cifab.generate.render import template_text
 
-    found = dict(template_names(_template_dirs(manifest)))
-    if name not in found:
-        near = suggest(name, list(found))
-        raise CifabError(f"no template named {name}" + (f"; did you mean {near}?" if near else
-                                                        "; `cifab templates list` shows them"))
-    sys.stdout.write(found[name].read_text(encoding="utf-8"))
+    sys.stdout.write(template_text(name, manifest))
 
 
 @app.command()
 def rules() -> None:
-    """List every lint rule."""
-    from cifab.lint.rules import ALL_RULES, OPTIONAL_RULES
+    """List every rule id cifab can report."""
+    from cifab.registry import listing
 
-    width = max(len(r.id) for r in ALL_RULES)
-    for rule in ALL_RULES:
-        extra = " (needs the shellcheck extra)" if rule in OPTIONAL_RULES else ""
-        typer.echo(f"{rule.id:<{width}}  {rule.severity!s:<7}  {rule.summary}{extra}")
+    for line in listing():
+        typer.echo(line)
 
 
 @app.command()
-@friendly
 def explain(rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id from `cifab rules`.")]) -> None:
     """Print a rule's documentation with a failing and a passing example."""
-    from cifab.lint.explain import explain_text
+    from cifab.registry import explain_text
 
     typer.echo(explain_text(rule_id), nl=False)
 
 
-def _single(argv: list[str]) -> typer.Typer | None:
+def _one_command(argv: list[str]) -> typer.Typer | None:
     """A one-command app for `cifab COMMAND ...`: typer builds click objects for every
     command of an app on each run, which costs more than a small lint. Help still goes
     through the full app, so that it lists everything."""
     if not argv or any(arg in ("-h", "--help") for arg in argv[1:]):
         return None
-    commands: dict[str, Any] = {"lint": lint, "check": check, "generate": generate, "init": init, "graph": graph}
-    func = commands.get(argv[0])
-    if func is None:
+    commands = {info.name or (info.callback.__name__ if info.callback else ""): info
+                for info in app.registered_commands}
+    info = commands.get(argv[0])
+    if info is None or info.callback is None:
         return None
     single = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                          context_settings={"help_option_names": ["-h", "--help"]})
-    single.command()(func)
+    single.command()(info.callback)
     return single
 
 
-def main() -> None:
-    """Console entry point: errors become one clear message and an exit code."""
-    argv = sys.argv[1:]
+def _dispatch(argv: list[str]) -> int:
+    single = _one_command(argv)
     try:
-        single = _single(argv)
+        # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
         if single is not None:
-            single(args=argv[1:], prog_name=f"cifab {argv[0]}")
+            code = single(args=argv[1:], prog_name=f"cifab {argv[0]}", standalone_mode=False)
         else:
-            app()
-    except CifabError as exc:
-        typer.echo(f"cifab: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(1)
-    except OSError as exc:  # a disk or permission problem outside the paths we check
-        typer.echo(f"cifab: {exc.filename or 'a file'}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
-    except Exception as exc:  # a bug: say so in one line; CIFAB_DEBUG=1 shows the traceback
-        if os.environ.get("CIFAB_DEBUG"):
-            raise
-        typer.echo(f"cifab: internal error ({type(exc).__name__}: {exc}); please report it, and run again "
-                   "with CIFAB_DEBUG=1 for the traceback", err=True)
-        sys.exit(70)
+            code = app(args=argv, prog_name="cifab", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("Aborted!", err=True)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run cifab with these arguments (default: the command line) and return its exit code."""
+    with boundary() as outcome:
+        outcome.code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+    return outcome.code
+
+
+def run() -> None:
+    """The console script."""
+    sys.exit(main())

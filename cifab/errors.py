@@ -1,38 +1,78 @@
-"""Errors that end a command with a clear message instead of a traceback."""
+"""Errors that end a command with a clear message instead of a traceback, and the one
+boundary that turns every failure into a message and an exit code."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
+from cifab.diagnostics import Finding
+from cifab.frames import problems
 
-class Problem(NamedTuple):
-    """One positioned problem in an input file (line and col 0 when unknown)."""
-
-    src: str
-    line: int
-    col: int
-    message: str
-    key_path: str | None = None
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.src}:{self.line}:{self.col}" if self.line else self.src
-        text = f"{where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+# Exit codes (DESIGN.md): 0 clean, 1 findings, 2 usage/config/unparseable, 3 GitLab, 70 a bug.
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_REMOTE = 3
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 
 class CifabError(Exception):
-    """A failure the user can act on; the CLI prints it and exits with `exit_code`."""
+    """A failure the user can act on; the boundary prints it and exits with `exit_code`."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
 
 
 class ProblemsError(CifabError):
-    """Input that failed validation: one Problem per issue, exit code 2."""
+    """Input that failed validation (a manifest): one positioned finding per problem, exit 2."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems), 2)
+    def __init__(self, problems: list[Finding]) -> None:
+        super().__init__("\n".join(str(p) for p in problems), EXIT_USAGE)
         self.problems = problems
+
+
+@dataclass
+class Outcome:
+    code: int = 0
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"cifab: {text}\n")
+    sys.stderr.flush()
+
+
+@contextmanager
+def boundary() -> Iterator[Outcome]:
+    """Every command runs inside this: a CifabError becomes its message and exit code, and
+    anything unexpected one line and exit 70 (CIFAB_DEBUG=1 re-raises it for the traceback)."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except ProblemsError as exc:  # positioned: each with its code frame
+        sys.stderr.write(problems(exc.problems) + "\n")
+        outcome.code = exc.exit_code
+    except CifabError as exc:
+        _say(exc.message)
+        outcome.code = exc.exit_code
+    except KeyboardInterrupt:
+        outcome.code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        outcome.code = EXIT_FINDINGS
+    except PermissionError as exc:
+        _say(f"{exc.filename or 'a file'}: permission denied")
+        outcome.code = EXIT_USAGE
+    except OSError as exc:  # a disk problem outside the paths we check
+        _say(f"{exc.filename or 'a file'}: {exc.strerror or exc}")
+        outcome.code = EXIT_USAGE
+    except Exception as exc:  # a bug: say so in one line
+        if os.environ.get("CIFAB_DEBUG"):
+            raise
+        _say(f"internal error ({type(exc).__name__}: {exc}); please report it, and run again with "
+             "CIFAB_DEBUG=1 for the traceback")
+        outcome.code = EXIT_INTERNAL

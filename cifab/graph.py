@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from cifab.lint.model import Pipeline
+from cifab.errors import CifabError
+from cifab.lint.model import Pipeline, build_pipeline
 from cifab.lint.rules.graph import job_needs
+from cifab.lint.run import include_root, read_source
+from cifab.yamlpos import YamlError, load_text
 
-FORMATS = ("tree", "mermaid", "dot")
+
+def load_pipeline(path: str, root: Path | None) -> tuple[Pipeline, str]:
+    """The resolved pipeline of a file (or - for stdin), and the name to show for it."""
+    src, text = read_source(path)
+    try:
+        loaded = load_text(text, src)
+    except YamlError as exc:
+        raise CifabError(str(exc)) from None
+    folder, verified = include_root(path, root)
+    return build_pipeline(loaded, folder, verified), src
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cifab.gitlab import MAX_FILE_BYTES, MAX_YAML_DEPTH
+
 Mark = tuple[str, int, int]  # source file, 1-based line and column
 
-# GitLab's instance defaults (ci_max_yaml_size_bytes, max_yaml_depth).
-MAX_BYTES = 2 * 1024 * 1024
-MAX_DEPTH = 100
+MAX_BYTES = MAX_FILE_BYTES
+MAX_DEPTH = MAX_YAML_DEPTH
 # Expanded node count after aliases: a few times what a 2 MB file can hold by itself,
 # small enough that an alias bomb is refused in well under a second.
 MAX_NODES = 3_000_000

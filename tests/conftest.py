@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cifab.cli import app
+from cifab.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -40,9 +41,11 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> CliFn:
         if cwd is not None:
             monkeypatch.chdir(cwd)
         monkeypatch.delenv("FORCE_COLOR", raising=False)
-        runner = CliRunner()
-        result = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
-        return Result(result.exit_code, result.stdout, result.stderr)
+        with CliRunner().isolation(input=input, env=env) as (out, err, _):
+            code = main(list(args))
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return Result(code, out.getvalue().decode(), err.getvalue().decode())
 
     return run
 

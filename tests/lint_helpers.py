@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.engine import Options, lint_text
-from cifab.lint.findings import Finding, Severity
 
 
 def lint(text: str, root: Path | None = None, **options: object) -> list[Finding]:

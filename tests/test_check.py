@@ -63,7 +63,7 @@ def test_missing_pipeline_file(cli, go_repo: Path) -> None:
 def test_invalid_pipeline_fails_even_in_sync(cli, synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A committed file that is in sync but fails lint (say, after a cifab upgrade that lints more).
     from cifab import check as check_module
-    from cifab.lint.findings import Finding, Severity
+    from cifab.diagnostics import Finding, Severity
 
     real = check_module.lint_paths
 

@@ -79,8 +79,8 @@ def test_unreadable_manifest_is_a_message_not_a_traceback(tmp_path) -> None:  # 
 def test_an_unexpected_error_is_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code = ("import sys; from cifab import cli; sys.argv = ['cifab', 'lint', 'x.yml']\n"
             "def boom(*a, **k): raise RuntimeError('boom')\n"
-            "cli._single = boom\n"
-            "cli.main()")
+            "cli._dispatch = boom\n"
+            "cli.run()")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert proc.returncode == 70
     assert "internal error (RuntimeError: boom)" in proc.stderr and "Traceback" not in proc.stderr

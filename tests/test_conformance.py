@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.engine import Options, lint_text
-from cifab.lint.findings import Finding, Severity
 
 
 def error_findings(path: Path, root: Path | None, verified: bool = False) -> list[Finding]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cifab import contract, output
+from cifab import files as output
+from cifab.generate import contract, diff
 
 
 def test_wrap_adds_a_header_with_the_body_checksum() -> None:
@@ -62,11 +63,11 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path, monkeypat
 
 
 def test_unified_diff_and_colours() -> None:
-    diff = output.unified_diff("a\nb\n", "a\nc\n", ".gitlab-ci.yml")
-    assert "--- a/.gitlab-ci.yml" in diff and "-b\n" in diff and "+c\n" in diff
-    coloured = output.colorize_diff(diff)
+    text = diff.unified_diff("a\nb\n", "a\nc\n", ".gitlab-ci.yml")
+    assert "--- a/.gitlab-ci.yml" in text and "-b\n" in text and "+c\n" in text
+    coloured = diff.colorize_diff(text)
     assert "\x1b[31m-b\x1b[0m" in coloured and "\x1b[32m+c\x1b[0m" in coloured
 
 
 def test_diff_against_a_missing_file() -> None:
-    assert output.unified_diff(None, "a\n", "x").startswith("--- /dev/null")
+    assert diff.unified_diff(None, "a\n", "x").startswith("--- /dev/null")

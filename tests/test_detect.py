@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cifab import detect
+from cifab.init import detect
+from cifab.stacks import go
 from tests.conftest import write_go_repo
 
 
@@ -61,6 +62,6 @@ def test_no_go_mod_means_no_stack(tmp_path: Path) -> None:
 
 
 def test_module_name_helper() -> None:
-    assert detect.module_name("example.com/a/b") == "b"
-    assert detect.module_name("example.com/a/v2") == "a"
-    assert detect.module_name("single") == "single"
+    assert go.module_name("example.com/a/b") == "b"
+    assert go.module_name("example.com/a/v2") == "a"
+    assert go.module_name("single") == "single"

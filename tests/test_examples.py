@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cifab import generate
+from cifab.generate import plan as generate
 from cifab.lint.engine import Options, lint_text
 from tests.conftest import EXAMPLES, REPO
 

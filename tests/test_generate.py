@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cifab import contract, generate
 from cifab.errors import ProblemsError
+from cifab.generate import contract
+from cifab.generate import plan as generate
 from cifab.lint.engine import lint_text
 
 STAGES = ["lint", "test", "build", "deploy"]
@@ -235,7 +236,7 @@ def test_unwritable_output_is_a_clear_error(cli, go_repo: Path) -> None:
 
 
 def test_generate_refuses_output_that_does_not_lint(go_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cifab import render
+    from cifab.generate import render
 
     (go_repo / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\n")
     real = render.render
@@ -327,7 +328,7 @@ FULL_MONOREPO = {"cifab": 1, "project": "p", "stack": "monorepo", "shared_paths"
                                   FULL_DOCKER, FULL_MONOREPO],
                          ids=["go", "generic", "python", "python-uv", "node", "rust", "docker", "monorepo"])
 def test_no_string_field_can_inject_yaml(base: dict, tmp_path: Path) -> None:
-    from cifab import manifest
+    from cifab.manifest import load as manifest
 
     fields = [f for f in string_fields(manifest.schema(), manifest.schema()) if f and f[0] in base]
     assert len(fields) >= 3

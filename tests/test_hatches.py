@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cifab import generate
 from cifab.errors import ProblemsError
+from cifab.generate import plan as generate
+from cifab.generate.transform import spacing
 from cifab.lint.engine import lint_text
-from cifab.transform import spacing
 
 BASE = "cifab: 1\nproject: hello\nstack: go\ngo:\n  binaries: [{name: hello, main: .}]\n"
 

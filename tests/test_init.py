@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from cifab import detect, init_project, manifest
 from cifab.errors import CifabError
+from cifab.init import detect
+from cifab.init import propose as init_project
+from cifab.manifest import load as manifest
 
 
 def test_init_yes_writes_a_valid_manifest_and_says_what_next(cli, go_repo: Path) -> None:
@@ -72,7 +74,7 @@ def test_no_stack_detected_is_a_clear_error(cli, tmp_path: Path) -> None:
 
 def test_unsupported_stack_is_refused(cli, tmp_path: Path) -> None:
     result = cli("init", "--yes", "--stack", "cobol", cwd=tmp_path)
-    assert result.exit_code == 2 and "not supported" in result.stderr
+    assert result.exit_code == 2 and "'cobol' is not one of" in result.stderr and "'monorepo'" in result.stderr
 
 
 def test_missing_directory(cli, tmp_path: Path) -> None:

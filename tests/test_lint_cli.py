@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cifab.diagnostics import Finding, Severity
 from cifab.lint import report
-from cifab.lint.findings import Finding, Severity
 
 BAD = "stages: [build, test]\n\nbuild:\n  stage: build\n  script: make\n\ntest:\n  stage: tests\n  script: make test\n"
 GOOD = "build:\n  stage: build\n  script: make\n"
@@ -68,7 +68,7 @@ def test_missing_file_and_directory_are_usage_errors(cli, tmp_path: Path) -> Non
 
 def test_unknown_format(cli, project: Path) -> None:
     result = cli("lint", "--format", "xml", cwd=project)
-    assert result.exit_code == 2 and "unknown --format" in result.stderr
+    assert result.exit_code == 2 and "'xml' is not one of 'text', 'json'" in result.stderr
 
 
 def test_stdin(cli, tmp_path: Path) -> None:

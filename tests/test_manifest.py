@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cifab import manifest
 from cifab.errors import ProblemsError
+from cifab.manifest import load as manifest
+from cifab.manifest import schema as manifest_schema
 
 MINIMAL = b"cifab: 1\nproject: hello\nstack: go\n"
 
@@ -132,7 +133,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_schema_is_valid_json_schema() -> None:
     import jsonschema_rs
 
-    schema = json.loads(manifest.schema_text())
+    schema = json.loads(manifest_schema.schema_text())
     assert schema["$schema"].startswith("http://json-schema.org/draft-07")
     assert jsonschema_rs.meta.is_valid(schema)
 
@@ -141,7 +142,8 @@ def test_cli_bad_manifest_exits_2_without_traceback(cli, tmp_path: Path) -> None
     (tmp_path / "cifab.yml").write_bytes(MINIMAL + b"go:\n  verison: x\n")
     result = cli("generate", cwd=tmp_path)
     assert result.exit_code == 2
-    assert "cifab.yml:5:3: go: unknown key 'verison'" in result.stderr
+    assert "cifab.yml:5:3: error manifest-invalid go: unknown key 'verison'" in result.stderr
+    assert "5 |   verison: x\n  |   ^" in result.stderr  # the code frame
     assert "Traceback" not in result.output
 
 

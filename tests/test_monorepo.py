@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cifab import contract, detect
+from cifab.generate import contract
+from cifab.init import detect
 from cifab.lint.engine import Options, lint_text
 
 
@@ -153,7 +154,7 @@ def test_component_fields_are_checked_with_positions(cli, tmp_path: Path) -> Non
                                         "  - name: API\n    path: /abs\n    stack: go\n    go:\n      race: maybe\n")
     result = cli("generate", cwd=tmp_path)
     assert result.exit_code == 2
-    assert "cifab.yml:5:11: components[0].name" in result.stderr
+    assert "cifab.yml:5:11: error manifest-invalid components[0].name" in result.stderr
     assert "components[0].path" in result.stderr and "components[0].go.race" in result.stderr
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cifab import docs
+from cifab.manifest import reference as docs
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cifab import render
 from cifab.errors import CifabError
+from cifab.generate import render
 
 
 def reads_back(text: str) -> object:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cifab.lint.findings import Severity
+from cifab.diagnostics import Severity
 from cifab.lint.rules import ALL_RULES, BY_ID
 from cifab.lint.rules.shellcheck import shellcheck_binary
 from tests.lint_helpers import lint, of

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cifab import detect
+from cifab.init import detect
 from cifab.lint.engine import Options, lint_text
 
 

@@ -28,7 +28,7 @@ def test_wheel_contains_templates_and_schema(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "cifab/templates/pipeline.yml.j2" in names
     assert "cifab/templates/go/test.yml.j2" in names
-    assert "cifab/schema/manifest.schema.json" in names
+    assert "cifab/manifest/manifest.schema.json" in names
     assert not any(n.startswith(("tests/", "examples/")) for n in names)
 
 

@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.model import build_pipeline
+from cifab.lint.recorded import SYNTAX
 from cifab.lint.rules import RULES, Context, Rule
+from cifab.lint.rules.schema import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
 from cifab.lint.suppress import inline_ignores
 from cifab.yamlpos import YamlError, load_text, no_gc
-
-SCHEMA_ID = "gitlab-schema"
 
 
 class Options(NamedTuple):
@@ -35,12 +35,12 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
     try:
         loaded = load_text(text, src)
     except YamlError as exc:
-        syntax = [Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message)]
-        return _filter(syntax, options, [(src, text)])
+        return _filter([SYNTAX.at(exc.src, exc.line, exc.col, exc.message)], options, [(src, text)])
     pipeline = build_pipeline(loaded, options.root, options.root_verified)
     ctx = Context(pipeline)
     rules: list[Rule] = [*RULES, SHELLCHECK] if options.shellcheck else list(RULES)
-    findings: list[Finding] = []
+    # What the model found while it resolved includes, extends and !reference.
+    findings: list[Finding] = [f for f in pipeline.findings if f.rule_id not in options.ignore]
     for rule in rules:
         if rule.id not in options.ignore:
             findings.extend(rule.check(ctx))
@@ -52,8 +52,8 @@ def _prefer_semantic(findings: Iterable[Finding]) -> list[Finding]:
     it carries GitLab's own wording."""
     findings = list(findings)
     semantic = {(f.src, f.line, f.col) for f in findings
-                if f.rule_id != SCHEMA_ID and f.severity is Severity.ERROR}
-    return [f for f in findings if f.rule_id != SCHEMA_ID or (f.src, f.line, f.col) not in semantic]
+                if f.rule_id != SCHEMA.id and f.severity is Severity.ERROR}
+    return [f for f in findings if f.rule_id != SCHEMA.id or (f.src, f.line, f.col) not in semantic]
 
 
 def _filter(findings: list[Finding], options: Options, texts: list[tuple[str, str]]) -> list[Finding]:

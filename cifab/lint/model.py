@@ -10,24 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Rule
+from cifab.gitlab import (
+    DEFAULT_KEYS,
+    DEFAULT_STAGES,
+    INCLUDE_KINDS,
+    LEGACY_GLOBALS,
+    MAX_EXTENDS_LEVELS,
+    MAX_INCLUDES,
+    MAX_REFERENCE_DEPTH,
+    deep_merge,
+    is_job_name,
+)
+from cifab.lint import recorded as rules
 from cifab.schemaerrors import suggest
 from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, load_bytes
-
-# Top-level keys that are keywords, not jobs. image..after_script are the legacy globals.
-GLOBAL_KEYS = frozenset({
-    "default", "include", "stages", "variables", "workflow", "spec",
-    "image", "services", "cache", "before_script", "after_script", "types", "pages:deploy",
-})
-LEGACY_GLOBALS = ("image", "services", "cache", "before_script", "after_script")
-# Keys a job inherits from `default:` when it does not set them.
-DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens",
-                "identity", "image", "interruptible", "retry", "services", "tags", "timeout")
-DEFAULT_STAGES = ("build", "test", "deploy")
-INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
-MAX_INCLUDES = 150
-MAX_EXTENDS_LEVELS = 11
-MAX_REFERENCE_DEPTH = 10
 
 
 class Job:
@@ -55,8 +52,7 @@ class Job:
 
 class Pipeline:
     def __init__(self, root: LoadedFile, files: list[LoadedFile], config: YMap, jobs: dict[str, Job],
-                 stages: list[str], findings: list[Finding], incomplete: bool = False,
-                 unresolved: list[str] | None = None) -> None:
+                 stages: list[str], findings: list[Finding], incomplete: bool = False) -> None:
         self.root = root
         self.files = files
         self.config = config
@@ -66,7 +62,6 @@ class Pipeline:
         # True while any include could not be read offline: its jobs, stages and anchors
         # are unknown, so nothing may be called undefined.
         self.incomplete = incomplete
-        self.unresolved = unresolved or []
 
     @property
     def visible_jobs(self) -> list[Job]:
@@ -80,27 +75,16 @@ class Pipeline:
         return stage if isinstance(stage, str) else "test"
 
 
-def _finding(rule: str, mark: Mark, message: str, severity: Severity = Severity.ERROR,
-             hint: str | None = None) -> Finding:
-    src, line, col = mark
-    return Finding(src, line, col, rule, severity, message, hint)
-
-
 # ---------------------------------------------------------------- merging
 
 
-def deep_merge(base: Any, over: Any) -> Any:
-    """GitLab's deep_merge: mappings merge key by key, anything else is replaced."""
-    if not (isinstance(base, dict) and isinstance(over, dict)):
-        return over
-    out = _copy_map(over if isinstance(over, YMap) else base)
-    for key, value in base.items():
-        out[key] = value
-        _copy_marks(out, base, key)
-    for key, value in over.items():
-        out[key] = deep_merge(base[key], value) if key in base else value
-        _copy_marks(out, over, key)
-    return out
+def merge(base: Any, over: Any) -> Any:
+    """GitLab's deep merge, keeping every key's position."""
+    return deep_merge(base, over, new=_new_map, keep=_copy_marks)
+
+
+def _new_map(base: Any, over: Any) -> YMap:
+    return _copy_map(over if isinstance(over, YMap) else base)
 
 
 def _copy_map(like: Any) -> YMap:
@@ -168,10 +152,10 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
         kind = _unresolvable_kind(entry)
         if kind is not None:
             state.unresolved.append(kind)
-            state.findings.append(_finding(
-                "include-unresolved", mark,
+            state.findings.append(rules.INCLUDE_UNRESOLVED.finding(
+                mark,
                 f"include {kind} cannot be read offline; its jobs and stages are not checked",
-                Severity.INFO, "run `cifab lint --remote` to let GitLab resolve it"))
+                "run `cifab lint --remote` to let GitLab resolve it"))
             continue
         path = _local_path(entry)
         if path is None:
@@ -179,26 +163,26 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
                 import json
 
                 text = json.dumps(entry, default=str, separators=(",", ":"))
-                state.findings.append(_finding(
-                    "include-invalid", mark,
+                state.findings.append(rules.INCLUDE_INVALID.finding(
+                    mark,
                     f"Include `{text}` does not have a valid subkey for include. Valid subkeys are: "
                     + ", ".join(f"`{k}`" for k in INCLUDE_KINDS)))
             continue  # other malformed entries: the schema rule reports them
         for content in _load_local(state, path, mark, depth):
-            merged = deep_merge(merged, content)
+            merged = merge(merged, content)
     without = YMap(data.src, data.start)
     for key, value in data.items():
         if key != "include":
             without[key] = value
             _copy_marks(without, data, key)
-    result: YMap = deep_merge(merged, without)
+    result: YMap = merge(merged, without)
     return result
 
 
 def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list[YMap]:
     if state.root is None:
-        state.findings.append(_finding(
-            "include-missing", mark, f"Local file `{path}` does not have project!",
+        state.findings.append(rules.INCLUDE_MISSING.finding(
+            mark, f"Local file `{path}` does not have project!",
             hint="lint a file on disk (not stdin) so that local includes can be read"))
         return []
     rel = path.lstrip("/")
@@ -208,16 +192,16 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
         matches = sorted(glob.glob(rel, root_dir=state.root, recursive=True))
         targets = [m for m in matches if m.endswith((".yml", ".yaml"))]
         if not targets:
-            state.findings.append(_finding(
-                "include-missing", mark, f"Included file `{path}` does not have any match!"))
+            state.findings.append(rules.INCLUDE_MISSING.finding(
+                mark, f"Included file `{path}` does not have any match!"))
     else:
         targets = [rel]
     out: list[YMap] = []
     for target in targets:
         state.count += 1
         if state.count > MAX_INCLUDES:
-            state.findings.append(_finding(
-                "include-limit", mark, f"Maximum of {MAX_INCLUDES} nested includes are allowed!"))
+            state.findings.append(rules.INCLUDE_LIMIT.finding(
+                mark, f"Maximum of {MAX_INCLUDES} nested includes are allowed!"))
             return out
         full = state.root / target
         key = str(full.resolve())
@@ -229,28 +213,28 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             shown = path if target == rel else target
             if state.verified:
-                state.findings.append(_finding("include-missing", mark, f"Local file `{shown}` does not exist!"))
+                state.findings.append(rules.INCLUDE_MISSING.finding(mark, f"Local file `{shown}` does not exist!"))
             else:
                 state.unresolved.append(f"local {shown}")
-                state.findings.append(_finding(
-                    "include-unresolved", mark,
+                state.findings.append(rules.INCLUDE_UNRESOLVED.finding(
+                    mark,
                     f"include local {shown} was not found under {state.root}, which is not a git "
-                    "checkout, so its jobs and stages are not checked", Severity.INFO,
+                    "checkout, so its jobs and stages are not checked",
                     "lint inside the repository, or name its root with --root"))
             continue
         try:
             loaded = load_bytes(raw, target)
         except YamlError as exc:
-            state.findings.append(Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR,
-                                          f"Included file `{target}` does not have valid YAML syntax! "
-                                          f"{exc.message}"))
+            state.findings.append(rules.SYNTAX.at(exc.src, exc.line, exc.col,
+                                                  f"Included file `{target}` does not have valid YAML syntax! "
+                                                  f"{exc.message}"))
             continue
         state.files.append(loaded)
         if isinstance(loaded.data, YMap):
             out.append(_expand(state, loaded.data, depth + 1))
         elif loaded.data is not None:
-            state.findings.append(_finding(
-                "config-format", (target, 1, 1), f"Included file `{target}` does not have valid YAML syntax!"))
+            state.findings.append(rules.FORMAT.finding(
+                (target, 1, 1), f"Included file `{target}` does not have valid YAML syntax!"))
     return out
 
 
@@ -282,12 +266,12 @@ class _Extends:
         parents = self.parents(job)
         if name in chain:
             top = chain[0]
-            self.fail(top, "extends-circular", f"{top}: circular dependency detected in `extends`")
+            self.fail(top, rules.EXTENDS_CIRCULAR, f"{top}: circular dependency detected in `extends`")
             return job
         missing = [p for p in parents if not isinstance(self.config.get(p), dict)]
         if missing and not self.incomplete:
             near = suggest(missing[0], [k for k, v in self.config.items() if isinstance(v, dict)])
-            self.fail(name, "extends-unknown", f"{name}: unknown keys in `extends` ({', '.join(missing)})",
+            self.fail(name, rules.EXTENDS_UNKNOWN, f"{name}: unknown keys in `extends` ({', '.join(missing)})",
                       f"did you mean `{near}`?" if near else None)
         base: Any = None
         height = 0
@@ -296,22 +280,22 @@ class _Extends:
                 continue
             resolved = self.resolve(parent, (*chain, name))
             height = max(height, self.height.get(parent, 0) + 1)
-            base = resolved if base is None else deep_merge(base, resolved)
+            base = resolved if base is None else merge(base, resolved)
         self.height[name] = height
         if height > MAX_EXTENDS_LEVELS and not self.too_deep:
             self.too_deep = True  # GitLab stops at the first job that nests too deep
-            self.fail(name, "extends-too-deep", f"{name}: nesting too deep in `extends`")
-        result = job if base is None else deep_merge(base, job)
+            self.fail(name, rules.EXTENDS_DEEP, f"{name}: nesting too deep in `extends`")
+        result = job if base is None else merge(base, job)
         self.done[name] = result
         return result
 
-    def fail(self, name: str, rule: str, message: str, hint: str | None = None) -> None:
+    def fail(self, name: str, rule: Rule, message: str, hint: str | None = None) -> None:
         if name in self.failed:
             return
         self.failed.add(name)
         job = self.config.get(name)
         mark = job.value_mark("extends") if isinstance(job, YMap) else self.config.key_mark(name)
-        self.findings.append(_finding(rule, mark, message, hint=hint))
+        self.findings.append(rule.finding(mark, message, hint))
 
 
 # ---------------------------------------------------------------- !reference
@@ -356,10 +340,10 @@ class _References:
         key = tuple(str(p) for p in ref)
         mark = ref.start
         if key in chain:
-            self.report(key, mark, "reference-circular", f"{_format_reference(ref)} is part of a circular chain")
+            self.report(key, mark, rules.REFERENCE_CIRCULAR, f"{_format_reference(ref)} is part of a circular chain")
             return YList(ref.src, ref.start)
         if len(chain) >= MAX_REFERENCE_DEPTH:
-            self.report(key, mark, "reference-circular",
+            self.report(key, mark, rules.REFERENCE_CIRCULAR,
                         f"{_format_reference(ref)} is nested more than {MAX_REFERENCE_DEPTH} levels deep")
             return YList(ref.src, ref.start)
         target: Any = self.config
@@ -368,14 +352,14 @@ class _References:
                 target = target[part]
             else:
                 if not self.incomplete:
-                    self.report(key, mark, "reference-missing", f"{_format_reference(ref)} could not be found")
+                    self.report(key, mark, rules.REFERENCE_MISSING, f"{_format_reference(ref)} could not be found")
                 return YList(ref.src, ref.start)
         return self.resolve_value(target, (*chain, key))
 
-    def report(self, key: tuple[str, ...], mark: Mark, rule: str, message: str) -> None:
+    def report(self, key: tuple[str, ...], mark: Mark, rule: Rule, message: str) -> None:
         if key not in self.reported:
             self.reported.add(key)
-            self.findings.append(_finding(rule, mark, message))
+            self.findings.append(rule.finding(mark, message))
 
 
 # ---------------------------------------------------------------- default: and stages
@@ -433,7 +417,7 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
     state = _IncludeState(root, root_verified, files, findings)
     config = _expand(state, data, 0)
     incomplete = bool(state.unresolved)
-    job_names = [k for k in config if k not in GLOBAL_KEYS]
+    job_names = [k for k in config if is_job_name(k)]
     is_job = set(job_names)
     extender = _Extends(config, findings, incomplete)
     extended = YMap(config.src, config.start)
@@ -455,5 +439,4 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
         hidden = name.startswith(".")
         jobs[name] = Job(name, resolved.key_mark(name),
                          value if hidden else _apply_default(value, defaults), hidden)
-    return Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete,
-                    state.unresolved)
+    return Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete)

@@ -8,69 +8,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from cifab import __version__
-from cifab.lint.findings import Finding, Severity
-from cifab.lint.rules import BY_ID
+from cifab.diagnostics import REPORT_FORMATS, Finding, Severity
+from cifab.frames import display_path, text
+from cifab.registry import BY_ID
 
-FORMATS = ("text", "json", "codequality", "junit", "sarif")
+FORMATS = REPORT_FORMATS
 CODEQUALITY_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
-DIM, BOLD, RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
-
-
-def display_path(src: str) -> str:
-    """Paths relative to the working directory when they are below it."""
-    if src in ("-", "<stdin>") or not os.path.isabs(src):
-        return src
-    try:
-        rel = os.path.relpath(src)
-    except ValueError:
-        return src
-    return src if rel.startswith("..") else rel
-
-
-def summary(findings: Sequence[Finding], files: int) -> str:
-    counts = Counter(f.severity for f in findings)
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in
-             (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s]]
-    what = ", ".join(parts) if parts else "no problems"
-    return f"{what} in {files} file{'s' if files != 1 else ''}"
-
-
-def text(findings: Sequence[Finding], sources: dict[str, str], files: int, colour: bool) -> str:
-    def paint(code: str, s: str) -> str:
-        return f"{code}{s}{RESET}" if colour else s
-
-    out: list[str] = []
-    for f in findings:
-        head = f"{display_path(f.src)}:{f.line}:{f.col}" if f.line else display_path(f.src)
-        out.append(f"{paint(BOLD, head)}: {paint(COLOURS[f.severity], str(f.severity))} "
-                   f"{paint(DIM, f.rule_id)} {f.message}")
-        frame = _frame(f, sources.get(f.src), paint)
-        out.extend(frame)
-        if f.hint:
-            gutter = " " * (len(str(f.line)) if frame else 0)
-            out.append(f"{gutter} {paint(DIM, '=')} hint: {f.hint}")
-    out.append(summary(findings, files))
-    return "\n".join(out) + "\n"
-
-
-def _frame(f: Finding, source: str | None, paint: Callable[[str, str], str]) -> list[str]:
-    """A code frame with a caret under the column, like rustc and actionlint print."""
-    if not source or f.line <= 0:
-        return []
-    lines = source.splitlines()
-    if f.line > len(lines):
-        return []
-    line = lines[f.line - 1].replace("\t", " ")
-    width = len(str(f.line))
-    gutter = " " * width
-    caret = " " * max(f.col - 1, 0) + "^"
-    return [
-        f"{gutter} |",
-        f"{f.line} | {line}",
-        f"{gutter} | {paint(COLOURS[f.severity], caret)}",
-    ]
 
 
 def as_json(findings: Sequence[Finding], files: int) -> str:
@@ -187,14 +131,11 @@ def sarif(findings: Sequence[Finding]) -> str:
 
 def render(fmt: str, findings: Sequence[Finding], sources: dict[str, str], paths: Sequence[str],
            colour: bool = False) -> str:
-    if fmt == "text":
-        return text(findings, sources, len(paths), colour)
-    if fmt == "json":
-        return as_json(findings, len(paths))
-    if fmt == "codequality":
-        return codequality(findings)
-    if fmt == "junit":
-        return junit(findings, paths)
-    if fmt == "sarif":
-        return sarif(findings)
-    raise ValueError(f"unknown format {fmt}")
+    renderers: dict[str, Callable[[], str]] = {
+        "text": lambda: text(findings, sources, len(paths), colour),
+        "json": lambda: as_json(findings, len(paths)),
+        "codequality": lambda: codequality(findings),
+        "junit": lambda: junit(findings, paths),
+        "sarif": lambda: sarif(findings),
+    }
+    return renderers[fmt]()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cifab.errors import CifabError
+from cifab.diagnostics import Finding, Severity
+from cifab.errors import EXIT_FINDINGS, EXIT_USAGE, CifabError
 from cifab.lint.engine import Options, lint_text
-from cifab.lint.findings import Finding, Severity
+from cifab.lint.recorded import SYNTAX
 from cifab.yamlpos import MAX_BYTES, YamlError, check_size, decode
 
 STDIN = "-"
 # A finding with one of these ids means the file could not be parsed at all: exit 2.
-UNPARSEABLE = frozenset({"yaml-syntax"})
+UNPARSEABLE = frozenset({SYNTAX.id})
 
 
 class LintRun:
@@ -22,10 +23,11 @@ class LintRun:
         self.sources: dict[str, str] = {}
         self.unparseable = False
 
-    def exit_code(self, fail_on: Severity) -> int:
+    def exit_code(self, fail_on: Severity | str) -> int:
         if self.unparseable:
-            return 2
-        return 1 if any(f.severity >= fail_on for f in self.findings) else 0
+            return EXIT_USAGE
+        threshold = Severity.parse(fail_on) if isinstance(fail_on, str) else fail_on
+        return EXIT_FINDINGS if any(f.severity >= threshold for f in self.findings) else 0
 
 
 def _read(path: str) -> bytes:
@@ -81,7 +83,7 @@ def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str
         try:
             _, text = read_source(path)
         except YamlError as exc:
-            run.findings.append(Finding(exc.src, exc.line, exc.col, "yaml-syntax", Severity.ERROR, exc.message))
+            run.findings.append(SYNTAX.at(exc.src, exc.line, exc.col, exc.message))
             run.unparseable = True
             continue
         run.sources[src] = text

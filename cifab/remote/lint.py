@@ -9,11 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Rule, Severity
 from cifab.remote.settings import RemoteError, Settings
 from cifab.yamlpos import YMap
 
-RULE_ID = "gitlab-ci-lint"
+RULE = Rule(
+    "gitlab-ci-lint", Severity.ERROR, "GitLab's CI Lint API must accept the configuration",
+    "With --remote, cifab sends the file to GitLab's CI Lint API (POST /projects/:id/ci/lint) and "
+    "reports GitLab's errors and warnings under this id, placed on the job they name where it can.",
+    bad="test:\n  script: make test\n  needs: [build]\n",
+    good="build:\n  stage: build\n  script: make\n\ntest:\n  script: make test\n  needs: [build]\n",
+    kind="remote",
+)
 MAX_ATTEMPTS = 3
 BACKOFF = 0.5  # seconds, doubled after each failed attempt
 
@@ -170,7 +177,7 @@ def findings(result: RemoteResult, src: str, doc: Any) -> list[Finding]:
     for severity, messages in ((Severity.ERROR, result.errors), (Severity.WARNING, result.warnings)):
         for message in messages:
             line, col = _mark_for(message, doc, src)
-            out.append(Finding(src, line, col, RULE_ID, severity, message))
+            out.append(RULE.finding((src, line, col), message, severity=severity))
     return out
 
 

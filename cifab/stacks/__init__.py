@@ -1,1 +1,15 @@
-"""One module per stack: each turns a validated manifest into its render context."""
+"""The stack registry: one module per stack, one record each, listed here once.
+
+Detection tries the stacks in this order; the first that recognises a folder wins.
+"""
+
+from __future__ import annotations
+
+from cifab.stacks import docker, generic, go, node, python, rust
+from cifab.stacks.base import Stack
+
+STACKS: tuple[Stack, ...] = (go.STACK, python.STACK, node.STACK, rust.STACK, docker.STACK, generic.STACK)
+BY_NAME: dict[str, Stack] = {stack.name: stack for stack in STACKS}
+# Not a stack but a layout: components, each with a stack of its own.
+MONOREPO = "monorepo"
+CHOICES: tuple[str, ...] = (*BY_NAME, MONOREPO)

@@ -1,15 +1,36 @@
-"""Render context of the docker stack: hadolint, then the shared image build."""
+"""The docker stack, for a repository that is only a Dockerfile: hadolint, then the shared
+image build."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict
+
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs
+
+PINS = {"hadolint": "v2.12.0"}
 
 
-def context(data: dict[str, Any]) -> dict[str, Any]:
-    docker = data["docker"]
-    return {
-        "docker": {**docker, "image": f"hadolint/hadolint:{docker['hadolint']}-debian"},
-        "jobs": {"lint": ["hadolint"]},
-        # This stack exists to build the image, whatever image.build says.
-        "force_image": True,
-    }
+class DockerSection(TypedDict):
+    image: str
+
+
+def detect(repo: Path, found: Detection) -> bool:
+    if not found.dockerfile:
+        return False
+    found.settings = {}
+    found.evidence.append("only a Dockerfile: the docker stack")
+    return True
+
+
+def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
+    return {**defaults, **settings}
+
+
+def context(data: dict[str, Any]) -> StackContext:
+    section = DockerSection(image=f"hadolint/hadolint:{data['docker']['hadolint']}-debian")
+    # This stack exists to build the image, whatever image.build says.
+    return StackContext(section=section, jobs=jobs(lint=["hadolint"]), force_image=True)
+
+
+STACK = Stack("docker", "a Dockerfile alone", detect, propose, context, PINS)

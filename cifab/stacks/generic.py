@@ -1,31 +1,43 @@
-"""Render context of the generic stack: the user's own commands, laid out the way cifab
-lays out every pipeline."""
+"""The generic stack: the user's own commands, laid out the way cifab lays out every pipeline."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict
+
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, commands, jobs
+
+JOB_STAGES = ("lint", "test", "build")  # each is one job of the same name
 
 
-def commands(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+class GenericSection(TypedDict):
+    image: str
+    variables: dict[str, Any]
+    cache: dict[str, Any] | None
+    stages: dict[str, dict[str, Any]]
 
 
-def context(data: dict[str, Any]) -> dict[str, Any]:
+def detect(repo: Path, found: Detection) -> bool:
+    return False  # chosen with --stack generic, never detected
+
+
+def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
+    image = str(ask("Image the jobs run in", "alpine:3.22"))
+    return {"image": image, "test": {"script": [
+        'echo "No test command yet: set generic.test.script in cifab.yml" >&2; exit 1']}}
+
+
+def context(data: dict[str, Any]) -> StackContext:
     generic = data["generic"]
-    jobs: dict[str, list[str]] = {}
     stages: dict[str, dict[str, Any]] = {}
-    for stage in ("lint", "test", "build"):
+    for stage in JOB_STAGES:
         if stage in generic:
             settings = dict(generic[stage])
             settings["script"] = commands(settings["script"])
             stages[stage] = settings
-            jobs[stage] = [stage]
-    return {
-        "generic": {
-            "image": generic["image"],
-            "variables": generic.get("variables", {}),
-            "cache": generic.get("cache"),
-            "stages": stages,
-        },
-        "jobs": jobs,
-    }
+    section = GenericSection(image=generic["image"], variables=generic.get("variables", {}),
+                             cache=generic.get("cache"), stages=stages)
+    return StackContext(section=section, jobs=jobs(**{stage: [stage] for stage in stages}), force_image=False)
+
+
+STACK = Stack("generic", "your own commands in any image", detect, propose, context)

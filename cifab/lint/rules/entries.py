@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import YMap
 

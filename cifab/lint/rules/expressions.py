@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YList, YMap
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.schemaerrors import suggest

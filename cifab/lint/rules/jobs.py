@@ -4,30 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import JOB_MARKERS, RESERVED_JOB_NAMES, RUNNABLE_KEYS, TOP_LEVEL_WORDS
 from cifab.lint.rules.base import Context, Rule
 from cifab.schemaerrors import suggest
 from cifab.yamlpos import YMap
-
-RESERVED_NAMES = ("image", "services", "stages", "before_script", "after_script", "variables",
-                  "cache", "include")
-JOB_KEYWORDS = ("script", "run", "trigger", "stage", "extends", "needs", "rules")
-RUNNABLE = ("script", "run", "trigger")
-KEYWORDS = ("default", "include", "stages", "variables", "workflow", "image", "services", "cache",
-            "before_script", "after_script")
 
 
 def check_empty(ctx: Context) -> Iterable[Finding]:
     root = ctx.pipeline.root
     if root.data is None:
         yield EMPTY.finding((root.src, 1, 1), "Please provide content of .gitlab-ci.yml")
-
-
-def check_format(ctx: Context) -> Iterable[Finding]:
-    root = ctx.pipeline.root
-    if root.data is not None and not isinstance(root.data, dict):
-        yield FORMAT.finding((root.src, 1, 1), "Invalid configuration format",
-                             "the top level must be a mapping of keywords and job names")
 
 
 def check_visible(ctx: Context) -> Iterable[Finding]:
@@ -41,8 +28,8 @@ def check_runnable(ctx: Context) -> Iterable[Finding]:
     if ctx.incomplete:
         return  # an include we cannot read may define the script of a job named here
     for job in ctx.pipeline.visible_jobs:
-        if not isinstance(job.config, dict) or not any(k in job.config for k in RUNNABLE):
-            near = suggest(job.name, KEYWORDS) if not isinstance(job.config, dict) else None
+        if not isinstance(job.config, dict) or not any(k in job.config for k in RUNNABLE_KEYS):
+            near = suggest(job.name, TOP_LEVEL_WORDS) if not isinstance(job.config, dict) else None
             yield SCRIPT.finding(job.mark, f"jobs {job.name} config should implement the script:, run:, "
                                            "or trigger: keyword",
                                  f"did you mean the `{near}` keyword? `{job.name}` is read as a job" if near else None)
@@ -50,9 +37,9 @@ def check_runnable(ctx: Context) -> Iterable[Finding]:
 
 def check_names(ctx: Context) -> Iterable[Finding]:
     config = ctx.pipeline.config
-    for name in RESERVED_NAMES:
+    for name in RESERVED_JOB_NAMES:
         value = config.get(name)
-        if isinstance(value, dict) and any(k in value for k in JOB_KEYWORDS):
+        if isinstance(value, dict) and any(k in value for k in JOB_MARKERS):
             yield NAMES.finding(config.key_mark(name),
                                 f"`{name}` cannot be a job name: GitLab reads it as the global keyword",
                                 f"rename the job, for example to `{name}-job`")
@@ -73,14 +60,6 @@ EMPTY = Rule(
     bad="# nothing here yet\n",
     good="test:\n  script: make test\n",
     check=check_empty,
-)
-FORMAT = Rule(
-    "config-format", Severity.ERROR, "the top level must be a mapping",
-    "A CI configuration is a mapping of global keywords and job names. A list or a bare "
-    "string at the top level is an `Invalid configuration format`.",
-    bad="- test\n- build\n",
-    good="test:\n  script: make test\n",
-    check=check_format,
 )
 VISIBLE = Rule(
     "no-visible-jobs", Severity.ERROR, "at least one job must not be hidden",
@@ -109,4 +88,4 @@ NAMES = Rule(
     check=check_names,
 )
 
-RULES = [EMPTY, FORMAT, VISIBLE, SCRIPT, NAMES]
+RULES = [EMPTY, VISIBLE, SCRIPT, NAMES]

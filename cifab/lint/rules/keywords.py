@@ -7,17 +7,18 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import (
+    ENVIRONMENT_ACTIONS,
+    MAX_CACHE_KEY_FILES,
+    MAX_CACHE_KEY_FILES_COMMITS,
+    MAX_PARALLEL,
+    MAX_RETRY,
+    MAX_START_IN_SECONDS,
+)
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YMap
-
-ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
-MAX_PARALLEL = 200
-MAX_RETRY = 2
-MAX_CACHE_KEY_FILES = 10
-MAX_CACHE_KEY_FILES_COMMITS = 2
-MAX_START_IN_SECONDS = 7 * 24 * 3600
 
 _UNITS = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,

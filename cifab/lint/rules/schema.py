@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cifab import gitlab_schema, schemaerrors
-from cifab.lint.findings import Finding, Severity
-from cifab.lint.model import GLOBAL_KEYS
+from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import SCRIPT_KEYS, TOP_LEVEL_KEYWORDS, TOP_LEVEL_WORDS
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Reference, YMap
 
@@ -22,7 +22,6 @@ GITLAB_TYPES = {
     "null": "null",
 }
 LIST_ENTRY_NAMES = {"needs": "need", "rules": "rule", "services": "service"}
-TOP_LEVEL_WORDS = sorted(k for k in GLOBAL_KEYS if ":" not in k and k != "types")
 
 
 def gitlab_location(path: schemaerrors.Path) -> str:
@@ -36,7 +35,7 @@ def gitlab_location(path: schemaerrors.Path) -> str:
             names.append(LIST_ENTRY_NAMES[str(path[i - 1])])
     if not names:
         return "root"
-    if names[0] in GLOBAL_KEYS:
+    if names[0] in TOP_LEVEL_KEYWORDS:
         return ":".join(names)
     return ":".join(["jobs", *names])
 
@@ -72,7 +71,6 @@ TYPE_MESSAGES = {
     "parallel": "{loc} should be an integer or a hash",
     "rules": "{parent} rules should be an array containing hashes and arrays of hashes",
 }
-SCRIPT_KEYS = ("script", "before_script", "after_script")
 REQUIRED_MESSAGES = {
     ("include", "job"): "{loc} config must specify the job where to fetch the artifact from",
     ("include", "file"): "{loc} config must specify the file where to fetch the config from",
@@ -120,7 +118,7 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any]) -> Iterator[tuple[str
     if kind == "Type":
         types = [t for t in (leaf.expected_types or schemaerrors.schema_types(sub, root)) if t != "null"]
         hint = None
-        if len(leaf.path) == 1 and isinstance(leaf.path[0], str) and leaf.path[0] not in GLOBAL_KEYS:
+        if len(leaf.path) == 1 and isinstance(leaf.path[0], str) and leaf.path[0] not in TOP_LEVEL_KEYWORDS:
             near = schemaerrors.suggest(leaf.path[0], TOP_LEVEL_WORDS)
             hint = f"did you mean the `{near}` keyword? `{leaf.path[0]}` is read as a job" if near else None
         yield None, _type_message(leaf.path) or f"{loc} config should be {_types_text(types, sub)}", hint
@@ -167,7 +165,7 @@ def _through_reference(data: Any, path: schemaerrors.Path) -> bool:
 def _extends_job(data: Any, path: schemaerrors.Path) -> bool:
     """True when path lies inside a job that extends another: what it lacks as written
     may come from its templates."""
-    if not path or not isinstance(data, dict) or path[0] in GLOBAL_KEYS:
+    if not path or not isinstance(data, dict) or path[0] in TOP_LEVEL_KEYWORDS:
         return False
     job = data.get(path[0])
     return isinstance(job, dict) and "extends" in job

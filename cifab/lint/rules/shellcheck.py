@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from cifab.lint.findings import Finding, Severity
+from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import SCRIPT_KEYS
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YList
 
-SCRIPT_KEYS = ("before_script", "script", "after_script")
 # CI variables are set by GitLab, not the script (SC2154), and unused assignments are
 # often exports for later lines of the job (SC2034).
 EXCLUDED = "SC2154,SC2034"
@@ -101,9 +101,9 @@ def run(snippets: list[Snippet], binary: str) -> Iterator[Finding]:
         rel = comment["line"] - 1
         at_line = line + snip.first_line_offset + rel
         at_col = col if rel == 0 and not snip.first_line_offset else comment.get("column", 1)
-        yield Finding(src, at_line, at_col, SHELLCHECK.id, LEVELS.get(comment["level"], Severity.INFO),
-                      f"SC{comment['code']}: {comment['message']}",
-                      f"https://www.shellcheck.net/wiki/SC{comment['code']}")
+        yield SHELLCHECK.finding((src, at_line, at_col), f"SC{comment['code']}: {comment['message']}",
+                                 f"https://www.shellcheck.net/wiki/SC{comment['code']}",
+                                 LEVELS.get(comment["level"], Severity.INFO))
 
 
 def check(ctx: Context) -> Iterable[Finding]:

@@ -10,18 +10,17 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from cifab.errors import Problem, ProblemsError
-from cifab.hatches import SCRIPT_HOOKS
-from cifab.manifest import Manifest, plain
+from cifab.diagnostics import Finding
+from cifab.errors import ProblemsError
+from cifab.gitlab import deep_merge, is_job_name
+from cifab.manifest.hatches import SCRIPT_HOOKS
+from cifab.manifest.load import Manifest, plain
+from cifab.manifest.rules import INVALID
 from cifab.schemaerrors import suggest
 
 
 def needed(data: dict[str, Any]) -> bool:
     return bool(data.get("jobs") or data.get("extra_jobs") or data.get("include"))
-
-
-# Top-level keys of a generated pipeline that are not jobs.
-KEYWORDS = ("workflow", "stages", "variables", "default", "include")
 
 
 def _yaml() -> Any:
@@ -74,18 +73,18 @@ def spacing(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _problem(manifest: Manifest, path: tuple[str, str], message: str, hint: str | None) -> Problem:
+def _problem(manifest: Manifest, path: tuple[str, str], message: str, hint: str | None) -> Finding:
     source = manifest.source
     section = source.get(path[0]) if source is not None else None
     if section is not None and hasattr(section, "key_mark"):
         src, line, col = section.key_mark(path[1])
     else:
         src, line, col = str(manifest.path), 0, 0
-    return Problem(src, line, col, message, key_path=".".join(path), hint=hint)
+    return INVALID.at(src, line, col, message, hint=hint)
 
 
 def _jobs(doc: Any) -> list[str]:
-    return [k for k in doc if k not in KEYWORDS]
+    return [k for k in doc if is_job_name(k)]
 
 
 def _override(doc: Any, overrides: dict[str, Any], manifest: Manifest) -> None:
@@ -99,7 +98,7 @@ def _override(doc: Any, overrides: dict[str, Any], manifest: Manifest) -> None:
         job = doc[name]
         change = dict(change)
         before, after = (change.pop(hook, []) for hook in SCRIPT_HOOKS)
-        _merge(job, plain(change))
+        deep_merge(job, plain(change), new=_in_place)  # in place: the job's comments stay
         if before or after:
             script = job.get("script", [])
             if isinstance(script, str):
@@ -112,13 +111,8 @@ def _override(doc: Any, overrides: dict[str, Any], manifest: Manifest) -> None:
         raise ProblemsError(problems)
 
 
-def _merge(target: Any, change: dict[str, Any]) -> None:
-    """GitLab's deep merge: mappings merge key by key, anything else replaces."""
-    for key, value in change.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = value
+def _in_place(base: Any, over: Any) -> Any:
+    return base
 
 
 def _extra_jobs(doc: Any, extra: dict[str, Any], manifest: Manifest) -> None:

@@ -2,79 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
-from cifab import __version__, hatches
-from cifab.manifest import Manifest
-from cifab.stacks import docker, generic, go, node, python, rust
-
-STACKS = {"go": go.context, "python": python.context, "node": node.context, "rust": rust.context,
-          "docker": docker.context, "generic": generic.context}
-STAGES = ("lint", "test", "build", "deploy")
-
-
-def build(manifest: Manifest) -> dict[str, Any]:
-    data = manifest.data
-    ctx: dict[str, Any] = {
-        "cifab_version": __version__,
-        "gitlab": build_gitlab(data),
-        "project": data["project"],
-        "stack": data["stack"],
-        "image": _image(data["image"]),
-    }
-    ctx.update(STACKS[data["stack"]](data))
-    environments = [_environment(env) for env in data["deploy"]["environments"]]
-    ctx["deploy"] = {"image": data["deploy"]["image"], "environments": environments}
-    jobs: dict[str, list[str]] = ctx["jobs"]
-    if ctx.pop("force_image", False):
-        ctx["image"]["build"] = True
-    ctx["stack_stages"] = [stage for stage in ("lint", "test", "build") if jobs.get(stage)]
-    if ctx["image"]["build"]:
-        jobs.setdefault("build", []).append(IMAGE_JOB)
-    # A deploy waits for every job that vouches for the commit: lint, test and build.
-    ctx["deploy_needs"] = [job for stage in ("lint", "test", "build") for job in jobs.get(stage, [])]
-    ctx["stack_deploy"] = bool(jobs.get("deploy"))  # a stack's own release job, such as a package upload
-    ctx["self_check"] = self_check(data)
-    if ctx["self_check"]:
-        # Not among deploy_needs: it runs only in merge requests and on the default branch,
-        # and a need on a job that a pipeline lacks would break tag pipelines.
-        jobs.setdefault("lint", []).append(SELF_CHECK_JOB)
-    jobs["deploy"] = [*jobs.get("deploy", []), *(env["job"] for env in environments)]
-    ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
-    return ctx
-
-
-def build_gitlab(data: dict[str, Any]) -> dict[str, bool]:
-    """Keywords the oldest GitLab the pipeline targets understands."""
-    version = data.get("gitlab_version")
-    return {"auto_cancel": hatches.supports(version, hatches.AUTO_CANCEL_SINCE)}
-
+from cifab import __version__
+from cifab.gitlab import AUTO_CANCEL_SINCE, supports
+from cifab.manifest.load import Manifest
+from cifab.stacks import BY_NAME
+from cifab.stacks.base import STAGES, commands
 
 IMAGE_JOB = "container-image"
 SELF_CHECK_JOB = "cifab-check"
 SELF_CHECK_IMAGE = "python:3.12-slim"
+# Stages a stack's own jobs fall into; deploys come after them.
+JOB_STAGES = STAGES[:-1]
 
 
-def self_check(data: dict[str, Any]) -> dict[str, str] | None:
+class GitLabFeatures(TypedDict):
+    auto_cancel: bool
+
+
+class SelfCheck(TypedDict):
+    job: str
+    image: str
+    install: str
+
+
+def build(manifest: Manifest) -> dict[str, Any]:
+    data = manifest.data
+    stack = BY_NAME[data["stack"]]
+    own = stack.context(data)
+    jobs: dict[str, list[str]] = {stage: list(own["jobs"][stage]) for stage in STAGES}  # type: ignore[literal-required]
+    ctx: dict[str, Any] = {
+        "cifab_version": __version__,
+        "gitlab": gitlab_features(data),
+        "project": data["project"],
+        "stack": stack.name,
+        "image": _image(data["image"]),
+        stack.name: own["section"],
+        "jobs": jobs,
+    }
+    environments = [_environment(env) for env in data["deploy"]["environments"]]
+    ctx["deploy"] = {"image": data["deploy"]["image"], "environments": environments}
+    if own["force_image"]:
+        ctx["image"]["build"] = True
+    ctx["stack_stages"] = [stage for stage in JOB_STAGES if jobs.get(stage)]
+    if ctx["image"]["build"]:
+        jobs["build"].append(IMAGE_JOB)
+    # A deploy waits for every job that vouches for the commit: lint, test and build.
+    ctx["deploy_needs"] = [job for stage in JOB_STAGES for job in jobs[stage]]
+    ctx["stack_deploy"] = bool(jobs["deploy"])  # a stack's own release job, such as a package upload
+    ctx["self_check"] = self_check(data)
+    if ctx["self_check"]:
+        # Not among deploy_needs: it runs only in merge requests and on the default branch,
+        # and a need on a job that a pipeline lacks would break tag pipelines.
+        jobs["lint"].append(SELF_CHECK_JOB)
+    jobs["deploy"] = [*jobs["deploy"], *(env["job"] for env in environments)]
+    ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
+    return ctx
+
+
+def gitlab_features(data: dict[str, Any]) -> GitLabFeatures:
+    """Keywords the oldest GitLab the pipeline targets understands."""
+    return GitLabFeatures(auto_cancel=supports(data.get("gitlab_version"), AUTO_CANCEL_SINCE))
+
+
+def self_check(data: dict[str, Any]) -> SelfCheck | None:
     """The cifab-check job's settings, or None when the manifest does not ask for it."""
     setting = data.get("self_check", False)
     if setting is False:
         return None
     options = setting if isinstance(setting, dict) else {}
-    return {
-        "job": SELF_CHECK_JOB,
-        "image": options.get("image", SELF_CHECK_IMAGE),
-        "install": options.get("install", f"pip install --quiet cifab=={__version__}"),
-    }
+    return SelfCheck(job=SELF_CHECK_JOB, image=options.get("image", SELF_CHECK_IMAGE),
+                     install=options.get("install", f"pip install --quiet cifab=={__version__}"))
 
 
 def _environment(env: dict[str, Any]) -> dict[str, Any]:
-    script = env["script"]
     return {
         "name": env["name"],
         "job": f"deploy-{env['name']}",
         "url": env.get("url"),
-        "script": generic.commands(script),
+        "script": commands(env["script"]),
         "when": env["when"],
         "manual": env["manual"],
     }

@@ -1,4 +1,5 @@
-"""`cifab generate`: manifest in, linted pipeline out, never over a hand edit."""
+"""What `cifab generate` would write: the manifest rendered, its escape hatches applied,
+wrapped in the contract and linted, beside what is on disk now."""
 
 from __future__ import annotations
 
@@ -7,22 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cifab import context, contract, manifest, output, render
+from cifab import files
+from cifab.diagnostics import Finding, Severity
 from cifab.errors import CifabError
-from cifab.lint.findings import Finding, Severity
+from cifab.generate import context, contract, monorepo, render, transform
+from cifab.generate.diff import unified_diff
+from cifab.manifest.load import Manifest, load
+from cifab.stacks import MONOREPO
 
 if TYPE_CHECKING:
     from cifab.remote.run import RemoteOptions
 
 OUTPUT_NAME = ".gitlab-ci.yml"
-
-ESCAPE_HATCHES = (
-    "To keep a change, make it in cifab.yml instead: `jobs:` overrides any generated job "
-    "(deep merge, plus script_before/script_after), `extra_jobs:` adds jobs in plain GitLab "
-    "YAML, `include:` adds includes and components, and `templates_dir:` shadows cifab's "
-    "templates. Run `cifab generate --diff` to see what regenerating would change, or "
-    "`cifab generate --force` to replace the file (the hand edits are lost)."
-)
 
 
 class GeneratedInvalid(CifabError):
@@ -65,20 +62,12 @@ class Plan:
         return self.files[0].text
 
     @property
-    def current(self) -> str | None:
-        return self.files[0].current
-
-    @property
     def in_sync(self) -> bool:
         return all(f.in_sync for f in self.files)
 
-    @property
-    def state(self) -> contract.State:
-        return self.files[0].state
-
     def diff(self) -> str:
         root = self.output_path.parent
-        return "".join(output.unified_diff(f.current, f.text, _relative(f.path, root))
+        return "".join(unified_diff(f.current, f.text, _relative(f.path, root))
                        for f in self.files if not f.in_sync)
 
 
@@ -98,41 +87,29 @@ def manifest_label(manifest_path: Path, output_path: Path) -> str:
     return rel.replace(os.sep, "/")
 
 
-def template_dirs(m: manifest.Manifest) -> list[Path]:
-    """The manifest's templates_dir (shadowing ours by name), if it names one."""
-    folder = m.data.get("templates_dir")
-    if not folder:
-        return []
-    path = (m.path.parent / folder).resolve()
-    if not path.is_dir():
-        raise CifabError(f"templates_dir {folder} (from {m.path}) is not a directory")
-    return [path]
+def render_bodies(m: Manifest) -> tuple[str, dict[str, str]]:
+    """The pipeline's body with the escape hatches applied, and a monorepo's child
+    pipelines by path. Each project or component renders through the same path; a
+    monorepo's are then composed once."""
+    search_path = render.template_dirs(m)
+    if m.stack != MONOREPO:
+        return transform.apply(render.render(context.build(m), search_path), m), {}
+    rendered = [(c, render.render(context.build(c.manifest), search_path)) for c in monorepo.components(m)]
+    body, children = monorepo.compose(m, rendered, search_path)
+    return transform.apply(body, m), children
 
 
 def render_files(manifest_path: Path, output_path: Path, lint: bool = True) -> list[tuple[Path, str]]:
     """Every file to write, the pipeline first, each wrapped in the contract and (unless
     the caller lints the files itself) linted."""
-    from cifab import transform
-
-    m = manifest.load(manifest_path)
-    children: dict[str, str] = {}
-    if m.stack == "monorepo":
-        from cifab import monorepo
-
-        if m.data.get("child_pipelines"):
-            rendered, children = monorepo.render_children(m, template_dirs(m))
-        else:
-            rendered = monorepo.render_single(m, template_dirs(m))
-    else:
-        rendered = render.render(context.build(m), template_dirs(m))
-    files = [(output_path, transform.apply(rendered, m))]
-    files += [(output_path.parent / rel, body) for rel, body in children.items()]
+    body, children = render_bodies(load(manifest_path))
+    bodies = [(output_path, body), *((output_path.parent / rel, text) for rel, text in children.items())]
     out = []
-    for path, body in files:
-        text = contract.wrap(manifest_label(manifest_path, path), body)
+    for path, text in bodies:
+        wrapped = contract.wrap(manifest_label(manifest_path, path), text)
         if lint:
-            verify(text, path, output_path.parent)
-        out.append((path, text))
+            verify(wrapped, path, output_path.parent)
+        out.append((path, wrapped))
     return out
 
 
@@ -153,7 +130,7 @@ def verify_remote(text: str, output_path: Path, options: RemoteOptions) -> None:
     settings = options.settings(output_path.parent.resolve())
     result = remote_lint.lint_content(settings, text, dry_run=options.dry_run, ref=options.ref)
     if not result.valid:
-        raise GeneratedInvalid([Finding(str(output_path), 0, 0, remote_lint.RULE_ID, Severity.ERROR, e)
+        raise GeneratedInvalid([remote_lint.RULE.at(str(output_path), 0, 0, e)
                                 for e in result.errors or ["GitLab says the configuration is invalid"]])
 
 
@@ -169,33 +146,8 @@ def plan(manifest_path: Path, output_path: Path | None = None, remote: RemoteOpt
 
 def _current(path: Path) -> str | None:
     try:
-        return output.read_text(path)
+        return files.read_text(path)
     except UnicodeDecodeError:
         return ""  # not text we wrote: treated as foreign
     except OSError as exc:
         raise CifabError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def write(p: Plan, force: bool = False) -> bool:
-    """Write every file that changed; False when all were up to date. Nothing is written
-    unless every file may be: a refusal leaves them all as they were."""
-    changed = [f for f in p.files if not f.in_sync]
-    if not changed:
-        return False
-    for f in changed:
-        if not force and f.state is contract.State.FOREIGN:
-            raise CifabError(
-                f"{f.path} was not generated by cifab (it has no cifab header), so it was left "
-                f"untouched.\n{ESCAPE_HATCHES}", 1)
-        if not force and f.state is contract.State.HAND_EDITED:
-            raise CifabError(
-                f"{f.path} was edited by hand since cifab generated it (its checksum no longer "
-                f"matches), so it was left untouched.\n{ESCAPE_HATCHES}", 1)
-    for f in changed:
-        try:
-            if f.path != p.output_path:  # a child pipeline's folder may not exist yet
-                f.path.parent.mkdir(parents=True, exist_ok=True)
-            output.atomic_write(f.path, f.text)
-        except OSError as exc:
-            raise CifabError(f"cannot write {f.path}: {exc.strerror}") from None
-    return True

@@ -10,6 +10,8 @@ import enum
 import hashlib
 import re
 
+from cifab.diagnostics import Rule, Severity
+
 CHECKSUM_RE = re.compile(r"^# cifab-checksum: sha256:([0-9a-f]{64})$", re.MULTILINE)
 HEADER_LINES = 3
 
@@ -55,3 +57,14 @@ def state(text: str | None) -> State:
         return State.FOREIGN
     expected, body = parts
     return State.PRISTINE if checksum(body) == expected else State.HAND_EDITED
+
+
+DRIFT = Rule(
+    "generated-drift", Severity.ERROR, "the generated pipeline must match cifab.yml",
+    "`cifab check` renders cifab.yml again and compares the result with the committed file. A "
+    "difference means cifab.yml changed without `cifab generate`, or the file was edited by hand; "
+    "either way the pipeline GitLab runs is not the one cifab.yml describes.",
+    bad="# cifab.yml says go.race: false, the committed .gitlab-ci.yml still runs go test -race\n",
+    good="# cifab generate was run after cifab.yml changed, and both files were committed\n",
+    kind="check",
+)

@@ -1,6 +1,6 @@
 """The manifest's escape hatches, checked against GitLab's own schema with positions in
 cifab.yml: job overrides (`jobs:`), `extra_jobs:` and `include:`; and the keywords that
-`gitlab_version` rules out."""
+`gitlab_version` rules out (the versions themselves are in cifab.gitlab)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,13 @@ from functools import cache
 from typing import Any
 
 from cifab import schemaerrors
-from cifab.errors import Problem
-from cifab.manifest import problems_for
+from cifab.diagnostics import Finding
+from cifab.gitlab import COMPONENTS_SINCE, NEEDS_MATRIX_SINCE, supports
+from cifab.manifest.problems import problems_for
+from cifab.manifest.rules import INVALID
 from cifab.yamlpos import YList, YMap
 
 SCRIPT_HOOKS = ("script_before", "script_after")  # commands put before / after a job's script
-# Keywords and the GitLab release that introduced them.
-COMPONENTS_SINCE = (17, 0)
-NEEDS_MATRIX_SINCE = (16, 3)
-AUTO_CANCEL_SINCE = (16, 10)
-
-
-def version_tuple(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    major, minor = text.split(".", 1)
-    return int(major), int(minor)
-
-
-def supports(gitlab_version: str | None, since: tuple[int, int]) -> bool:
-    version = version_tuple(gitlab_version)
-    return version is None or version >= since
-
 
 @cache
 def _validators() -> dict[str, Any]:
@@ -52,8 +37,8 @@ def _validators() -> dict[str, Any]:
                   {**sch, "definitions": definitions}) for key, sch in schemas.items()}
 
 
-def validate(data: YMap) -> list[Problem]:
-    problems: list[Problem] = []
+def validate(data: YMap) -> list[Finding]:
+    problems: list[Finding] = []
     for key, (validator, root) in _validators().items():
         value = data.get(key)
         if not value:
@@ -71,7 +56,7 @@ def _uses_needs_matrix(job: Any) -> bool:
     return isinstance(needs, list) and any(isinstance(n, dict) and "parallel" in n for n in needs)
 
 
-def _version_problems(data: YMap) -> list[Problem]:
+def _version_problems(data: YMap) -> list[Finding]:
     version = data.get("gitlab_version")
     if version is None:
         return []
@@ -82,13 +67,13 @@ def _version_problems(data: YMap) -> list[Problem]:
     for i, entry in enumerate(includes):
         if isinstance(entry, dict) and "component" in entry and not supports(version, COMPONENTS_SINCE):
             src, line, col = includes.item_mark(i)
-            out.append(Problem(src, line, col, f"include[{i}]: CI/CD components need GitLab 17.0, and "
-                                               f"gitlab_version is {version}", key_path=f"include[{i}]"))
+            out.append(INVALID.at(src, line, col, f"include[{i}]: CI/CD components need GitLab 17.0, and "
+                                               f"gitlab_version is {version}"))
     for section in ("jobs", "extra_jobs"):
         jobs = data.get(section) or {}
         for name, job in jobs.items():
             if _uses_needs_matrix(job) and not supports(version, NEEDS_MATRIX_SINCE):
                 src, line, col = job.key_mark("needs")
-                out.append(Problem(src, line, col, f"{section}.{name}.needs: needs:parallel:matrix needs GitLab "
+                out.append(INVALID.at(src, line, col, f"{section}.{name}.needs: needs:parallel:matrix needs GitLab "
                                                    f"16.3, and gitlab_version is {version}"))
     return out

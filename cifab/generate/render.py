@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 
 from cifab.errors import CifabError
+from cifab.manifest.load import Manifest, load
 
-PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
-REPO_TEMPLATES = Path(__file__).parent.parent / "templates"
+PACKAGE_TEMPLATES = Path(__file__).parents[1] / "templates"  # cifab/templates in the wheel
+REPO_TEMPLATES = Path(__file__).parents[2] / "templates"
 ENTRY_TEMPLATE = "pipeline.yml.j2"
 
 # Characters YAML allows unescaped in a double-quoted scalar (printable, per YAML 1.1).
@@ -159,3 +160,35 @@ def template_names(search_path: Sequence[Path] = ()) -> list[tuple[str, Path]]:
         for path in sorted(folder.rglob("*.j2")):
             found.setdefault(path.relative_to(folder).as_posix(), path)
     return sorted(found.items())
+
+
+def template_dirs(m: Manifest) -> list[Path]:
+    """The manifest's templates_dir (shadowing ours by name), if it names one."""
+    folder = m.data.get("templates_dir")
+    if not folder:
+        return []
+    path = (m.path.parent / folder).resolve()
+    if not path.is_dir():
+        raise CifabError(f"templates_dir {folder} (from {m.path}) is not a directory")
+    return [path]
+
+
+def _user_dirs(manifest_path: Path) -> list[Path]:
+    return template_dirs(load(manifest_path)) if manifest_path.exists() else []
+
+
+def listing(manifest_path: Path) -> list[tuple[str, Path, bool]]:
+    """(name, file, shadowed by the user's templates_dir) for every template."""
+    ours = templates_dir()
+    return [(name, path, not path.is_relative_to(ours)) for name, path in template_names(_user_dirs(manifest_path))]
+
+
+def template_text(name: str, manifest_path: Path) -> str:
+    from cifab.schemaerrors import suggest
+
+    found = dict(template_names(_user_dirs(manifest_path)))
+    if name not in found:
+        near = suggest(name, list(found))
+        raise CifabError(f"no template named {name}" + (f"; did you mean {near}?" if near else
+                                                        "; `cifab templates list` shows them"))
+    return found[name].read_text(encoding="utf-8")

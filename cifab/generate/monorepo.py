@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cifab import context, manifest, render
-from cifab.manifest import Manifest
-from cifab.transform import KEYWORDS, dump, load
+from cifab.generate import context, render
+from cifab.generate.transform import dump, load
+from cifab.gitlab import is_job_name
+from cifab.manifest.load import Manifest
+from cifab.manifest.schema import fill_defaults, schema
+from cifab.stacks import BY_NAME
+from cifab.stacks.base import STAGES
 
 ALWAYS = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"
-STAGE_ORDER = ("lint", "test", "build", "deploy")
 CHILD_DIR = ".gitlab/cifab"
+# Settings a component may give, as a repository's manifest would: its stack's section
+# (by the stack's name), its image build and its deploys.
+COMPONENT_KEYS = (*BY_NAME, "image", "deploy")
 
 
 @dataclass(frozen=True)
@@ -35,24 +41,23 @@ class Component:
     def changes(self) -> list[str]:
         return [f"{self.path}/**/*"]
 
+    @property
+    def manifest(self) -> Manifest:
+        return Manifest(path=Path("cifab.yml"), data=self.data)
+
 
 def components(m: Manifest) -> list[Component]:
     out = []
     top = m.data
     for raw in top["components"]:
         data: dict[str, Any] = {"cifab": 1, "project": raw["name"], "stack": raw["stack"]}
-        for key in ("go", "python", "node", "rust", "docker", "generic", "image", "deploy"):
+        for key in COMPONENT_KEYS:
             if key in raw:
                 data[key] = copy.deepcopy(raw[key])
-        data = manifest.fill_defaults(manifest.schema(), data)
+        data = fill_defaults(schema(), data)
         data["gitlab_version"] = top.get("gitlab_version")
         out.append(Component(raw["name"], raw["path"].rstrip("/"), raw["stack"], data))
     return out
-
-
-def _render_component(component: Component, search_path: list[Path]) -> Any:
-    ctx = context.build(Manifest(path=Path("cifab.yml"), data=component.data))
-    return load(render.render(ctx, search_path))
 
 
 def _prefix(component: Component, name: str) -> str:
@@ -157,13 +162,13 @@ def change_paths(component: Component, shared: list[str]) -> list[str]:
     return [*component.changes, *(p + "**/*" if p.endswith("/") else p for p in shared)]
 
 
-def component_jobs(component: Component, shared: list[str], search_path: list[Path],
+def component_jobs(component: Component, rendered: str, shared: list[str],
                    gate: bool = True) -> tuple[dict[str, Any], list[str]]:
     """The component's jobs, renamed and moved into its folder, and the stages they use.
     gate: give jobs without rules the component's change rules (not in a child pipeline,
     whose trigger job has them)."""
-    doc = _render_component(component, search_path)
-    names = [k for k in doc if k not in KEYWORDS]
+    doc = load(rendered)
+    names = [k for k in doc if is_job_name(k)]
     rename = {name: _prefix(component, name) for name in names}
     variables = _folder_variables(dict(doc.get("variables") or {}), component.path)
     default_image = (doc.get("default") or {}).get("image")
@@ -204,7 +209,7 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
     check = context.self_check(m.data)
     if check and "lint" not in stages:
         stages = ["lint", *stages]
-    ctx = {"gitlab": context.build_gitlab(m.data), "stages": stages, "self_check": check}
+    ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check}
     env = render.environment(search_path)
     parts = ["base/workflow.yml.j2", "base/stages.yml.j2"] + (["base/self_check.yml.j2"] if check else [])
     text = "\n".join(env.get_template(name).render(**ctx) for name in parts)
@@ -212,14 +217,23 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
 
 
 def _ordered(stages: list[str]) -> list[str]:
-    known = [s for s in STAGE_ORDER if s in stages]
+    known = [s for s in STAGES if s in stages]
     return known + [s for s in dict.fromkeys(stages) if s not in known]
 
 
-def render_single(m: Manifest, search_path: list[Path]) -> str:
-    """All components in one pipeline."""
+def compose(m: Manifest, rendered: list[tuple[Component, str]],
+            search_path: list[Path]) -> tuple[str, dict[str, str]]:
+    """The components' rendered pipelines, composed once: into one pipeline, or into a
+    parent that triggers one child pipeline each (child_pipelines)."""
     shared = list(m.data.get("shared_paths") or [])
-    parts = [(c, *component_jobs(c, shared, search_path)) for c in components(m)]
+    if m.data.get("child_pipelines"):
+        return _children(m, rendered, shared, search_path)
+    return _single(m, rendered, shared, search_path), {}
+
+
+def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str], search_path: list[Path]) -> str:
+    """All components in one pipeline."""
+    parts = [(c, *component_jobs(c, text, shared)) for c, text in rendered]
     stages = _ordered([s for _, _, used in parts for s in used])
     doc = _skeleton(m, stages, search_path)
     for component, jobs, _ in parts:
@@ -238,13 +252,13 @@ def child_file(component: Component) -> str:
     return f"{CHILD_DIR}/{component.name}.yml"
 
 
-def render_children(m: Manifest, search_path: list[Path]) -> tuple[str, dict[str, str]]:
+def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str],
+              search_path: list[Path]) -> tuple[str, dict[str, str]]:
     """A parent pipeline that triggers one child pipeline per component, and the children."""
-    shared = list(m.data.get("shared_paths") or [])
     children: dict[str, str] = {}
     doc = _skeleton(m, ["components"], search_path)
-    for component in components(m):
-        jobs, used = component_jobs(component, shared, search_path, gate=False)
+    for component, text in rendered:
+        jobs, used = component_jobs(component, text, shared, gate=False)
         child = load("stages: []\n")
         child["stages"] = _ordered(used)
         for name, job in jobs.items():

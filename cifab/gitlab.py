@@ -1,0 +1,99 @@
+"""GitLab's CI vocabulary in one place: keywords, script keys, reserved names, limits,
+version gates, and the one deep merge. Every fact here is GitLab's, not cifab's; the
+generator and the linter both read it from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# Top-level keys that are keywords, not jobs (Gitlab::Ci::Config::Entry::Root).
+# image..after_script are the legacy globals that `default:` replaced; `types` is the old
+# name of `stages`; `pages:deploy` is reserved for GitLab Pages.
+LEGACY_GLOBALS = ("image", "services", "cache", "before_script", "after_script")
+TOP_LEVEL_KEYWORDS = frozenset({
+    "default", "include", "stages", "variables", "workflow", "spec", *LEGACY_GLOBALS, "types", "pages:deploy",
+})
+# The keywords users write at the top level, for "did you mean" hints.
+TOP_LEVEL_WORDS = tuple(sorted(k for k in TOP_LEVEL_KEYWORDS if ":" not in k and k != "types"))
+# Names a job cannot take: GitLab reads them as the global keyword.
+RESERVED_JOB_NAMES = ("image", "services", "stages", "before_script", "after_script", "variables",
+                      "cache", "include")
+# A mapping with one of these keys is meant as a job.
+JOB_MARKERS = ("script", "run", "trigger", "stage", "extends", "needs", "rules")
+# A job must have one of these to run.
+RUNNABLE_KEYS = ("script", "run", "trigger")
+# The keys whose values are shell commands, in the order the runner runs them.
+SCRIPT_KEYS = ("before_script", "script", "after_script")
+# Keys a job inherits from `default:` when it does not set them.
+DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens",
+                "identity", "image", "interruptible", "retry", "services", "tags", "timeout")
+# The stages of a pipeline that declares none; .pre and .post always exist.
+DEFAULT_STAGES = ("build", "test", "deploy")
+INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
+ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
+
+# Limits GitLab enforces.
+MAX_INCLUDES = 150
+MAX_EXTENDS_LEVELS = 11
+MAX_REFERENCE_DEPTH = 10
+MAX_PARALLEL = 200
+MAX_RETRY = 2
+MAX_CACHE_KEY_FILES = 10
+MAX_CACHE_KEY_FILES_COMMITS = 2
+MAX_START_IN_SECONDS = 7 * 24 * 3600
+# The instance defaults ci_max_yaml_size_bytes and max_yaml_depth.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_YAML_DEPTH = 100
+
+# Keywords and the GitLab release that introduced them.
+COMPONENTS_SINCE = (17, 0)
+NEEDS_MATRIX_SINCE = (16, 3)
+AUTO_CANCEL_SINCE = (16, 10)
+
+
+def version_tuple(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    major, minor = text.split(".", 1)
+    return int(major), int(minor)
+
+
+def supports(gitlab_version: str | None, since: tuple[int, int]) -> bool:
+    """Whether a GitLab release (None: the newest) understands a keyword introduced in `since`."""
+    version = version_tuple(gitlab_version)
+    return version is None or version >= since
+
+
+def is_job_name(key: Any) -> bool:
+    return key not in TOP_LEVEL_KEYWORDS
+
+
+def _fresh(base: Any, over: Any) -> dict[Any, Any]:
+    return {}
+
+
+def _nothing(out: Any, source: Any, key: Any) -> None:
+    return None
+
+
+def deep_merge(base: Any, over: Any, *,
+               new: Callable[[Any, Any], Any] = _fresh,
+               keep: Callable[[Any, Any, Any], None] = _nothing) -> Any:
+    """GitLab's deep_merge (extends, include, default): mappings merge key by key, `over`
+    winning; anything else is replaced by `over`.
+
+    new(base, over) makes the mapping the result goes in: a fresh one by default, or
+    `base` itself to merge in place (which keeps a round-trip tree's comments). keep(out,
+    source, key) is called after each key is set, so that positions can follow it."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    out = new(base, over)
+    for key, value in base.items():
+        out[key] = value
+        keep(out, base, key)
+    for key, value in over.items():
+        out[key] = deep_merge(base[key], value, new=new, keep=keep) if key in base else value
+        keep(out, over, key)
+    return out

@@ -1,0 +1,115 @@
+"""`cifab init`: turn a detection (and a few answers) into a manifest, and write it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cifab import files
+from cifab.errors import CifabError
+from cifab.init.detect import detect
+from cifab.manifest.load import MANIFEST_NAME, parse
+from cifab.manifest.schema import section_defaults
+from cifab.stacks import BY_NAME, CHOICES, MONOREPO, docker
+from cifab.stacks.base import Asker, Detection, accept_defaults
+
+PLACEHOLDER_SCRIPT = (
+    'echo "No deploy command for {env} yet: set deploy.environments[{i}].script in cifab.yml" >&2; exit 1'
+)
+MANIFEST_HEADER = (
+    "# cifab manifest: `cifab generate` turns it into .gitlab-ci.yml.\n"
+    "# Every key and its default: `cifab schema`.\n"
+)
+
+
+def default_environments(project: str) -> list[dict[str, Any]]:
+    envs = [
+        {"name": "staging", "url": f"https://staging.{project}.example.com", "when": "default_branch",
+         "manual": False},
+        {"name": "production", "url": f"https://{project}.example.com", "when": "tags", "manual": True},
+    ]
+    for i, env in enumerate(envs):
+        env["script"] = [PLACEHOLDER_SCRIPT.format(env=env["name"], i=i)]
+    return envs
+
+
+def propose(detection: Detection, stack: str | None, ask: Asker = accept_defaults) -> dict[str, Any]:
+    chosen = stack or detection.stack
+    if chosen is None:
+        raise CifabError("could not detect the stack (no go.mod, pyproject.toml, requirements*.txt, package.json, "
+                         "Cargo.toml or Dockerfile here); pass --stack NAME, or run cifab init in the repository "
+                         "root")
+    if chosen not in CHOICES:
+        raise CifabError(f"stack '{chosen}' is not supported; supported: {', '.join(CHOICES)}")
+    settings = detection.settings if chosen == detection.stack else {}
+    project = str(ask("Project name", detection.name))
+    data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen}
+    if chosen == MONOREPO:
+        data.update(_monorepo(settings))
+        return data  # images and deploys belong to each component
+    data[chosen] = BY_NAME[chosen].propose(settings, ask, section_defaults(chosen))
+    build_image = chosen == docker.STACK.name or bool(ask("Build a container image from the Dockerfile?",
+                                                          detection.dockerfile))
+    data["image"] = {"build": build_image}
+    if ask("Deploy to staging (default branch) and production (tags, manual)?", build_image):
+        data["deploy"] = {"environments": default_environments(project)}
+    return data
+
+
+def _monorepo(settings: dict[str, Any]) -> dict[str, Any]:
+    components = settings.get("components") or []
+    if not components:
+        raise CifabError("no components found: a monorepo needs folders with go.mod, pyproject.toml, "
+                         "package.json, Cargo.toml or a Dockerfile")
+    # Each component keeps what detection found; the schema's defaults fill in the rest.
+    return {"components": components, "shared_paths": []}
+
+
+def dump(data: dict[str, Any]) -> str:
+    """A manifest as YAML text, in the order given."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        # Indent list items under their key, as people write YAML by hand.
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            super().increase_indent(flow, False)
+
+    def quote_numeric(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        # "1.26.1" reads back as a string either way, but a user who edits it to 1.27
+        # keeps the quotes and so keeps a string.
+        style = '"' if value.replace(".", "").isdigit() else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, quote_numeric)
+    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=1000,
+                         allow_unicode=True))
+
+
+def init_repository(directory: Path, stack: str | None, force: bool, ask: Asker | None,
+                    on_evidence: Callable[[str], object] = lambda _line: None) -> Path:
+    """Detect, propose and write cifab.yml in a repository; returns the manifest's path.
+    ask is None to take every default."""
+    if not directory.is_dir():
+        raise CifabError(f"{directory}: not a directory")
+    path = directory / MANIFEST_NAME
+    if path.exists() and not force:
+        raise CifabError(f"{path} already exists; pass --force to replace it", 1)
+    found = detect(directory)
+    for line in found.evidence:
+        on_evidence(line)
+    write_manifest(path, propose(found, stack, ask or accept_defaults), force)
+    return path
+
+
+def manifest_text(data: dict[str, Any]) -> str:
+    return MANIFEST_HEADER + dump(data)
+
+
+def write_manifest(path: Path, data: dict[str, Any], force: bool) -> None:
+    if path.exists() and not force:
+        raise CifabError(f"{path} already exists; pass --force to replace it", 1)
+    text = manifest_text(data)
+    # Validate what we are about to write with the same loader users' files go through.
+    parse(text.encode("utf-8"), str(path), path)
+    files.atomic_write(path, text)

@@ -1,0 +1,88 @@
+"""Loading cifab.yml: parse with positions, validate against the shipped schema and GitLab's
+schema for the escape hatches, fill defaults.
+
+Every problem carries file:line:col, the key path and, for misspelled keys, a hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cifab import schemaerrors
+from cifab.diagnostics import Finding
+from cifab.errors import ProblemsError
+from cifab.lint.recorded import SYNTAX
+from cifab.manifest import hatches
+from cifab.manifest.problems import problems_for
+from cifab.manifest.rules import DUPLICATE_KEY, MISSING
+from cifab.manifest.schema import fill_defaults, schema, validator
+from cifab.yamlpos import YamlError, YMap, load_bytes
+
+MANIFEST_NAME = "cifab.yml"
+
+
+@dataclass
+class Manifest:
+    path: Path
+    data: dict[str, Any]  # validated, defaults filled
+    source: YMap | None = None  # as written, with positions, for problems found later
+
+    @property
+    def stack(self) -> str:
+        return str(self.data["stack"])
+
+
+def load(path: Path) -> Manifest:
+    """Read and validate a manifest; raises ProblemsError listing every problem."""
+    src = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProblemsError([MISSING.at(src, 0, 0, "not found; run `cifab init` to create it")]) from None
+    except OSError as exc:
+        raise ProblemsError([MISSING.at(src, 0, 0, f"cannot read it: {exc.strerror}")]) from None
+    return parse(raw, src, path)
+
+
+def parse(raw: bytes, src: str, path: Path | None = None) -> Manifest:
+    try:
+        loaded = load_bytes(raw, src)
+    except YamlError as exc:
+        raise ProblemsError([SYNTAX.at(src, exc.line, exc.col, exc.message)]) from None
+    data = loaded.data
+    if data is None:
+        raise ProblemsError([MISSING.at(src, 1, 1, "the manifest is empty; run `cifab init` to write one")])
+    if not isinstance(data, YMap):
+        what = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise ProblemsError([MISSING.at(src, 1, 1, f"the manifest must be a mapping of keys, not {what}")])
+    problems = validate(data)
+    problems.extend(DUPLICATE_KEY.at(src, line, col, f"key '{key}' is given twice; the last one wins")
+                    for key, (src, line, col) in loaded.duplicates)
+    problems.sort(key=lambda p: (p.line, p.col))
+    if problems:
+        raise ProblemsError(problems)
+    filled = fill_defaults(schema(), plain(data))
+    return Manifest(path=path or Path(src), data=filled, source=data)
+
+
+def validate(data: YMap) -> list[Finding]:
+    root = schema()
+    problems: list[Finding] = []
+    for leaf in schemaerrors.leaves(validator().iter_errors(data), root):
+        problems.extend(problems_for(leaf, data, root))
+    if not problems:  # GitLab's schema for jobs:, extra_jobs: and include:
+        problems.extend(hatches.validate(data))
+    return problems
+
+
+def plain(node: Any) -> Any:
+    """Position-carrying (or ruamel) containers to plain dicts and lists."""
+    if isinstance(node, dict):
+        return {k: plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+

@@ -1,0 +1,63 @@
+"""Schema errors in cifab.yml as positioned problems, with "did you mean" hints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cifab import schemaerrors
+from cifab.diagnostics import Finding
+from cifab.manifest.rules import INVALID
+from cifab.yamlpos import YMap
+
+
+def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> list[Finding]:
+    """Manifest-style problems for one schema error; root is the schema it came from."""
+    where = schemaerrors.dotted(leaf.path)
+    sub = leaf.subschema
+    if leaf.kind == "AdditionalProperties":
+        out = []
+        allowed = list(sub.get("properties", {}))
+        for key in leaf.detail.get("unexpected", []):
+            src, line, col = schemaerrors.locate(doc, leaf.path, key=key) or (doc.src, 1, 1)
+            hint = schemaerrors.suggest(key, allowed)
+            msg = f"{where}: unknown key '{key}'" if leaf.path else f"unknown key '{key}'"
+            out.append(INVALID.at(src, line, col, msg,
+                               hint=f"did you mean '{hint}'?" if hint else
+                               f"allowed keys: {', '.join(allowed)}"))
+        return out
+    src, line, col = schemaerrors.locate(doc, leaf.path) or (doc.src, 1, 1)
+    if leaf.kind == "Required":
+        prop = leaf.detail.get("property")
+        return [INVALID.at(src, line, col, f"{where}: missing required key '{prop}'")]
+    value = _show(leaf.instance)
+    if leaf.kind == "Type":
+        types = [t for t in leaf.expected_types or schemaerrors.schema_types(sub, root) if t != "null"]
+        msg = f"{where}: expected {schemaerrors.type_words(types)}, got {value}"
+    elif leaf.kind == "Enum":
+        options = ", ".join(str(o) for o in leaf.detail.get("options", []))
+        msg = f"{where}: {value} is not one of: {options}"
+        hint = schemaerrors.suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
+        if hint:
+            return [INVALID.at(src, line, col, msg, hint=f"did you mean '{hint}'?")]
+    elif "x-expect" in sub:
+        msg = f"{where}: {value} is not valid; expected {sub['x-expect']}"
+    elif leaf.kind == "UniqueItems":
+        msg = f"{where}: items must not repeat"
+    elif leaf.kind in {"MinItems", "MinLength"}:
+        msg = f"{where}: must not be empty"
+    else:
+        msg = f"{where}: {leaf.message}"
+    return [INVALID.at(src, line, col, msg)]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return json.dumps(value)
+
+

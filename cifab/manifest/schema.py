@@ -1,0 +1,68 @@
+"""The manifest's JSON Schema, shipped in the package: loading it, compiling it once, and
+filling in the defaults it declares.
+
+A stack's tool pins live in its module (cifab.stacks); where the manifest may override a
+pin, the pin becomes that key's default here, so the schema file never repeats it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cifab.stacks import STACKS
+
+SCHEMA_PATH = Path(__file__).parent / "manifest.schema.json"
+
+
+@cache
+def schema() -> dict[str, Any]:
+    with SCHEMA_PATH.open(encoding="utf-8") as fh:
+        loaded: dict[str, Any] = json.load(fh)
+    for stack in STACKS:
+        props = loaded["properties"][stack.name].get("properties", {})
+        for key, pin in stack.pins.items():
+            if key in props:
+                props[key]["default"] = pin
+    return loaded
+
+
+def schema_text() -> str:
+    """The schema as `cifab schema` prints it: with the pins filled in."""
+    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def validator() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(schema())
+
+
+def fill_defaults(sch: dict[str, Any], data: Any, root: dict[str, Any] | None = None) -> Any:
+    """Apply the schema's `default`s to every object the data (or a default) creates."""
+    root = root or sch
+    if "$ref" in sch:
+        target: Any = root
+        for part in str(sch["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        sch = target
+    if isinstance(data, dict) and sch.get("type") == "object":
+        for key, prop in sch.get("properties", {}).items():
+            if key not in data and "default" in prop:
+                data[key] = copy.deepcopy(prop["default"])
+            if key in data:
+                data[key] = fill_defaults(prop, data[key], root)
+    elif isinstance(data, list) and isinstance(sch.get("items"), dict):
+        return [fill_defaults(sch["items"], item, root) for item in data]
+    return data
+
+
+def section_defaults(section: str) -> dict[str, Any]:
+    """The defaults of one top-level section (a stack's settings), as a fresh copy: callers
+    change what they get, and the schema is cached."""
+    props = schema()["properties"][section]["properties"]
+    return {k: copy.deepcopy(v["default"]) for k, v in props.items() if "default" in v}
