@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cifab.errors import ProblemsError
+from cifab.frames import read_sources
 from cifab.generate import plan as generate
 from cifab.generate.contract import DRIFT
 from cifab.lint.run import LintRun, lint_paths
@@ -28,7 +30,14 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
     options = options or RemoteOptions()
     # No lint of the rendered text here: the committed files are linted below, and when
     # they are in sync they are the same text.
-    plan = generate.plan(manifest_path, output_path, lint=False)
+    try:
+        plan = generate.plan(manifest_path, output_path, lint=False)
+    except ProblemsError as exc:  # a broken manifest: its problems are the report, in any format
+        run = LintRun([str(manifest_path)])
+        run.findings.extend(exc.problems)
+        run.sources.update(read_sources(exc.problems))
+        run.unparseable = True
+        return CheckResult(run)
     missing = [f.path for f in plan.files if f.current is None]
     if missing:
         run = LintRun([str(p) for p in missing])

@@ -7,10 +7,15 @@ runs inside one error boundary (cifab.errors.boundary), entered by `main`.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import os
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import click
 import typer
@@ -24,6 +29,7 @@ if TYPE_CHECKING:  # imported lazily at run time, for start-up speed
     from cifab.lint.run import LintRun
     from cifab.remote.run import RemoteOptions
 
+F = TypeVar("F", bound=Callable[..., Any])
 GRAPH_FORMATS = ("tree", "mermaid", "dot")
 SCHEMA_FORMATS = ("json", "markdown")
 
@@ -59,12 +65,39 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simulate pipeline cr
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Branch or tag for --dry-run.", rich_help_panel="GitLab")]
 
 
-def _remote_options(dry_run: bool, ref: str | None, gitlab_url: str | None, project: str | None,
-                    gitlab_profile: str | None, timeout: float, include_jobs: bool = False) -> RemoteOptions:
-    from cifab.remote.run import RemoteOptions
+# The connection options every GitLab-facing command takes, as (parameter, annotation,
+# default, RemoteOptions field).
+GITLAB_OPTIONS: tuple[tuple[str, Any, Any, str], ...] = (
+    ("dry_run", DryRunOpt, False, "dry_run"),
+    ("ref", RefOpt, None, "ref"),
+    ("gitlab_url", GitlabUrlOpt, None, "url"),
+    ("project", ProjectOpt, None, "project"),
+    ("gitlab_profile", ProfileOpt, None, "profile"),
+    ("timeout", TimeoutOpt, 30.0, "timeout"),
+)
 
-    return RemoteOptions(dry_run=dry_run, ref=ref, include_jobs=include_jobs, url=gitlab_url, project=project,
-                         profile=gitlab_profile, timeout=timeout)
+
+def gitlab_options(func: F) -> F:
+    """Give a command the GitLab connection options, collected into one RemoteOptions that
+    it receives as `gitlab`."""
+    signature = inspect.signature(func)
+    # typer reads real annotations; `gitlab` (its type is imported for mypy only) is not a
+    # CLI parameter.
+    hints = typing.get_type_hints(func, localns={"RemoteOptions": object}, include_extras=True)
+    own = [p.replace(annotation=hints[p.name]) for p in signature.parameters.values() if p.name != "gitlab"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+             for name, annotation, default, _ in GITLAB_OPTIONS]
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        from cifab.remote.run import RemoteOptions
+
+        fields = {field: kwargs.pop(name) for name, _, _, field in GITLAB_OPTIONS}
+        return func(*args, gitlab=RemoteOptions(**fields), **kwargs)
+
+    command.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in (*own, *added)}
+    return command  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:
@@ -122,6 +155,7 @@ def init(
 
 
 @app.command()
+@gitlab_options
 def generate(
     manifest: ManifestOpt = Path("cifab.yml"),
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -132,19 +166,14 @@ def generate(
     force: Annotated[bool, typer.Option("--force", help="Overwrite a hand-edited or foreign file.")] = False,
     remote: Annotated[bool, typer.Option("--remote", help="Let GitLab's CI Lint API accept it before writing.",
                                          rich_help_panel="GitLab")] = False,
-    dry_run: DryRunOpt = False,
-    ref: RefOpt = None,
-    gitlab_url: GitlabUrlOpt = None,
-    project: ProjectOpt = None,
-    gitlab_profile: ProfileOpt = None,
-    timeout: TimeoutOpt = 30.0,
+    *,
+    gitlab: RemoteOptions,
 ) -> None:
     """Render .gitlab-ci.yml from cifab.yml."""
     from cifab.generate import plan as planning
     from cifab.generate.write import write
 
-    options = _remote_options(dry_run, ref, gitlab_url, project, gitlab_profile, timeout) if remote else None
-    plan = planning.plan(manifest, output, options)
+    plan = planning.plan(manifest, output, gitlab if remote else None)
     if stdout:
         sys.stdout.write(plan.text)
         return
@@ -183,6 +212,7 @@ def schema(
 
 
 @app.command()
+@gitlab_options
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="Files to lint; - reads stdin.")] = None,
     fmt: FormatOpt = "text",
@@ -193,29 +223,25 @@ def lint(
     manifest: ManifestOpt = Path("cifab.yml"),
     remote: Annotated[bool, typer.Option("--remote", help="Also ask GitLab's CI Lint API.",
                                          rich_help_panel="GitLab")] = False,
-    dry_run: DryRunOpt = False,
-    ref: RefOpt = None,
     include_jobs: Annotated[bool, typer.Option("--include-jobs", help="List the jobs that would run.",
                                                rich_help_panel="GitLab")] = False,
     merged: Annotated[bool, typer.Option("--merged", help="Print GitLab's merged YAML.",
                                          rich_help_panel="GitLab")] = False,
-    gitlab_url: GitlabUrlOpt = None,
-    project: ProjectOpt = None,
-    gitlab_profile: ProfileOpt = None,
-    timeout: TimeoutOpt = 30.0,
+    *,
+    gitlab: RemoteOptions,
 ) -> None:
     """Check GitLab CI files offline: schema and GitLab's semantic rules; --remote asks GitLab too."""
     from cifab.lint.run import lint_paths
     from cifab.lint.settings import ignored_rules
 
-    if not remote and (dry_run or include_jobs or merged or ref):
+    if not remote and (gitlab.dry_run or include_jobs or merged or gitlab.ref):
         raise CifabError("--dry-run, --ref, --include-jobs and --merged need --remote")
     run = lint_paths(paths or [".gitlab-ci.yml"], root, ignored_rules(manifest), shellcheck)
     extra = ""
     if remote:
         from cifab.remote.run import add_remote
 
-        options = _remote_options(dry_run, ref, gitlab_url, project, gitlab_profile, timeout, include_jobs)
+        options = dataclasses.replace(gitlab, include_jobs=include_jobs)
         got = add_remote(run, options, options.settings())
         if fmt == "text":
             extra = _remote_extras(got.jobs if include_jobs else {}, got.merged if merged else {})
@@ -246,6 +272,7 @@ def _remote_extras(jobs: dict[str, list[dict[str, object]]], merged: dict[str, s
 
 
 @app.command()
+@gitlab_options
 def check(
     manifest: ManifestOpt = Path("cifab.yml"),
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -257,19 +284,14 @@ def check(
                                                 help="Ask GitLab always / never (default: when a token is set).",
                                                 rich_help_panel="GitLab")] = None,
     shellcheck: ShellcheckOpt = True,
-    dry_run: DryRunOpt = False,
-    ref: RefOpt = None,
-    gitlab_url: GitlabUrlOpt = None,
-    project: ProjectOpt = None,
-    gitlab_profile: ProfileOpt = None,
-    timeout: TimeoutOpt = 30.0,
+    *,
+    gitlab: RemoteOptions,
 ) -> None:
     """The merge-request gate: in sync with cifab.yml, clean offline, accepted by GitLab."""
     from cifab.check import check as run_check
     from cifab.lint import report
 
-    options = _remote_options(dry_run, ref, gitlab_url, project, gitlab_profile, timeout)
-    result = run_check(manifest, output, remote, options, shellcheck)
+    result = run_check(manifest, output, remote, gitlab, shellcheck)
     if result.diff and fmt == "text":
         _write_diff(result.diff)
     if codequality is not None:

@@ -79,7 +79,17 @@ def test_invalid_pipeline_fails_even_in_sync(cli, synced: Path, monkeypatch: pyt
 def test_invalid_manifest_is_exit_2(cli, synced: Path) -> None:
     (synced / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\ngo:\n  race: maybe\n")
     result = cli("check", cwd=synced)
-    assert result.exit_code == 2 and "go.race" in result.stderr
+    assert result.exit_code == 2 and "cifab.yml:5:9: error manifest-invalid go.race" in result.stdout
+    assert "5 |   race: maybe" in result.stdout  # with its code frame
+
+
+def test_invalid_manifest_in_a_machine_format(cli, synced: Path) -> None:
+    (synced / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\ngo:\n  race: maybe\n")
+    result = cli("check", "--format", "sarif", cwd=synced)
+    assert result.exit_code == 2
+    [found] = json.loads(result.stdout)["runs"][0]["results"]
+    assert found["ruleId"] == "manifest-invalid"
+    assert found["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "startColumn": 9}
 
 
 def test_codequality_report_includes_drift(cli, synced: Path) -> None:

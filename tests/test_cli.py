@@ -84,3 +84,15 @@ def test_an_unexpected_error_is_one_line(tmp_path) -> None:  # type: ignore[no-u
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert proc.returncode == 70
     assert "internal error (RuntimeError: boom)" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_main_returns_the_exit_code_and_prints_one_line(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cifab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["--version"]) == 0
+    assert main(["lint", "missing.yml"]) == 2
+    assert main(["lint", "--fail-on", "fatal", "x.yml"]) == 2
+    err = capsys.readouterr().err
+    assert "cifab: missing.yml: no such file\n" in err and "'fatal' is not one of 'error'" in err
+    assert "Traceback" not in err

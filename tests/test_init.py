@@ -114,3 +114,16 @@ def test_placeholder_deploy_fails_loudly_until_configured() -> None:
     env = init_project.default_environments("x")[0]
     assert env["script"][0].endswith("exit 1")
     assert "deploy.environments[0].script" in env["script"][0]
+
+
+def test_proposals_never_share_the_cached_schema_defaults() -> None:
+    """init once handed out references into the cached schema: changing one proposal's
+    targets changed every later default."""
+    from cifab.manifest.schema import section_defaults
+
+    first = section_defaults("go")
+    first["targets"].append("plan9/386")
+    assert "plan9/386" not in section_defaults("go")["targets"]
+    data = init_project.propose(detect.Detection(stack="go", name="x"), None)
+    data["go"]["targets"].append("plan9/386")
+    assert "plan9/386" not in init_project.propose(detect.Detection(stack="go", name="x"), None)["go"]["targets"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cifab.lint.model import build_pipeline, deep_merge
+from cifab.gitlab import deep_merge
+from cifab.lint.model import build_pipeline
 from cifab.yamlpos import load_text
 from tests.lint_helpers import errors, lint, messages, of
 
@@ -213,3 +214,11 @@ def test_deep_merge_leaves_inputs_untouched() -> None:
     b = {"x": {"z": 2}}
     assert deep_merge(a, b) == {"x": {"y": 1, "z": 2}}
     assert a == {"x": {"y": 1}} and b == {"x": {"z": 2}}
+
+
+def test_an_included_file_that_is_a_list_is_reported(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / ".git").mkdir()
+    (root / "ci.yml").write_text("- not\n- a mapping\n")
+    found = of(lint("include: ci.yml\nx:\n  script: x\n", root), "config-format")
+    assert [f.message for f in found] == ["Included file `ci.yml` does not have valid YAML syntax!"]

@@ -162,3 +162,15 @@ def test_init_in_an_empty_folder_still_explains(cli, tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     result = cli("init", "--yes", cwd=tmp_path)
     assert result.exit_code == 2 and "could not detect the stack" in result.stderr
+
+
+def test_a_user_template_with_a_legacy_global_image_is_not_taken_for_a_job(cli, mono: Path) -> None:
+    """transform's keyword list knows GitLab's legacy globals: a top-level `image:` from a
+    templates_dir template is the component's image, not a job named `api-image`."""
+    (mono / "ci").mkdir()
+    (mono / "ci" / "node").mkdir()
+    (mono / "ci" / "node" / "globals.yml.j2").write_text(
+        "image: node:22-bookworm-slim\n\n.node-deps:\n  before_script:\n    - npm ci\n")
+    pipeline = generate(cli, mono, "templates_dir: ci\n")
+    assert "web-image" not in pipeline and "image" not in pipeline
+    assert pipeline["web-node-test"]["image"] == "node:22-bookworm-slim"

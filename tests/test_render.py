@@ -100,3 +100,20 @@ def test_templates_ship_with_the_package() -> None:
 
 def test_tidy_collapses_blank_runs() -> None:
     assert render.tidy("\n\na: 1   \n\n\n\nb: 2\n\n") == "a: 1\n\nb: 2\n"
+
+
+def test_block_prints_a_macro_but_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "t.yml.j2").write_text(
+        '{% from "base/macros.yml.j2" import reports %}\njob:\n{{ block(reports, junit="r.xml") }}\n')
+    text = render.environment([tmp_path]).get_template("t.yml.j2").render()
+    assert text == ("job:\n  artifacts:\n    when: always\n    expire_in: 1 week\n    reports:\n"
+                    "      junit: r.xml\n")
+    (tmp_path / "bad.yml.j2").write_text('{{ block("a: b") }}\n')
+    with pytest.raises(CifabError, match="block\\(\\) takes a macro"):
+        render.environment([tmp_path]).get_template("bad.yml.j2").render()
+
+
+def test_values_inside_a_macro_still_need_the_yaml_filter(tmp_path: Path) -> None:
+    (tmp_path / "t.yml.j2").write_text("{% macro m(x) %}  k: {{ x }}{% endmacro %}\nj:\n{{ block(m, 'v') }}\n")
+    with pytest.raises(CifabError, match="without the `yaml` filter"):
+        render.environment([tmp_path]).get_template("t.yml.j2").render()

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from cifab.diagnostics import Severity
-from cifab.lint.rules import ALL_RULES, BY_ID
+from cifab.diagnostics import KINDS, Severity
+from cifab.errors import ProblemsError
 from cifab.lint.rules.shellcheck import shellcheck_binary
+from cifab.manifest.load import parse
+from cifab.registry import BY_ID
+from cifab.registry import RULES as ALL_RULES
 from tests.lint_helpers import lint, of
+
+LINT_RULES = [r for r in ALL_RULES if r.kind == "lint"]
+MANIFEST_RULES = [r for r in ALL_RULES if r.kind == "manifest"]
 
 
 def _ids(rule: object) -> str:
@@ -28,7 +34,7 @@ def _needs_shellcheck(rule_id: str) -> None:
         pytest.skip("shellcheck is not installed (pip install 'cifab[shellcheck]')")
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=_ids)
+@pytest.mark.parametrize("rule", LINT_RULES, ids=_ids)
 def test_failing_example_fails(rule, tmp_path: Path) -> None:
     _needs_shellcheck(rule.id)
     found = of(lint(rule.bad, _repo(tmp_path), shellcheck=True), rule.id)
@@ -36,10 +42,18 @@ def test_failing_example_fails(rule, tmp_path: Path) -> None:
     assert all(f.line >= 1 for f in found)
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=_ids)
+@pytest.mark.parametrize("rule", LINT_RULES, ids=_ids)
 def test_passing_example_passes(rule, tmp_path: Path) -> None:
     _needs_shellcheck(rule.id)
     assert of(lint(rule.good, _repo(tmp_path), shellcheck=True), rule.id) == []
+
+
+@pytest.mark.parametrize("rule", MANIFEST_RULES, ids=_ids)
+def test_manifest_examples(rule) -> None:
+    with pytest.raises(ProblemsError) as failed:
+        parse(rule.bad.encode(), "cifab.yml")
+    assert rule.id in {f.rule_id for f in failed.value.problems}
+    assert parse(rule.good.encode(), "cifab.yml").data["project"]
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=_ids)
@@ -48,6 +62,7 @@ def test_rule_metadata(rule) -> None:
     assert isinstance(rule.severity, Severity)
     assert rule.summary and not rule.summary.endswith(".") and "\n" not in rule.summary
     assert len(rule.doc) > 40 and rule.bad != rule.good
+    assert rule.kind in KINDS
 
 
 def test_rule_ids_are_unique() -> None:
@@ -60,7 +75,7 @@ def test_rules_command_lists_every_rule(cli) -> None:
         assert re.search(rf"^{re.escape(rule.id)}\s+{rule.severity}\s+", out, re.M), rule.id
 
 
-@pytest.mark.parametrize("rule_id", ["gitlab-schema", "needs-cycle", "shellcheck"])
+@pytest.mark.parametrize("rule_id", ["gitlab-schema", "needs-cycle", "shellcheck", "manifest-invalid"])
 def test_explain_prints_doc_and_both_examples(cli, rule_id: str) -> None:
     rule = BY_ID[rule_id]
     out = cli("explain", rule_id).stdout

@@ -171,7 +171,8 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
     names = [k for k in doc if is_job_name(k)]
     rename = {name: _prefix(component, name) for name in names}
     variables = _folder_variables(dict(doc.get("variables") or {}), component.path)
-    default_image = (doc.get("default") or {}).get("image")
+    # A user template may still set the legacy global image: it means the same as default:image.
+    default_image = (doc.get("default") or {}).get("image") or doc.get("image")
     changes = change_paths(component, shared)
     jobs: dict[str, Any] = {}
     for name in names:

@@ -106,6 +106,17 @@ def yaml_filter(value: Any) -> YamlText:
     return YamlText(scalar(value))
 
 
+def block(macro: Any, *args: Any, **kwargs: Any) -> YamlText:
+    """`{{ block(m, ...) }}`: the text of one of the templates' own macros. Every value
+    inside it already went through the `yaml` filter, so the text as a whole may be
+    printed; the call's line ends it."""
+    from jinja2.runtime import Macro
+
+    if not isinstance(macro, Macro):
+        raise CifabError(f"template bug: block() takes a macro, not {type(macro).__name__}")
+    return YamlText(str(macro(*args, **kwargs)).rstrip("\n"))
+
+
 def _finalize(value: Any) -> Any:
     if isinstance(value, YamlText):
         return value
@@ -128,6 +139,7 @@ def environment(search_path: Sequence[Path] = ()) -> Any:
         finalize=_finalize,
     )
     env.filters["yaml"] = yaml_filter
+    env.globals["block"] = block
     return env
 
 

@@ -73,6 +73,18 @@ class Stack:
     pins: Mapping[str, str] = field(default_factory=dict)
 
 
+def asks_version(question: str) -> Callable[[dict[str, Any], Asker, dict[str, Any]], dict[str, Any]]:
+    """The usual proposal: the schema's defaults, what detection found over them, and the
+    version asked."""
+
+    def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
+        section = {**defaults, **settings}
+        section["version"] = str(ask(question, section["version"]))
+        return section
+
+    return propose
+
+
 def jobs(lint: list[str] | None = None, test: list[str] | None = None, build: list[str] | None = None,
          deploy: list[str] | None = None) -> Jobs:
     return Jobs(lint=lint or [], test=test or [], build=build or [], deploy=deploy or [])

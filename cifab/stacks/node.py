@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
+from cifab.stacks.base import Detection, Stack, StackContext, asks_version, jobs, read_text, safe_name
 
 
 class Install(TypedDict):
@@ -75,12 +75,6 @@ def detect(repo: Path, found: Detection) -> bool:
     return True
 
 
-def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    section = {**defaults, **settings}
-    section["version"] = str(ask("Node.js version", section["version"]))
-    return section
-
-
 def context(data: dict[str, Any]) -> StackContext:
     node = data["node"]
     install = INSTALL[node["package_manager"]]
@@ -100,5 +94,7 @@ def context(data: dict[str, Any]) -> StackContext:
         force_image=False,
     )
 
+
+propose = asks_version("Node.js version")
 
 STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from cifab.gitlab import MAX_CACHE_KEY_FILES
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, read_toml, safe_name
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, asks_version, jobs, read_text, read_toml, safe_name
 
 PINS = {"ruff": "0.17.5", "uv": "0.13.8", "build": "1.6.1", "twine": "7.0.0"}
 VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
@@ -71,8 +71,7 @@ def detect(repo: Path, found: Detection) -> bool:
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    section = {**defaults, **settings}
-    section["version"] = str(ask("Python version", section["version"]))
+    section = asks_version("Python version")(settings, ask, defaults)
     section.setdefault("versions", [section["version"]])
     if section["package_manager"] == "uv":
         section.pop("extras", None)

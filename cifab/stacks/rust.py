@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_toml, safe_name
+from cifab.stacks.base import Detection, Stack, StackContext, asks_version, jobs, read_toml, safe_name
 
 PINS = {"nextest": "0.9"}
 
@@ -37,12 +37,6 @@ def detect(repo: Path, found: Detection) -> bool:
     return True
 
 
-def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    section = {**defaults, **settings}
-    section["version"] = str(ask("Rust version", section["version"]))
-    return section
-
-
 def context(data: dict[str, Any]) -> StackContext:
     rust = data["rust"]
     section = RustSection(
@@ -53,5 +47,7 @@ def context(data: dict[str, Any]) -> StackContext:
     return StackContext(section=section, jobs=jobs(lint=["rustfmt", "clippy"], test=["cargo-test"],
                                                    build=["cargo-build"]), force_image=False)
 
+
+propose = asks_version("Rust version")
 
 STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS)

@@ -1,0 +1,163 @@
+"""The package's shape: no import cycles (imports inside functions included), one stack
+registry, one rule-id registry, one vocabulary."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from cifab.registry import BY_ID, RULES
+from cifab.stacks import BY_NAME, CHOICES, MONOREPO, STACKS
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cifab"
+TEMPLATES = PACKAGE.parent / "templates"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path, known: dict[str, Path]) -> set[str]:
+    """Every cifab module this file imports, at the top or inside a function."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("cifab"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cifab"):
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                out.add(sub if sub in known else node.module)
+    return {m for m in out if m in known}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt):], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycle_in_the_package() -> None:
+    known = modules()
+    graph = {name: imports(path, known) - {name} for name, path in known.items()}
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def _string_literals(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body
+                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+def test_no_module_outside_the_registry_names_a_stack() -> None:
+    """Adding a stack means its module, its templates and its schema section: no other file
+    may spell a stack's name as a string."""
+    names = set(BY_NAME)
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.parent.name == "stacks":
+            continue
+        for line, value in _string_literals(path):
+            if value in names:
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {value!r}")
+    assert offenders == []
+
+
+def test_the_registry_matches_the_manifest_schema_and_the_template_folders() -> None:
+    from cifab.manifest.schema import schema
+
+    assert schema()["properties"]["stack"]["enum"] == list(CHOICES)
+    assert CHOICES[-1] == MONOREPO
+    for stack in STACKS:
+        assert (TEMPLATES / stack.name).is_dir(), stack.name
+        assert stack.name in schema()["properties"], f"no schema section for {stack.name}"
+
+
+def test_pins_live_in_the_stack_modules_not_in_templates_or_the_schema_file() -> None:
+    pinned = re.compile(r"(==\d|@v\d|:v\d+\.\d+)")
+    for template in sorted(TEMPLATES.rglob("*.j2")):
+        assert not pinned.search(template.read_text(encoding="utf-8")), template
+    raw = (PACKAGE / "manifest" / "manifest.schema.json").read_text(encoding="utf-8")
+    for stack in STACKS:
+        for pin in stack.pins.values():
+            assert pin not in raw, f"{stack.name} pin {pin} repeated in the schema file"
+
+
+def test_an_overridable_pin_is_its_schema_default() -> None:
+    from cifab.manifest.schema import schema
+
+    go = schema()["properties"]["go"]["properties"]
+    assert go["golangci_lint"]["default"] == BY_NAME["go"].pins["golangci_lint"]
+
+
+RULE_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
+# Strings of that shape that are not rule ids: job names, tool names, file names, flags.
+NOT_IDS = {"get-url", "utf-8", "x-expect", "cifab-check", "container-image", "golangci-lint", "go-vet",
+           "go-test", "go-build", "node-lint", "node-test", "node-build", "cargo-test", "cargo-build",
+           "python-build", "publish-package", "cifab-sc-", "bookworm-slim", "hand-edited", "requires-python",
+           "optional-dependencies"}
+
+
+def test_every_rule_id_literal_in_the_package_is_registered_and_declared_once() -> None:
+    declared: dict[str, str] = {}
+    unknown = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = str(path.relative_to(PACKAGE.parent))
+        for line, value in _string_literals(path):
+            if not RULE_ID.match(value) or value in NOT_IDS or value in BY_NAME:
+                continue
+            if value not in BY_ID:
+                unknown.append(f"{rel}:{line}: {value!r}")
+            elif value in declared and declared[value] != f"{rel}:{line}":
+                unknown.append(f"{rel}:{line}: {value!r} also spelled at {declared[value]}")
+            else:
+                declared[value] = f"{rel}:{line}"
+    assert unknown == []
+    assert set(declared) == {i for i in BY_ID if RULE_ID.match(i)}, "registered ids whose declaration was not found"
+
+
+@pytest.mark.parametrize("rule_id", ["yaml-syntax", "generated-drift", "gitlab-ci-lint", "manifest-invalid"])
+def test_rules_and_explain_know_every_id(cli, rule_id: str) -> None:  # type: ignore[no-untyped-def]
+    listed = cli("rules")
+    assert listed.exit_code == 0 and any(line.startswith(rule_id + " ") for line in listed.stdout.splitlines())
+    explained = cli("explain", rule_id)
+    assert explained.exit_code == 0 and explained.stdout.startswith(f"{rule_id} (")
+
+
+def test_rule_ids_are_unique() -> None:
+    assert len({r.id for r in RULES}) == len(RULES)
