@@ -54,7 +54,7 @@ def write_go_repo(root: Path, *, dockerfile: bool = True, module: str = "github.
                   go: str = "1.26.1") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "go.mod").write_text(f"module {module}\n\ngo {go}\n")
-    (root / "main.go").write_text('package main\n\nfunc main() { println("hello") }\n')
+    (root / "main.go").write_text('package main\n\nvar version = "dev"\n\nfunc main() { println("hello", version) }\n')
     (root / "main_test.go").write_text('package main\n\nimport "testing"\n\nfunc TestMain(t *testing.T) {}\n')
     if dockerfile:
         (root / "Dockerfile").write_text("FROM scratch\nCOPY hello /hello\n")
@@ -81,3 +81,22 @@ def copy_example(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(EXAMPLES / name, target)
     return target
+
+
+DEPLOYS = """deploy:
+  environments:
+    - name: staging
+      url: https://staging.hello.example.com
+      script: ./deploy.sh staging
+    - name: production
+      url: https://hello.example.com
+      when: tags
+      manual: true
+      script: ./deploy.sh production
+"""
+
+
+def configure_deploys(repo: Path) -> None:
+    """What a user adds after `cifab init --yes`, which proposes no deploy of its own."""
+    manifest = repo / "cifab.yml"
+    manifest.write_text(manifest.read_text() + DEPLOYS)

@@ -126,17 +126,17 @@ def test_an_overridable_pin_is_its_schema_default() -> None:
 
 
 RULE_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
-# Strings of that shape that are not rule ids: job names, tool names, file names, flags.
-NOT_IDS = {"get-url", "utf-8", "x-expect", "cifab-check", "container-image", "golangci-lint", "go-vet",
-           "go-test", "go-build", "node-lint", "node-test", "node-build", "cargo-test", "cargo-build",
-           "python-build", "publish-package", "cifab-sc-", "bookworm-slim", "hand-edited", "requires-python",
-           "optional-dependencies"}
+# Strings of that shape outside cifab/stacks/ that are not rule ids (the stack modules are
+# not scanned: they spell job, tool and file-format names, never a rule id).
+NOT_IDS = {"get-url", "utf-8", "x-expect", "cifab-check", "container-image", "cifab-sc-", "hand-edited"}
 
 
 def test_every_rule_id_literal_in_the_package_is_registered_and_declared_once() -> None:
     declared: dict[str, str] = {}
     unknown = []
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path.parent.name == "stacks":
+            continue
         rel = str(path.relative_to(PACKAGE.parent))
         for line, value in _string_literals(path):
             if not RULE_ID.match(value) or value in NOT_IDS or value in BY_NAME:

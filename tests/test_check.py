@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import REPO
+from tests.conftest import REPO, configure_deploys
 
 TOKEN = "glpat-CHECK-secret-987"
 LINT_PATH = "/api/v4/projects/42/ci/lint"
@@ -27,6 +27,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def synced(cli, go_repo: Path) -> Path:
     assert cli("init", "--yes", cwd=go_repo).exit_code == 0
+    configure_deploys(go_repo)
     assert cli("generate", cwd=go_repo).exit_code == 0
     return go_repo
 
@@ -173,7 +174,9 @@ def test_self_check_comments_explain_the_token(cli, go_repo: Path) -> None:
 
 
 def test_deploys_do_not_need_the_self_check(cli, go_repo: Path) -> None:
-    pipeline = self_check_pipeline(cli, go_repo, "self_check: true\n")
+    from tests.conftest import DEPLOYS
+
+    pipeline = self_check_pipeline(cli, go_repo, "self_check: true\n" + DEPLOYS)
     for name in ("deploy-staging", "deploy-production"):
         assert "cifab-check" not in pipeline[name]["needs"]
 

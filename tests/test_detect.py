@@ -14,7 +14,7 @@ def test_go_module_version_and_dockerfile(go_repo: Path) -> None:
     assert found.stack == "go"
     assert found.name == "hello"
     assert found.settings["module"] == "github.com/acme/hello"
-    assert found.settings["version"] == "1.26.1"
+    assert found.settings["version"] == "1.27"  # go 1.26.1 is a minimum: the newest release
     assert found.dockerfile is True
     assert found.settings["binaries"] == [{"name": "hello", "main": "."}]
 
@@ -22,7 +22,7 @@ def test_go_module_version_and_dockerfile(go_repo: Path) -> None:
 def test_toolchain_line_wins_over_go_line(tmp_path: Path) -> None:
     repo = write_go_repo(tmp_path / "r")
     (repo / "go.mod").write_text("module example.com/r\n\ngo 1.24\n\ntoolchain go1.25.3\n")
-    assert detect.detect(repo).settings["version"] == "1.25.3"
+    assert detect.detect(repo).settings["version"] == "1.25"
 
 
 def test_major_version_suffix_is_not_the_name(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from cifab.errors import ProblemsError
 from cifab.generate import contract
 from cifab.generate import plan as generate
 from cifab.lint.engine import lint_text
+from tests.conftest import configure_deploys
 
 STAGES = ["lint", "test", "build", "deploy"]
 
@@ -23,6 +24,7 @@ STAGES = ["lint", "test", "build", "deploy"]
 @pytest.fixture
 def generated(cli, go_repo: Path) -> Path:
     assert cli("init", "--yes", cwd=go_repo).exit_code == 0
+    configure_deploys(go_repo)
     result = cli("generate", cwd=go_repo)
     assert result.exit_code == 0, result.output
     assert result.stdout == "wrote .gitlab-ci.yml\n"
@@ -70,10 +72,10 @@ def test_needs_form_a_dag_and_deploys_wait_for_everything(generated: Path) -> No
         assert jobs[name]["needs"] == checks
 
 
-def test_go_cache_is_keyed_on_go_sum_inside_the_project(generated: Path) -> None:
+def test_go_cache_is_keyed_on_the_module_files_inside_the_project(generated: Path) -> None:
     pipeline = yaml.safe_load(generated.read_text())
     assert pipeline["variables"]["GOPATH"] == "$CI_PROJECT_DIR/.go"
-    assert pipeline[".go-cache"]["cache"]["key"]["files"] == ["go.sum"]
+    assert pipeline[".go-cache"]["cache"]["key"]["files"] == ["go.mod", "go.sum"]
     assert all(p.startswith(".go/") for p in pipeline[".go-cache"]["cache"]["paths"])
 
 
@@ -158,11 +160,11 @@ def test_check_is_0_in_sync_and_1_with_a_diff_after_a_manifest_change(cli, gener
     result = cli("generate", "--check", cwd=repo)
     assert result.exit_code == 0 and "up to date" in result.stdout
     manifest = repo / "cifab.yml"
-    manifest.write_text(manifest.read_text().replace('version: "1.26.1"', 'version: "1.26.2"'))
+    manifest.write_text(manifest.read_text().replace('version: "1.27"', 'version: "1.26"'))
     result = cli("generate", "--check", cwd=repo)
     assert result.exit_code == 1
-    assert "-  image: golang:1.26.1-bookworm" in result.stdout
-    assert "+  image: golang:1.26.2-bookworm" in result.stdout
+    assert "-  image: golang:1.27" in result.stdout
+    assert "+  image: golang:1.26" in result.stdout
     assert "out of date" in result.stderr
 
 
@@ -313,7 +315,7 @@ FULL_PYTHON = {"cifab": 1, "project": "p", "stack": "python",
                "self_check": {"image": "python:3.13-slim", "install": "pip install cifab"}, "deploy": DEPLOY}
 FULL_PYTHON_UV = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "python", "python": {"package_manager": "uv"}}
 FULL_NODE = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "node",
-             "node": {"lint": True, "build": True, "build_output": "out", "test_runner": "jest"}}
+             "node": {"lint": True, "build": True, "build_output": ["out/"], "test_runner": "jest"}}
 FULL_RUST = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "rust", "rust": {"binaries": ["x"]}}
 FULL_DOCKER = {"deploy": DEPLOY, "cifab": 1, "project": "p", "stack": "docker",
                "image": {"dockerfile": "build/Dockerfile", "context": "."}}

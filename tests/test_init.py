@@ -16,21 +16,22 @@ from cifab.manifest import load as manifest
 def test_init_yes_writes_a_valid_manifest_and_says_what_next(cli, go_repo: Path) -> None:
     result = cli("init", "--yes", cwd=go_repo)
     assert result.exit_code == 0, result.output
-    assert "detected go.mod: module github.com/acme/hello, Go 1.26.1" in result.stdout
+    assert ("detected go.mod: module github.com/acme/hello; go 1.26 in go.mod is a minimum: Go 1.27, "
+            "the newest release") in result.stdout
+    assert "detected version stamp: -X main.version" in result.stdout
     assert result.stdout.rstrip().endswith("next: cifab generate")
     data = manifest.load(go_repo / "cifab.yml").data
     assert data["project"] == "hello"
-    assert data["go"]["version"] == "1.26.1"
+    assert data["go"]["version"] == "1.27"
     assert data["image"]["build"] is True
-    assert [e["name"] for e in data["deploy"]["environments"]] == ["staging", "production"]
-    assert data["deploy"]["environments"][1]["manual"] is True
+    assert data["deploy"]["environments"] == []  # no deploy until one is configured
 
 
 def test_manifest_text_quotes_versions_and_has_a_header(cli, go_repo: Path) -> None:
     cli("init", "--yes", cwd=go_repo)
     text = (go_repo / "cifab.yml").read_text()
     assert text.startswith("# cifab manifest")
-    assert 'version: "1.26.1"' in text
+    assert 'version: "1.27"' in text
 
 
 def test_init_without_dockerfile_has_no_image_and_no_deploy(cli, tmp_path: Path) -> None:
@@ -88,7 +89,8 @@ def test_answers_change_the_proposal(go_repo: Path) -> None:
         "Go version": "1.25",
         "Run tests with the race detector?": False,
         "Build a container image from the Dockerfile?": False,
-        "Deploy to staging (default branch) and production (tags, manual)?": True,
+        "Staging deploy command, run from the default branch (empty: no staging deploy)": "./deploy.sh staging",
+        "Production deploy command, run by hand on tags (empty: no production deploy)": "",
     }
     asked: list[str] = []
 
@@ -100,7 +102,8 @@ def test_answers_change_the_proposal(go_repo: Path) -> None:
     assert asked == list(answers)
     assert data["project"] == "shop" and data["go"]["version"] == "1.25"
     assert data["go"]["race"] is False and data["image"] == {"build": False}
-    assert data["deploy"]["environments"][0]["url"] == "https://staging.shop.example.com"
+    assert data["deploy"]["environments"] == [{"name": "staging", "when": "default_branch", "manual": False,
+                                               "script": ["./deploy.sh staging"]}]
 
 
 def test_a_bad_answer_is_caught_before_writing(go_repo: Path) -> None:
@@ -110,10 +113,10 @@ def test_a_bad_answer_is_caught_before_writing(go_repo: Path) -> None:
     assert not (go_repo / "cifab.yml").exists()
 
 
-def test_placeholder_deploy_fails_loudly_until_configured() -> None:
-    env = init_project.default_environments("x")[0]
-    assert env["script"][0].endswith("exit 1")
-    assert "deploy.environments[0].script" in env["script"][0]
+def test_init_yes_adds_no_deploy_that_would_fail_by_design(go_repo: Path) -> None:
+    # docker-nginx: a placeholder deploy ending `exit 1` made the first default-branch pipeline red.
+    data = init_project.propose(detect.detect(go_repo), None)
+    assert "deploy" not in data
 
 
 def test_proposals_never_share_the_cached_schema_defaults() -> None:

@@ -22,7 +22,7 @@ def problems(text: bytes) -> list[str]:
 
 def test_minimal_manifest_gets_every_default() -> None:
     data = manifest.parse(MINIMAL, "cifab.yml").data
-    assert data["go"]["version"] == "1.26"
+    assert data["go"]["version"] == "1.27"  # cifab's pin: the newest Go release it knows
     assert data["go"]["race"] is True and data["go"]["coverage"] is True
     assert data["go"]["targets"] == ["linux/amd64", "linux/arm64"]
     assert data["image"]["build"] is False

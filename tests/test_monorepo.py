@@ -80,9 +80,10 @@ def test_names_references_and_paths_move_into_the_component(cli, mono: Path) -> 
     assert test["extends"] == ".api-go-cache"
     assert test["before_script"] == ['cd "$CI_PROJECT_DIR/services/api" || exit 1']
     assert test["variables"]["GOPATH"] == "$CI_PROJECT_DIR/services/api/.go"
-    assert test["image"] == "golang:1.26-bookworm"
+    assert test["image"] == "golang:${GO_VERSION}"  # a matrix from go.mod's minimum to the newest
+    assert pipeline["api-go-vet"]["image"] == "golang:1.27"
     assert test["artifacts"]["reports"]["junit"] == "services/api/report.xml"
-    assert pipeline[".api-go-cache"]["cache"]["key"]["files"] == ["services/api/go.sum"]
+    assert pipeline[".api-go-cache"]["cache"]["key"]["files"] == ["services/api/go.mod", "services/api/go.sum"]
     node = pipeline[".web-node-deps"]
     assert node["before_script"][0] == 'cd "$CI_PROJECT_DIR/web" || exit 1'
     assert node["cache"]["paths"] == ["web/.npm/"]

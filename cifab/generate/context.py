@@ -42,7 +42,10 @@ def build(manifest: Manifest) -> dict[str, Any]:
         "jobs": jobs,
     }
     environments = [_environment(env) for env in data["deploy"]["environments"]]
-    ctx["deploy"] = {"image": data["deploy"]["image"], "environments": environments}
+    image = data["deploy"]["image"]
+    image = image if isinstance(image, dict) else {"name": image}
+    ctx["deploy"] = {"image": {"name": image["name"], "entrypoint": image.get("entrypoint")},
+                     "environments": environments}
     if own["force_image"]:
         ctx["image"]["build"] = True
     ctx["stack_stages"] = [stage for stage in JOB_STAGES if jobs.get(stage)]

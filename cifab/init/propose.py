@@ -14,23 +14,29 @@ from cifab.manifest.schema import section_defaults
 from cifab.stacks import BY_NAME, CHOICES, MONOREPO, docker
 from cifab.stacks.base import Asker, Detection, accept_defaults
 
-PLACEHOLDER_SCRIPT = (
-    'echo "No deploy command for {env} yet: set deploy.environments[{i}].script in cifab.yml" >&2; exit 1'
-)
 MANIFEST_HEADER = (
     "# cifab manifest: `cifab generate` turns it into .gitlab-ci.yml.\n"
     "# Every key and its default: `cifab schema`.\n"
 )
 
 
-def default_environments(project: str) -> list[dict[str, Any]]:
-    envs = [
-        {"name": "staging", "url": f"https://staging.{project}.example.com", "when": "default_branch",
-         "manual": False},
-        {"name": "production", "url": f"https://{project}.example.com", "when": "tags", "manual": True},
-    ]
-    for i, env in enumerate(envs):
-        env["script"] = [PLACEHOLDER_SCRIPT.format(env=env["name"], i=i)]
+# The deploys init offers: staging from the default branch, production on tags by hand.
+# Each exists only when its command is given: a deploy nobody configured would make the
+# first pipeline on the default branch red.
+ENVIRONMENTS = (
+    ("staging", "Staging deploy command, run from the default branch (empty: no staging deploy)",
+     {"when": "default_branch", "manual": False}),
+    ("production", "Production deploy command, run by hand on tags (empty: no production deploy)",
+     {"when": "tags", "manual": True}),
+)
+
+
+def ask_environments(ask: Asker) -> list[dict[str, Any]]:
+    envs = []
+    for name, question, settings in ENVIRONMENTS:
+        command = str(ask(question, "") or "").strip()
+        if command:
+            envs.append({"name": name, **settings, "script": [command]})
     return envs
 
 
@@ -52,8 +58,9 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     build_image = chosen == docker.STACK.name or bool(ask("Build a container image from the Dockerfile?",
                                                           detection.dockerfile))
     data["image"] = {"build": build_image}
-    if ask("Deploy to staging (default branch) and production (tags, manual)?", build_image):
-        data["deploy"] = {"environments": default_environments(project)}
+    environments = ask_environments(ask)
+    if environments:
+        data["deploy"] = {"environments": environments}
     return data
 
 

@@ -5,21 +5,48 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
+from cifab.errors import CifabError
 from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
 
+# Go releases with upstream support (the two newest), oldest first. The golang image
+# publishes a major.minor tag (golang:1.27) for every release, on its default Debian suite.
+SUPPORTED = ("1.26", "1.27")
+
+
+class GoTool(NamedTuple):
+    module: str
+    version: str
+    floor: tuple[int, int]  # the oldest Go it installs with
+    ceiling: tuple[int, int] | None = None  # the newest Go it is known to build with; None: any
+
+    @property
+    def spec(self) -> str:
+        return f"{self.module}@{self.version}"
+
+    def builds_with(self, go: tuple[int, int]) -> bool:
+        return go >= self.floor and (self.ceiling is None or go <= self.ceiling)
+
+
+# gotestsum v1.13.0 declares go 1.24 and uses slices. gocover-cobertura v1.3.0 pins an
+# x/tools that no longer compiles on Go 1.25 or newer; v1.4.0 builds on 1.25 and 1.26.
+GOTESTSUM = GoTool("gotest.tools/gotestsum", "v1.13.0", (1, 24))
+GOCOVER_COBERTURA = GoTool("github.com/boumenot/gocover-cobertura", "v1.4.0", (1, 21))
 PINS = {
+    "version": SUPPORTED[-1],
     "golangci_lint": "v2.15.0",
     "goreleaser": "v2.15.1",
-    "gotestsum": "gotest.tools/gotestsum@v1.13.0",
-    "gocover_cobertura": "github.com/boumenot/gocover-cobertura@v1.3.0",
 }
 
 _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
-_GO = re.compile(r"^go\s+(\d+\.\d+(?:\.\d+)?)", re.MULTILINE)
-_TOOLCHAIN = re.compile(r"^toolchain\s+go(\d+\.\d+(?:\.\d+)?)", re.MULTILINE)
-_PACKAGE_MAIN = re.compile(r"^package\s+main\b", re.MULTILINE)
+_GO = re.compile(r"^go\s+(\d+\.\d+)(?:\.\d+)?\s*$", re.MULTILINE)
+_TOOLCHAIN = re.compile(r"^toolchain\s+go(\d+\.\d+)(?:\.\d+)?\s*$", re.MULTILINE)
+_PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
+# A package-level string variable -X can set: `var version = "dev"`, `var Version string`,
+# or the same inside a `var (...)` block.
+_VERSION_VAR = re.compile(r'^(?:var\s+|\t)(version|Version)\s+(?:string\b|=\s*"[^"\n]*"\s*$)', re.MULTILINE)
+SKIP = {"vendor", "testdata", "node_modules", ".git"}
 
 
 class Binary(TypedDict):
@@ -34,6 +61,8 @@ class Target(TypedDict):
 
 class GoSection(TypedDict):
     image: str
+    test_image: str  # golang:${GO_VERSION} when go-test runs a version matrix
+    versions: list[str]  # go-test's matrix; empty for go.version only
     lint_image: str
     goreleaser_image: str
     race: bool
@@ -41,9 +70,15 @@ class GoSection(TypedDict):
     binaries: list[Binary]
     matrix: list[Target]
     windows: bool
+    stamp: bool  # the build sets a version variable
     build_commands: list[str]  # one `go build` per binary, inside the matrix
     tool_installs: list[str]
     test_command: str
+
+
+def minor(version: str) -> tuple[int, int]:
+    major, rest = version.split(".", 1)
+    return int(major), int(rest.split(".", 1)[0])
 
 
 def module_name(module: str) -> str:
@@ -54,11 +89,12 @@ def module_name(module: str) -> str:
     return parts[-1]
 
 
+def _sources(directory: Path) -> list[Path]:
+    return [p for p in sorted(directory.glob("*.go")) if not p.name.endswith("_test.go")]
+
+
 def _is_main_package(directory: Path) -> bool:
-    for path in sorted(directory.glob("*.go")):
-        if not path.name.endswith("_test.go") and _PACKAGE_MAIN.search(read_text(path)[:4096]):
-            return True
-    return False
+    return any(m and m.group(1) == "main" for m in (_PACKAGE.search(read_text(p)[:4096]) for p in _sources(directory)))
 
 
 def find_binaries(repo: Path, project: str) -> list[dict[str, str]]:
@@ -74,6 +110,63 @@ def find_binaries(repo: Path, project: str) -> list[dict[str, str]]:
     return found
 
 
+def _package_dirs(repo: Path, limit: int = 400) -> list[Path]:
+    out: list[Path] = []
+    stack = [repo]
+    while stack and len(out) < limit:
+        folder = stack.pop()
+        out.append(folder)
+        try:
+            children = sorted((p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()), reverse=True)
+        except OSError:
+            continue
+        stack.extend(p for p in children if p.name not in SKIP and not p.name.startswith((".", "_")))
+    return out
+
+
+def find_version_variable(repo: Path, module: str | None, binaries: list[dict[str, str]]) -> str | None:
+    """The string variable a release stamp belongs in: `version` or `Version` of a main
+    package first, then of any other package. None when there is none: -X on a variable
+    that does not exist links silently and stamps nothing."""
+    mains = [(repo / b["main"]).resolve() for b in binaries]
+    candidates: list[tuple[int, str]] = []
+    for folder in _package_dirs(repo):
+        for path in _sources(folder):
+            text = read_text(path)
+            package = _PACKAGE.search(text[:4096])
+            found = _VERSION_VAR.search(text)
+            if package is None or found is None:
+                continue
+            if package.group(1) == "main":
+                if folder.resolve() in mains:
+                    candidates.append((0, f"main.{found.group(1)}"))
+            elif module:
+                rel = folder.relative_to(repo).as_posix()
+                candidates.append((1 if "version" in rel or "cmd" in rel else 2,
+                                   f"{module}/{rel}.{found.group(1)}" if rel != "." else f"{module}.{found.group(1)}"))
+    return min(candidates)[1] if candidates else None
+
+
+def choose_version(go_line: str | None, toolchain: str | None) -> tuple[str, str]:
+    """The Go the jobs use, and why. The `go` line is a minimum, the `toolchain` line the
+    toolchain the module prefers; the jobs use a published, supported release."""
+    if toolchain:
+        return toolchain, f"toolchain go{toolchain} in go.mod"
+    newest = SUPPORTED[-1]
+    if go_line is None:
+        return newest, f"no go line in go.mod: Go {newest}, the newest release"
+    if minor(go_line) > minor(newest):
+        return go_line, f"go {go_line} in go.mod is newer than cifab knows: Go {go_line}"
+    return newest, f"go {go_line} in go.mod is a minimum: Go {newest}, the newest release"
+
+
+def test_versions(go_line: str | None, chosen: str) -> list[str]:
+    """A matrix from the module's minimum (or the oldest supported release) to the newest."""
+    lowest = minor(go_line) if go_line else minor(SUPPORTED[0])
+    versions = [v for v in SUPPORTED if minor(v) >= lowest and minor(v) <= minor(chosen)]
+    return versions if len(versions) > 1 else []
+
+
 def detect(repo: Path, found: Detection) -> bool:
     gomod = repo / "go.mod"
     if not gomod.is_file():
@@ -82,19 +175,32 @@ def detect(repo: Path, found: Detection) -> bool:
     module = _MODULE.search(text)
     if module:
         found.name = safe_name(module_name(module.group(1)))
-    version = _TOOLCHAIN.search(text) or _GO.search(text)
+    go_line, toolchain = _GO.search(text), _TOOLCHAIN.search(text)
+    version, why = choose_version(go_line.group(1) if go_line else None, toolchain.group(1) if toolchain else None)
     binaries = find_binaries(repo, found.name)
-    found.settings = {"module": module.group(1) if module else None,
-                      "version": version.group(1) if version else None, "binaries": binaries}
-    found.evidence.append(f"go.mod: module {found.settings['module'] or '?'}, "
-                          f"Go {found.settings['version'] or '(default)'}")
+    variable = find_version_variable(repo, module.group(1) if module else None, binaries) if binaries else None
+    release = next((p.name for p in (repo / ".goreleaser.yaml", repo / ".goreleaser.yml") if p.is_file()), None)
+    found.settings = {"module": module.group(1) if module else None, "version": version, "binaries": binaries,
+                      "versions": test_versions(go_line.group(1) if go_line else None, version)}
+    if variable:
+        found.settings["version_variable"] = variable
+    if release:
+        found.settings["release"] = True
+    found.evidence.append(f"go.mod: module {found.settings['module'] or '?'}; {why}")
     found.evidence.append(f"main packages: {', '.join(b['name'] for b in binaries)}" if binaries
                           else "no main package: a library")
+    if binaries:
+        found.evidence.append(f"version stamp: -X {variable}" if variable else
+                              "version stamp: none (no package-level version variable found)")
+    if release:
+        found.evidence.append(f"{release}: GoReleaser release job on tags")
+    if not (repo / "go.sum").is_file():
+        found.evidence.append("no go.sum: the cache is keyed on go.mod")
     return True
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    return {
+    section: dict[str, Any] = {
         "version": str(ask("Go version", settings.get("version") or defaults["version"])),
         "golangci_lint": defaults["golangci_lint"],
         "race": bool(ask("Run tests with the race detector?", True)),
@@ -102,6 +208,10 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
         "binaries": list(settings.get("binaries", [])),
         "targets": list(defaults["targets"]),
     }
+    for key in ("versions", "version_variable", "release"):
+        if settings.get(key):
+            section[key] = settings[key]
+    return section
 
 
 def binaries(data: dict[str, Any]) -> list[Binary]:
@@ -121,15 +231,36 @@ def build_matrix(targets: list[str]) -> list[Target]:
     return [Target(GOOS=goos, GOARCH=arches) for goos, arches in by_os.items()]
 
 
+def _install(tool: GoTool, command: str) -> str:
+    # The image (or a team's own) may already have it; the module proxy is needed only if not.
+    return f"command -v {command} >/dev/null || go install {tool.spec}"
+
+
+def _check_floors(versions: list[str], coverage: bool) -> None:
+    tools = [GOTESTSUM, *([GOCOVER_COBERTURA] if coverage else [])]
+    for version in versions:
+        for tool in tools:
+            if not tool.builds_with(minor(version)):
+                floor = ".".join(map(str, tool.floor))
+                raise CifabError(f"go.version {version}: {tool.module}@{tool.version}, which the test job installs, "
+                                 f"needs Go {floor} or newer; set go.version to {SUPPORTED[-1]}")
+
+
 def context(data: dict[str, Any]) -> StackContext:
     go = data["go"]
     bins = binaries(data)
+    versions = list(go.get("versions") or [])
+    _check_floors([go["version"], *versions], go["coverage"])
     windows = any(t.startswith("windows/") for t in go["targets"])
     ext = "${EXT}" if windows else ""
+    stamp = f' -ldflags "-s -w -X {go["version_variable"]}=$VERSION"' if go.get("version_variable") else \
+        ' -ldflags "-s -w"'
     flags = (["-race"] if go["race"] else []) + (["-covermode=atomic", "-coverprofile=coverage.out"]
                                                   if go["coverage"] else [])
     section = GoSection(
-        image=f"golang:{go['version']}-bookworm",
+        image=f"golang:{go['version']}",
+        test_image="golang:${GO_VERSION}",
+        versions=versions,
         lint_image=f"golangci/golangci-lint:{go['golangci_lint']}",
         goreleaser_image=f"goreleaser/goreleaser:{go['goreleaser']}",
         race=go["race"],
@@ -137,10 +268,11 @@ def context(data: dict[str, Any]) -> StackContext:
         binaries=bins,
         matrix=build_matrix(go["targets"]),
         windows=windows,
-        build_commands=[f'go build -trimpath -ldflags "-s -w -X {go["version_variable"]}=$VERSION" '
-                        f'-o "dist/${{GOOS}}_${{GOARCH}}/{b["name"]}{ext}" {b["main"]}' for b in bins],
-        tool_installs=[f"go install {PINS['gotestsum']}"] + (
-            [f"go install {PINS['gocover_cobertura']}"] if go["coverage"] else []),
+        stamp=bool(go.get("version_variable")),
+        build_commands=[f'go build -trimpath{stamp} -o "dist/${{GOOS}}_${{GOARCH}}/{b["name"]}{ext}" {b["main"]}'
+                        for b in bins],
+        tool_installs=[_install(GOTESTSUM, "gotestsum")] + (
+            [_install(GOCOVER_COBERTURA, "gocover-cobertura")] if go["coverage"] else []),
         # gotestsum runs `go test -json` and writes the JUnit report from its events.
         test_command=" ".join(["gotestsum --junitfile report.xml --format testname --raw-command -- go test -json",
                                *flags, "./..."]),

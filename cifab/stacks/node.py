@@ -1,91 +1,335 @@
-"""The node stack: the project's own lint, test and build scripts, through npm, pnpm or
-yarn, with a JUnit report from jest, vitest or `node --test`."""
+"""The node stack: the project's own lint, test and build scripts, through npm, pnpm, Yarn 1
+or Yarn Berry, with a JUnit report from jest, vitest or `node --test` where the runner can
+be told to write one."""
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Detection, Stack, StackContext, asks_version, jobs, read_text, safe_name
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
 
-
-class Install(TypedDict):
-    lock: str
-    cache: str
-    commands: list[str]
-    run: str
-
-
-INSTALL: dict[str, Install] = {
-    "npm": Install(lock="package-lock.json", cache=".npm/", commands=["npm ci --cache .npm --prefer-offline"],
-                   run="npm run"),
-    "pnpm": Install(lock="pnpm-lock.yaml", cache=".pnpm-store/",
-                    commands=["corepack enable", "pnpm config set store-dir .pnpm-store",
-                              "pnpm install --frozen-lockfile"], run="pnpm run"),
-    "yarn": Install(lock="yarn.lock", cache=".yarn/cache/", commands=["corepack enable", "yarn install --immutable"],
-                    run="yarn run"),
-}
-# Each runner's way to write junit.xml next to its usual console output.
-TEST = {
-    "jest": "{run} test -- --ci --reporters=default --reporters=jest-junit",
-    "vitest": "{run} test -- --reporter=default --reporter=junit --outputFile.junit=junit.xml",
-    "node": ("node --test --test-reporter=spec --test-reporter-destination=stdout "
-             "--test-reporter=junit --test-reporter-destination=junit.xml"),
-    "other": "{run} test",
-}
+# Node majors with upstream support and node:<major>-bookworm-slim images, oldest first;
+# the newest LTS is the default.
+SUPPORTED = ("22", "24", "26")
+NEWEST_LTS = "24"
+LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
+PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
+        "jest_junit": "16.0.0"}
+MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry")
 
 
 class NodeSection(TypedDict):
     image: str
-    install: Install
+    lock: str | None
+    cache: str
+    cache_variables: dict[str, str]
+    install: list[str]
     lint_command: str
+    test_setup: list[str]  # what the test job needs beyond the install (a JUnit reporter)
     test_command: str
+    test_variables: dict[str, str]
+    junit: bool  # the test job writes junit.xml
     build_command: str
-    build_path: str
-    jest_junit: bool  # jest-junit reads its output file from JEST_JUNIT_OUTPUT_FILE
+    build_paths: list[str]
+
+
+# ---------------------------------------------------------------- versions
+
+
+def _majors_in_range(spec: str) -> list[str]:
+    """The supported majors a semver range admits: `^18.17.0 || >=20.5.0` admits all from
+    20, `>= 0.10.0` and `>=12` all of them."""
+    admitted: set[str] = set()
+    for alternative in spec.split("||"):
+        keep = set(SUPPORTED)
+        for clause in re.findall(r"(\^|~|>=|<=|>|<|=)?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?", alternative):
+            op, major = clause[0] or "=", int(clause[1])
+
+            def ok(v: str, op: str = op, major: int = major) -> bool:
+                m = int(v)
+                return {"^": m == major, "~": m == major, "=": m == major, ">=": m >= major, ">": m > major,
+                        "<": m < major, "<=": m <= major}[op]
+
+            keep = {v for v in keep if ok(v)}
+        admitted |= keep
+    return [v for v in SUPPORTED if v in admitted]
+
+
+def choose_version(repo: Path, package: dict[str, Any]) -> tuple[str, str]:
+    """The Node major the jobs use, and why: .nvmrc, .node-version, Volta, then engines."""
+    for source in (".nvmrc", ".node-version"):
+        raw = read_text(repo / source).strip().splitlines()
+        if not raw or not raw[0].strip():
+            continue
+        value = raw[0].strip().lower()
+        if value.startswith("lts/"):
+            alias = value[4:]
+            major = NEWEST_LTS if alias in ("*", "latest") else LTS_ALIASES.get(alias)
+            if major:
+                return _supported(major, f"{source} {value} (Node {major})")
+        elif value in ("node", "latest", "current", "stable"):
+            return SUPPORTED[-1], f"{source} {value}: Node {SUPPORTED[-1]}, the newest"
+        elif m := re.match(r"v?(\d+)", value):
+            return _supported(m.group(1), f"{source} {value}")
+    volta = package.get("volta")
+    if isinstance(volta, dict) and isinstance(volta.get("node"), str) and (m := re.match(r"v?(\d+)", volta["node"])):
+        return _supported(m.group(1), f"volta.node {volta['node']}")
+    engines = package.get("engines")
+    spec = engines.get("node") if isinstance(engines, dict) else None
+    if isinstance(spec, str) and spec.strip():
+        majors = _majors_in_range(spec)
+        if majors:
+            chosen = NEWEST_LTS if NEWEST_LTS in majors else majors[-1]
+            return chosen, f"engines.node {spec!r} admits {', '.join(majors)}: Node {chosen}"
+        return NEWEST_LTS, f"engines.node {spec!r} admits no supported Node: Node {NEWEST_LTS}"
+    return NEWEST_LTS, f"no Node version in the repository: Node {NEWEST_LTS}, the newest LTS"
+
+
+def _supported(major: str, why: str) -> tuple[str, str]:
+    if major in SUPPORTED:
+        return major, why
+    newer = [v for v in SUPPORTED if int(v) > int(major)]
+    chosen = newer[0] if newer else SUPPORTED[-1]
+    return chosen, f"{why} is past its end of life: Node {chosen}, the oldest supported major above it"
+
+
+# ---------------------------------------------------------------- package manager
+
+
+def choose_manager(repo: Path, package: dict[str, Any]) -> tuple[str, str | None, str]:
+    """(manager, its version from packageManager, why)."""
+    declared = package.get("packageManager")
+    name, version = None, None
+    if isinstance(declared, str) and "@" in declared:
+        name, _, version = declared.partition("@")
+        version = version.split("+", 1)[0]
+    if name == "pnpm" or (name is None and (repo / "pnpm-lock.yaml").is_file()):
+        return "pnpm", version, f"packageManager {declared}" if name else "pnpm-lock.yaml"
+    if name == "yarn" or (name is None and (repo / "yarn.lock").is_file()):
+        berry = (version is not None and not version.startswith("1.")) or (repo / ".yarnrc.yml").is_file()
+        why = f"packageManager {declared}" if name else ".yarnrc.yml" if berry else "yarn.lock"
+        return ("yarn-berry" if berry else "yarn"), version, why
+    return "npm", version if name == "npm" else None, "package-lock.json" if (repo / "package-lock.json").is_file() \
+        else "no lock file of pnpm or yarn"
+
+
+LOCKS = {"npm": "package-lock.json", "pnpm": "pnpm-lock.yaml", "yarn": "yarn.lock", "yarn-berry": "yarn.lock"}
+
+
+# ---------------------------------------------------------------- scripts
+
+
+def _scripts(package: dict[str, Any]) -> dict[str, str]:
+    scripts = package.get("scripts")
+    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
+
+
+_RUN = re.compile(r"^(?:npm run|npm|pnpm run|pnpm|yarn run|yarn)\s+([\w:.-]+)\s*$")
+
+
+def test_entry(scripts: dict[str, str]) -> tuple[str, str]:
+    """(the script the runner sits in, its command): `test` itself, or the one script it
+    only delegates to (`"test": "npm run tests-only"`)."""
+    name = "test"
+    command = scripts.get("test", "")
+    m = _RUN.match(command)
+    if m and m.group(1) in scripts and m.group(1) != "test":
+        name = m.group(1)
+        command = scripts[name]
+    return name, command
+
+
+def runner_of(command: str) -> str | None:
+    """The test runner when the script is one runner invocation and nothing else; None for
+    a compound script (`node --test && tsc`), which stays the contract as it is."""
+    if re.search(r"&&|\|\||;|\||`|\$\(", command):
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+        words = words[1:]
+    if words[:1] in (["npx"], ["pnpm"], ["yarn"]) and len(words) > 1 and words[1] != "run":
+        words = words[1:] if words[0] == "npx" else words[1:] if words[1] == "exec" else words
+        if words and words[0] == "exec":
+            words = words[1:]
+    if not words:
+        return None
+    if words[0] in ("jest", "vitest"):
+        return words[0]
+    if words[0] == "node" and "--test" in words:
+        return "node"
+    return None
+
+
+def _dependency_version(package: dict[str, Any], name: str) -> str | None:
+    for key in ("devDependencies", "dependencies"):
+        deps = package.get(key)
+        if isinstance(deps, dict) and isinstance(deps.get(name), str):
+            return str(deps[name])
+    return None
+
+
+def build_paths(repo: Path, package: dict[str, Any], command: str) -> list[str]:
+    """What the build script writes: its -o/--out-file/--outDir, a known tool's folder, or
+    tsconfig's outDir. Empty when it cannot be told: a path nothing writes is never declared."""
+    m = re.search(r"(?:^|\s)(?:-o|--out-file|--outfile|--out-dir|--outDir|--output)[=\s]+([^\s&;|]+)", command)
+    if m:
+        return [m.group(1).strip("'\"")]
+    for tool, folder in (("vite build", "dist/"), ("vue-cli-service build", "dist/"), ("next build", ".next/"),
+                         ("astro build", "dist/"), ("ng build", "dist/"), ("svelte-kit build", "build/")):
+        if tool in command:
+            return [folder]
+    if re.search(r"(^|\s)tsc(\s|$)", command):
+        tsconfig = read_text(repo / "tsconfig.json")
+        if out := re.search(r'"outDir"\s*:\s*"([^"]+)"', tsconfig):
+            return [out.group(1).removeprefix("./").rstrip("/") + "/"]
+    return []
+
+
+# ---------------------------------------------------------------- detection and context
+
+
+def _package(repo: Path, found: Detection) -> dict[str, Any]:
+    try:
+        package = json.loads(read_text(repo / "package.json"))
+    except json.JSONDecodeError:
+        found.evidence.append("package.json does not parse: read as empty")
+        return {}
+    if not isinstance(package, dict):
+        found.evidence.append("package.json is not an object: read as empty")
+        return {}
+    return package
 
 
 def detect(repo: Path, found: Detection) -> bool:
-    path = repo / "package.json"
-    if not path.is_file():
+    if not (repo / "package.json").is_file():
         return False
-    try:
-        package = json.loads(read_text(path))
-    except json.JSONDecodeError:
-        package = {}
+    package = _package(repo, found)
     if isinstance(package.get("name"), str):
         found.name = safe_name(package["name"].split("/")[-1])
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
-    deps = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
-    manager = "pnpm" if (repo / "pnpm-lock.yaml").is_file() else "yarn" if (repo / "yarn.lock").is_file() else "npm"
-    test_script = str(scripts.get("test", ""))
-    runner = ("vitest" if "vitest" in deps else "jest" if "jest" in deps
-              else "node" if "node --test" in test_script else "other")
-    settings: dict[str, Any] = {"package_manager": manager, "lint": "lint" in scripts,
-                                "test": "test" in scripts, "build": "build" in scripts, "test_runner": runner}
-    version = (re.match(r"v?(\d+)", read_text(repo / ".nvmrc").strip())
-               or re.search(r"(\d+)", str(package.get("engines", {}).get("node", ""))))
-    if version:
-        settings["version"] = version.group(1)
+    scripts = _scripts(package)
+    version, why = choose_version(repo, package)
+    manager, manager_version, manager_why = choose_manager(repo, package)
+    lock = LOCKS[manager] if (repo / LOCKS[manager]).is_file() else None
+    entry, command = test_entry(scripts)
+    runner = runner_of(command) if command else None
+    if runner is None and "node --test" in command:
+        runner = "node"  # compound, but node's reporters can come from NODE_OPTIONS
+    settings: dict[str, Any] = {"version": version, "package_manager": manager, "lint": "lint" in scripts,
+                                "test": "test" in scripts, "build": "build" in scripts,
+                                "test_runner": runner or "other"}
+    if manager_version:
+        settings["manager_version"] = manager_version
+    if lock is None:
+        settings["locked"] = False
+    if entry != "test":
+        settings["test_script"] = entry
+    if runner == "jest":
+        settings["jest_junit"] = _dependency_version(package, "jest-junit") is not None
+        jest = _dependency_version(package, "jest") or ""
+        if m := re.search(r"(\d+)", jest):
+            settings["jest_major"] = int(m.group(1))
+    paths = build_paths(repo, package, scripts.get("build", "")) if "build" in scripts else []
+    settings["build_output"] = paths
+    evidence = found.evidence
+    evidence.append(f"node {version}: {why}")
+    evidence.append(f"package manager {manager}" + (f" {manager_version}" if manager_version else "")
+                    + f": {manager_why}")
+    if lock is None:
+        evidence.append(f"warning: no {LOCKS[manager]}: installs are not reproducible; commit a lock file")
+    evidence.append(f"scripts: {', '.join(s for s in ('lint', 'test', 'build') if s in scripts) or 'none'}")
+    if "test" in scripts:
+        evidence.append(f"tests: {runner or 'the test script'}" + (
+            f" (in script {entry})" if entry != "test" else "") + ("" if runner_of(command) else
+                                                                  "; the test script runs as written"))
+    if "build" in scripts:
+        evidence.append(f"build output: {', '.join(paths)}" if paths else
+                        "build output: unknown (set node.build_output to keep it)")
     found.settings = settings
-    scripts_found = ", ".join(s for s in ("lint", "test", "build") if s in scripts) or "none"
-    found.evidence.append(f"package.json: node with {manager}; scripts: {scripts_found}")
     return True
+
+
+def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
+    section = {**{k: v for k, v in defaults.items() if k not in PINS or k == "version"}, **settings}
+    section["version"] = str(ask("Node.js version", section["version"]))
+    return section
+
+
+def _install(manager: str, locked: bool, version: str | None) -> tuple[list[str], str, dict[str, str]]:
+    """(install commands, the cache folder, cache variables)."""
+    if manager == "pnpm":
+        return ([f"npm install --global pnpm@{version or PINS['pnpm']}", "pnpm config set store-dir .pnpm-store",
+                 "pnpm install" + (" --frozen-lockfile" if locked else "")], ".pnpm-store/", {})
+    if manager == "yarn":
+        return ([f"command -v yarn >/dev/null || npm install --global yarn@{PINS['yarn']}",
+                 "yarn install --cache-folder .yarn-cache" + (" --frozen-lockfile" if locked else "")],
+                ".yarn-cache/", {})
+    if manager == "yarn-berry":
+        # Node 25 and newer no longer bundle corepack: install it, then let it fetch the
+        # Yarn release packageManager names.
+        return ([f"npm install --global corepack@{PINS['corepack']}", "corepack enable",
+                 "yarn install" + (" --immutable" if locked else "")], ".yarn/cache/",
+                {"YARN_ENABLE_GLOBAL_CACHE": "false"})
+    return (["npm ci --cache .npm --prefer-offline" if locked else "npm install --cache .npm --prefer-offline"],
+            ".npm/", {})
+
+
+def _run(manager: str, script: str, args: str) -> str:
+    """Run a package.json script with extra arguments, the way each manager forwards them:
+    npm needs `--`; pnpm 10 and Yarn pass everything after the script name (a `--` would
+    reach the script itself)."""
+    tool = {"npm": "npm run", "pnpm": "pnpm run", "yarn": "yarn run", "yarn-berry": "yarn run"}[manager]
+    if not args:
+        return f"{tool} {script}"
+    return f"{tool} {script} -- {args}" if manager == "npm" else f"{tool} {script} {args}"
+
+
+def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], str, dict[str, str], bool]:
+    """(setup, command, variables, writes junit.xml)."""
+    manager, runner = node["package_manager"], node["test_runner"]
+    if runner == "node":
+        # node --test takes its reporters from NODE_OPTIONS too: the script stays as written.
+        reporters = ("--test-reporter=spec --test-reporter-destination=stdout "
+                     "--test-reporter=junit --test-reporter-destination=junit.xml")
+        return [], _run(manager, "test", ""), {"NODE_OPTIONS": reporters}, True
+    if runner == "vitest":
+        return [], _run(manager, package_script, "--reporter=default --reporter=junit --outputFile.junit=junit.xml"), \
+            {}, True
+    if runner == "jest":
+        setup = [] if node.get("jest_junit") else [f"npm install --global jest-junit@{PINS['jest_junit']}"]
+        reporter = "jest-junit" if node.get("jest_junit") else '"$(npm root --global)/jest-junit"'
+        # jest 19 and older have no --reporters; they take a results processor.
+        flag = (f"--testResultsProcessor={reporter}" if node.get("jest_major", 99) < 20
+                else f"--ci --reporters=default --reporters={reporter}")
+        return setup, _run(manager, package_script, flag), {"JEST_JUNIT_OUTPUT_FILE": "junit.xml"}, True
+    return [], _run(manager, "test", ""), {}, False
 
 
 def context(data: dict[str, Any]) -> StackContext:
     node = data["node"]
-    install = INSTALL[node["package_manager"]]
+    manager = node["package_manager"]
+    lock = LOCKS[manager] if node["locked"] else None
+    install, cache, variables = _install(manager, lock is not None, node.get("manager_version"))
+    setup, test_command, test_variables, junit = _test(node, node["test_script"])
     section = NodeSection(
         image=f"node:{node['version']}-bookworm-slim",
+        lock=lock,
+        cache=cache,
+        cache_variables=variables,
         install=install,
-        lint_command=f"{install['run']} lint",
-        test_command=TEST[node["test_runner"]].format(run=install["run"]),
-        build_command=f"{install['run']} build",
-        build_path=node["build_output"].rstrip("/") + "/",
-        jest_junit=node["test_runner"] == "jest",
+        lint_command=_run(manager, "lint", ""),
+        test_setup=setup,
+        test_command=test_command,
+        test_variables=test_variables,
+        junit=junit,
+        build_command=_run(manager, "build", ""),
+        build_paths=list(node["build_output"]),
     )
     return StackContext(
         section=section,
@@ -95,6 +339,4 @@ def context(data: dict[str, Any]) -> StackContext:
     )
 
 
-propose = asks_version("Node.js version")
-
-STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context)
+STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS)

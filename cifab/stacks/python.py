@@ -1,5 +1,6 @@
-"""The python stack: ruff and mypy, a pytest matrix with coverage, wheel and sdist, and an
-opt-in upload to the project's package registry; with uv or pip."""
+"""The python stack: the project's own linters at its own pins, mypy as configured, a pytest
+matrix over the supported Pythons with coverage of the package, wheel and sdist, and an
+opt-in upload to the project's package registry; with uv, poetry or pip."""
 
 from __future__ import annotations
 
@@ -8,109 +9,367 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from cifab.gitlab import MAX_CACHE_KEY_FILES
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, asks_version, jobs, read_text, read_toml, safe_name
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, read_toml, safe_name
 
-PINS = {"ruff": "0.17.5", "uv": "0.13.8", "build": "1.6.1", "twine": "7.0.0"}
+PINS = {"ruff": "0.17.5", "uv": "0.13.8", "black": "26.10.1", "mypy_version": "2.4.1", "poetry": "2.5.1",
+        "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0"}
+# Python releases with python:<version>-slim images and upstream support, oldest first.
 VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+_REQ_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][A-Za-z0-9.]*)", re.MULTILINE)
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 class PythonSection(TypedDict):
-    uv: bool
+    manager: str
     image: str
+    matrix_image: str
     versions: list[str]
     matrix: bool
-    mypy: bool
     lock_files: list[str]
-    # The commands that install each job's tools (pip projects: with the requirements and
-    # the project itself).
+    version: str  # the image's Python
+    cache_dir: str  # inside the project: GitLab caches only paths there
+    cache_variable: str
+    cache_path: str
+    setup: list[str]  # the dependency installer's own setup (uv, poetry)
+    install: list[str]  # the project and its test dependencies, for the test and mypy jobs
+    ruff: bool
+    ruff_format: bool
     ruff_install: str
-    uv_install: str
-    mypy_install: list[str]
-    pytest_install: list[str]
-    build_install: str
+    black: bool
+    black_install: str
+    mypy: list[str]
+    test: list[str]
+    build: list[str]
+    build_variables: dict[str, str]
     twine_install: str
 
 
-def supported_versions(requires: str | None) -> list[str]:
-    """Supported versions from requires-python's lower bound (>=3.11 gives 3.11 to 3.14)."""
-    match = re.search(r">=\s*3\.(\d+)", requires or "")
-    if not match:
-        return []
-    lowest = int(match.group(1))
-    return [v for v in VERSIONS if int(v.split(".")[1]) >= lowest]
+# ---------------------------------------------------------------- detection
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _bound(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+
+
+def allowed_versions(spec: str | None) -> list[str]:
+    """The VERSIONS a requires-python (or Poetry's python) specifier admits, both bounds read:
+    >=3.9,<3.12 gives 3.10 and 3.11; ^3.10 gives 3.10 and newer."""
+    out = list(VERSIONS)
+    for clause in (spec or "").replace(" ", "").split(","):
+        m = re.fullmatch(r"(>=|<=|==|!=|~=|>|<|\^|~)?(\d+(?:\.\d+)*)(\.\*)?", clause)
+        if not m:
+            continue
+        op, version = m.group(1) or "==", _bound(m.group(2))
+        if len(version) < 2:
+            version = (version[0], 0)
+
+        def keep(v: str, op: str = op, version: tuple[int, ...] = version) -> bool:
+            mine = _bound(v)
+            return {
+                ">=": mine >= version, ">": mine > version, "<": mine < version, "<=": mine <= version,
+                "==": mine == version, "!=": mine != version, "~=": mine >= version, "^": mine >= version,
+                "~": mine == version,
+            }[op]
+
+        out = [v for v in out if keep(v)]
+    return out
+
+
+def _locked(repo: Path, lock: str) -> dict[str, str]:
+    """name -> version from uv.lock or poetry.lock."""
+    packages = read_toml(repo / lock).get("package", [])
+    return {_norm(p["name"]): str(p["version"]) for p in packages if isinstance(p, dict) and "name" in p
+            and "version" in p} if isinstance(packages, list) else {}
+
+
+def _requirement_pins(repo: Path, files: list[str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for file in files:
+        for name, version in _REQ_PIN.findall(read_text(repo / file)):
+            pins.setdefault(_norm(name), version)
+    return pins
+
+
+def _precommit(repo: Path) -> dict[str, str]:
+    """Hook id -> rev (without a leading v) from .pre-commit-config.yaml."""
+    text = read_text(repo / ".pre-commit-config.yaml")
+    out: dict[str, str] = {}
+    rev = ""
+    for line in text.splitlines():
+        if m := re.match(r"\s*rev:\s*['\"]?v?([0-9][A-Za-z0-9.]*)", line):
+            rev = m.group(1)
+        elif (m := re.match(r"\s*-\s*id:\s*([\w-]+)", line)) and rev:
+            out.setdefault(m.group(1), rev)
+    return out
+
+
+def _declared_pins(pyproject: dict[str, Any]) -> dict[str, str]:
+    """name==version requirements anywhere in the project's dependency lists."""
+    lists: list[Any] = [*_table(pyproject, "dependency-groups").values(),
+                        *_table(_table(pyproject, "project"), "optional-dependencies").values()]
+    pins: dict[str, str] = {}
+    for reqs in lists:
+        for req in reqs if isinstance(reqs, list) else []:
+            if isinstance(req, str) and (m := _REQ_PIN.match(req)):
+                pins.setdefault(_norm(m.group(1)), m.group(2))
+    return pins
+
+
+def _names(requirements: list[Any]) -> set[str]:
+    return {_norm(m.group(1)) for r in requirements if isinstance(r, str) and (m := _NAME.match(r))}
+
+
+def _dev_requirements(pyproject: dict[str, Any]) -> tuple[set[str], list[str]]:
+    """Names declared for development (dependency groups, extras, Poetry groups), and the
+    group names a test job installs."""
+    names: set[str] = set()
+    groups: list[str] = []
+    for group, reqs in _table(pyproject, "dependency-groups").items():
+        names |= _names(reqs if isinstance(reqs, list) else [])
+        groups.append(str(group))
+    tool = _table(pyproject, "tool")
+    dev_deps = _table(tool, "uv").get("dev-dependencies")
+    names |= _names(dev_deps if isinstance(dev_deps, list) else [])
+    for reqs in _table(_table(pyproject, "project"), "optional-dependencies").values():
+        names |= _names(reqs if isinstance(reqs, list) else [])
+    poetry = _table(tool, "poetry")
+    for group, table in _table(poetry, "group").items():
+        deps = table.get("dependencies") if isinstance(table, dict) else None
+        if isinstance(deps, dict):
+            names |= {_norm(n) for n in deps}
+            if table.get("optional"):
+                groups.append(str(group))  # Poetry installs the other groups by itself
+    names |= {_norm(n) for n in _table(poetry, "dev-dependencies")}
+    return names, groups
+
+
+def _sources(repo: Path, name: str | None) -> list[str]:
+    """Import packages the project ships, as paths: src/<pkg> or <pkg> with an __init__.py."""
+    found = []
+    for base in (repo / "src", repo):
+        if not base.is_dir():
+            continue
+        for child in sorted(base.iterdir()):
+            if (child / "__init__.py").is_file() and child.name not in {"tests", "test", "docs", "examples"}:
+                found.append(child.relative_to(repo).as_posix())
+        if found:
+            break
+    if name and len(found) > 1:
+        wanted = [f for f in found if _norm(f.rsplit("/", 1)[-1]) == _norm(name)]
+        found = wanted or found
+    return found
+
+
+def _mypy_files_configured(repo: Path, pyproject: dict[str, Any]) -> bool:
+    if "files" in _table(_table(pyproject, "tool"), "mypy"):
+        return True
+    return any(re.search(r"^\s*files\s*=", read_text(repo / f), re.M)
+               for f in ("mypy.ini", ".mypy.ini", "setup.cfg") if (repo / f).is_file())
+
+
+def _table(data: Any, key: str) -> dict[str, Any]:
+    """A TOML table, or an empty one when the file has something else under that key."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _manager(repo: Path, tool: dict[str, Any], present: list[str]) -> tuple[str, str]:
+    """The package manager and why: never pip by silent default."""
+    if (repo / "uv.lock").is_file():
+        return "uv", "uv.lock"
+    if (repo / "poetry.lock").is_file() or "poetry" in tool:
+        return "poetry", "poetry.lock" if (repo / "poetry.lock").is_file() else "[tool.poetry]"
+    if (repo / "pdm.lock").is_file() or "pdm" in tool:
+        return "pip", "a PDM project: cifab has no PDM jobs, so pip installs the project with its extras"
+    if "envs" in _table(tool, "hatch"):
+        return "pip", "hatch environments: cifab runs the tools with pip, not hatch"
+    return "pip", ", ".join(present)
+
+
+def _versions(repo: Path, spec: Any, settings: dict[str, Any], evidence: list[str]) -> None:
+    """Python versions: requires-python read with both bounds, then .python-version."""
+    spec = spec if isinstance(spec, str) else None
+    versions = allowed_versions(spec)
+    pinned = read_text(repo / ".python-version").strip().splitlines()
+    dotfile = re.match(r"(3\.\d+)", pinned[0]) if pinned else None
+    version = dotfile.group(1) if dotfile and dotfile.group(1) in VERSIONS else (versions[-1] if versions else None)
+    if version:
+        settings["version"] = version
+        evidence.append(f"python version {version}: " + (".python-version" if dotfile else
+                                                           f"the newest that requires-python {spec} admits"))
+    if len(versions) > 1:
+        settings["versions"] = versions
+        evidence.append(f"test matrix {', '.join(versions)}: requires-python {spec}")
+
+
+def _linters(repo: Path, tool: dict[str, Any], dev: set[str], hooks: dict[str, str],
+             pins: dict[str, str]) -> list[str]:
+    """What the project lints and formats with."""
+    linters = []
+    uses_black = "black" in tool or "black" in dev or "black" in hooks or "black" in pins
+    if "ruff" in tool or (repo / "ruff.toml").is_file() or (repo / ".ruff.toml").is_file() or "ruff" in hooks \
+            or "ruff" in dev:
+        linters.append("ruff")
+        if ("format" in _table(tool, "ruff") or "ruff-format" in hooks) and not uses_black:
+            linters.append("ruff-format")
+    if uses_black:
+        linters.append("black")
+    return linters
+
+
+# (tool, the manifest key of its version, its pre-commit hook id)
+PINNABLE = (("ruff", "ruff", "ruff"), ("black", "black", "black"), ("mypy", "mypy_version", "mypy"))
 
 
 def detect(repo: Path, found: Detection) -> bool:
-    markers = ["pyproject.toml", "setup.py", "uv.lock", "poetry.lock"]
+    markers = ["pyproject.toml", "setup.py", "setup.cfg", "uv.lock", "poetry.lock"]
     requirements = sorted(p.name for p in repo.glob("requirements*.txt"))
     present = [m for m in markers if (repo / m).is_file()] + requirements
     if not present:
         return False
     pyproject = read_toml(repo / "pyproject.toml")
-    project = pyproject.get("project", {})
-    if isinstance(project.get("name"), str):
-        found.name = safe_name(project["name"])
-    uv = (repo / "uv.lock").is_file()
-    versions = supported_versions(project.get("requires-python"))
-    pinned = read_text(repo / ".python-version").strip()
-    version = pinned if re.fullmatch(r"3\.\d+", pinned) else (versions[-1] if versions else None)
-    extras = [e for e in ("test", "tests", "dev") if e in project.get("optional-dependencies", {})][:1]
-    mypy = "mypy" in pyproject.get("tool", {}) or (repo / "mypy.ini").is_file() or (repo / ".mypy.ini").is_file()
-    settings: dict[str, Any] = {"package_manager": "uv" if uv else "pip",
-                                "package": bool(project) or (repo / "setup.py").is_file(), "mypy": mypy}
-    if version:
-        settings["version"] = version
-    if len(versions) > 1:
-        settings["versions"] = versions
-    if not uv:
-        settings["extras"] = extras
+    project, tool = _table(pyproject, "project"), _table(pyproject, "tool")
+    poetry = _table(tool, "poetry")
+    name = project.get("name") or poetry.get("name")
+    name = name if isinstance(name, str) else None
+    if name:
+        found.name = safe_name(name)
+    evidence = found.evidence
+    manager, why = _manager(repo, tool, present)
+    evidence.append(f"python package manager: {manager} ({why})")
+    locked = _locked(repo, "uv.lock" if manager == "uv" else "poetry.lock") if manager != "pip" else {}
+    pins = {**_declared_pins(pyproject), **_requirement_pins(repo, requirements), **locked}
+    hooks = _precommit(repo)
+    dev, groups = _dev_requirements(pyproject)
+    settings: dict[str, Any] = {"package_manager": manager}
+    _versions(repo, project.get("requires-python") or _table(poetry, "dependencies").get("python"), settings,
+              evidence)
+    settings["linters"] = linters = _linters(repo, tool, dev, hooks, pins)
+    evidence.append(f"linters: {', '.join(linters) or 'none configured (no lint job)'}")
+    for tool_name, key, hook in PINNABLE:
+        pin = pins.get(tool_name) or hooks.get(hook)
+        if pin:
+            settings[key] = pin
+            evidence.append(f"{tool_name} {pin}: pinned by the project")
+    settings["mypy"] = mypy = "mypy" in tool or (repo / "mypy.ini").is_file() or (repo / ".mypy.ini").is_file()
+    settings["sources"] = sources = _sources(repo, name)
+    if mypy:
+        configured = _mypy_files_configured(repo, pyproject)
+        settings["mypy_paths"] = [] if configured else sources
+        evidence.append("mypy: as its configuration's files say" if configured else
+                        f"mypy: on {', '.join(sources) or '.'} (no files in its configuration)")
+    settings["package"] = bool(project) or bool(poetry) or (repo / "setup.py").is_file()
+    if manager == "pip":
+        extras = [e for e in ("test", "tests", "testing", "dev") if e in _table(project, "optional-dependencies")]
+        settings["extras"] = extras[:1]
         settings["requirements"] = requirements
+    else:
+        settings["groups"] = groups
     found.settings = settings
-    found.evidence.append(f"{', '.join(present)}: python with {settings['package_manager']}")
     return True
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    section = asks_version("Python version")(settings, ask, defaults)
+    # cifab's own pins stay out of the manifest (they move with cifab); the project's stay in.
+    section = {**{k: v for k, v in defaults.items() if k not in PINS}, **settings}
+    section["version"] = str(ask("Python version", section["version"]))
     section.setdefault("versions", [section["version"]])
-    if section["package_manager"] == "uv":
+    if section["package_manager"] != "pip":
         section.pop("extras", None)
         section.pop("requirements", None)
     return section
 
 
+# ---------------------------------------------------------------- render context
+
+
+def _paths(py: dict[str, Any]) -> str:
+    return " ".join(py["mypy_paths"])
+
+
+def _commands(py: dict[str, Any]) -> dict[str, list[str]]:
+    """Each job's commands for the package manager. mypy runs at the project's own pin
+    when it has one (detection put it in mypy_version), inside the project's environment
+    so that its plugins and stubs are there."""
+    manager = py["package_manager"]
+    cov = " ".join(f"--cov={src.rsplit('/', 1)[-1]}" for src in py["sources"]) or "--cov"
+    pytest = f"pytest --junitxml=report.xml {cov} --cov-report=term --cov-report=xml:coverage.xml"
+    mypy_args = f" {_paths(py)}" if py["mypy_paths"] else ""
+    if manager == "uv":
+        groups = "".join(f" --group {g}" for g in py["groups"])
+        return {
+            "setup": [f"pip install --quiet uv=={py['uv']}"],
+            "install": [f"uv sync --frozen{groups}"],
+            "test": [f"uv run --frozen --no-sync --with pytest-cov=={PINS['pytest_cov']} {pytest}"],
+            "mypy": [f"uv run --frozen --no-sync --with mypy=={py['mypy_version']} mypy{mypy_args}"],
+            "build": [f"pip install --quiet uv=={py['uv']}", "uv build"],
+        }
+    if manager == "poetry":
+        groups = f" --with {','.join(py['groups'])}" if py["groups"] else ""
+        return {
+            "setup": [f"pip install --quiet poetry=={py['poetry']}"],
+            "install": [f"poetry install --no-interaction{groups}",
+                        f"poetry run pip install --quiet pytest-cov=={PINS['pytest_cov']}"],
+            "test": [f"poetry run {pytest}"],
+            "mypy": [f"poetry run pip install --quiet mypy=={py['mypy_version']}", f"poetry run mypy{mypy_args}"],
+            "build": [f"pip install --quiet poetry=={py['poetry']}", "poetry build"],
+        }
+    extras = f"[{','.join(py['extras'])}]" if py["extras"] else ""
+    project = f" -e '.{extras}'" if py["package"] else ""
+    return {
+        "setup": [],
+        "install": [f"pip install --quiet -r {file}" for file in py["requirements"]] + [
+            f"pip install --quiet pytest-cov=={PINS['pytest_cov']}{project}"],
+        "test": [pytest],
+        "mypy": [f"pip install --quiet mypy=={py['mypy_version']}", f"mypy{mypy_args}"],
+        "build": [f"pip install --quiet build=={PINS['build']}", "python -m build"],
+    }
+
+
 def context(data: dict[str, Any]) -> StackContext:
     py = data["python"]
-    uv = py["package_manager"] == "uv"
+    manager = py["package_manager"]
     versions = py.get("versions") or [py["version"]]
+    commands = _commands(py)
     # The cache key: the lock file, else the requirements, else what declares the dependencies.
     declared = list(py["requirements"]) or (["pyproject.toml"] if py["package"] else [])
-    lock_files = ["uv.lock"] if uv else declared
-    extras = f"[{','.join(py['extras'])}]" if py["extras"] else ""
-    editable = f" -e '.{extras}'" if py["package"] else ""
-
-    def pip_install(tools: str) -> list[str]:
-        return [f"pip install --quiet -r {file}" for file in py["requirements"]] + [
-            f"pip install --quiet {tools}{editable}"]
-
+    lock_files = {"uv": ["uv.lock"], "poetry": ["poetry.lock"]}.get(manager, declared)
+    cache_dir = f".cache/{manager}"
+    cache_variable = {"uv": "UV_CACHE_DIR", "poetry": "POETRY_CACHE_DIR"}.get(manager, "PIP_CACHE_DIR")
+    linters = py["linters"]
     section = PythonSection(
-        uv=uv,
+        manager=manager,
         image=f"python:{py['version']}-slim",
+        matrix_image="python:${PYTHON_VERSION}-slim",
         versions=versions,
         matrix=len(versions) > 1,
-        mypy=py["mypy"],
         lock_files=lock_files[:MAX_CACHE_KEY_FILES],
+        version=py["version"],
+        cache_dir=cache_dir + "/",
+        cache_variable=cache_variable,
+        cache_path=f"$CI_PROJECT_DIR/{cache_dir}",
+        setup=commands["setup"],
+        install=commands["install"],
+        ruff="ruff" in linters,
+        ruff_format="ruff-format" in linters,
         ruff_install=f"pip install --quiet ruff=={py['ruff']}",
-        uv_install=f"pip install --quiet uv=={py['uv']}",  # the manifest's uv key is the version
-        mypy_install=pip_install("mypy"),
-        pytest_install=pip_install("pytest pytest-cov"),
-        build_install=f"pip install --quiet build=={PINS['build']}",
+        black="black" in linters,
+        black_install=f"pip install --quiet black=={py['black']}",
+        mypy=commands["mypy"] if py["mypy"] else [],
+        test=commands["test"],
+        build=commands["build"],
+        # The build must not see the dependency cache: it would be packed into the sdist.
+        build_variables={cache_variable: f"/tmp/{cache_dir}"},
         twine_install=f"pip install --quiet twine=={PINS['twine']}",
     )
+    lint = [name for name in ("ruff", "black") if name in linters] + (["mypy"] if py["mypy"] else [])
     return StackContext(
         section=section,
-        jobs=jobs(lint=["ruff"] + (["mypy"] if py["mypy"] else []), test=["pytest"],
-                  build=["python-build"] if py["package"] else [],
+        jobs=jobs(lint=lint, test=["pytest"], build=["python-build"] if py["package"] else [],
                   deploy=["publish-package"] if py["package"] and py["publish"] else []),
         force_image=False,
     )

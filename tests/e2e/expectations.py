@@ -1,0 +1,76 @@
+"""What the e2e tier proves, fixture by fixture and job by job. The README's table is made
+from this data (a test compares them), so the table says what `.ci/run` runs.
+
+Each job is one of:
+- PASSED: it runs here, and passes (exit 0, reports verified, coverage regex matched);
+- REVIEWED: a deploy, publish or image-build job, read by a person and never run;
+- a CannotRun: a reason this machine cannot run it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CannotRun:
+    why: str
+
+
+PASSED = "passed"
+REVIEWED = "reviewed only"
+GOLANGCI = CannotRun("golangci-lint is on no registry this machine reaches (no PyPI, npm or Debian package)")
+COBERTURA = CannotRun("gocover-cobertura comes only from the Go module proxy, which is unreachable here")
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    shape: str  # the real-world shape it stands for
+    jobs: dict[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)  # changes to what `cifab init --yes` wrote
+    source: str = ""  # the fixture folder, when another fixture's
+
+    @property
+    def folder(self) -> str:
+        return self.source or self.name
+
+
+FIXTURES = [
+    Fixture("go-old-line", "Go binary whose go.mod says `go 1.15` (like cobra), a main.version stamp", {
+        "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED}),
+    Fixture("go-old-line-nocover", "the same with `go.coverage: false`, so that go-test runs here", {
+        "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": PASSED, "go-build": PASSED},
+        manifest={"go": {"coverage": False}}, source="go-old-line"),
+    Fixture("go-vendor-nosum", "Go library with a vendor/ folder, no go.sum, an unformatted generated file", {
+        "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED}),
+    Fixture("go-toolchain", "Go binary with a `toolchain` line, a version variable in another package, GoReleaser",
+            {"golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED,
+             "goreleaser": REVIEWED}),
+    Fixture("py-uv-matrix", "uv project with `.python-version`, a 3.11–3.13 matrix, ruff and ruff format", {
+        "ruff": PASSED, "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-poetry", "Poetry project with a dev group and no linter", {
+        "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-pip-mypy", "pip project with requirements files and `[tool.mypy] files`", {
+        "ruff": PASSED, "mypy": PASSED, "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-black", "pip project formatted with black instead of ruff", {
+        "black": PASSED, "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-ruff-fix", "pip project whose ruff config says `fix = true`", {
+        "ruff": PASSED, "pytest": PASSED, "python-build": PASSED}),
+]
+BY_NAME = {f.name: f for f in FIXTURES}
+
+
+def status(value: Any) -> str:
+    return value.why if isinstance(value, CannotRun) else str(value)
+
+
+def markdown() -> str:
+    lines = ["| fixture | shape | job | result |", "|---|---|---|---|"]
+    for fixture in FIXTURES:
+        for i, (job, value) in enumerate(fixture.jobs.items()):
+            shown = f"cannot run here: {value.why}" if isinstance(value, CannotRun) else value
+            lines.append(f"| {'`' + fixture.name + '`' if i == 0 else ''} | {fixture.shape if i == 0 else ''} "
+                         f"| `{job}` | {shown} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,169 @@
+"""Run a fixture project's generated pipeline, job by job, with gitlab-ci-local's shell
+executor: `cifab init --yes` and `cifab generate` in a fresh git checkout of the fixture,
+then each job alone in a clone of its own, with the tools its image would provide first
+on PATH."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.e2e import toolbox, verify
+from tests.e2e.toolbox import JobEnv
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+JOB_TIMEOUT = 600  # seconds: bounds a hung job, not a speed check
+GLOBALS = {"default", "include", "stages", "variables", "workflow", "spec", "image", "services", "cache",
+           "before_script", "after_script", "types"}
+
+
+@dataclass
+class JobResult:
+    name: str
+    exit_code: int
+    log: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.problems
+
+
+@dataclass
+class Project:
+    root: Path
+    init_output: str
+    pipeline: dict[str, Any]
+
+    def jobs(self) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.pipeline.items() if k not in GLOBALS and not k.startswith(".")}
+
+    def resolved(self, name: str) -> dict[str, Any]:
+        """A job with its extends and default: applied (enough for reports and images)."""
+        job = dict(self.pipeline[name])
+        for parent in reversed([job.get("extends")] if isinstance(job.get("extends"), str)
+                               else job.get("extends") or []):
+            job = {**self.resolved(parent), **job}
+        return job
+
+    def instances(self, name: str) -> list[tuple[str, dict[str, str]]]:
+        """The job's runnable names as gitlab-ci-local spells them, with matrix variables."""
+        matrix = (self.pipeline[name].get("parallel") or {}).get("matrix") if isinstance(
+            self.pipeline[name].get("parallel"), dict) else None
+        if not matrix:
+            return [(name, {})]
+        out = []
+        for entry in matrix:
+            keys = list(entry)
+            values = [v if isinstance(v, list) else [v] for v in entry.values()]
+            for combo in itertools.product(*values):
+                out.append((f"{name}: [{','.join(str(c) for c in combo)}]", dict(zip(keys, map(str, combo),
+                                                                                       strict=True))))
+        return out
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=e2e@cifab.invalid", "-c", "user.name=e2e", *args], cwd=root,
+                   check=True, capture_output=True)
+
+
+def _cifab(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cifab", *args], cwd=root, capture_output=True, text=True,
+                          check=False)
+
+
+def prepare(folder: str, tmp: Path, manifest_patch: dict[str, Any] | None = None) -> Project:
+    """The fixture as a fresh repository, initialised and generated the way a user would."""
+    root = tmp / "repo"
+    shutil.copytree(FIXTURES / folder, root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "fixture")
+    init = _cifab(root, "init", "--yes")
+    assert init.returncode == 0, init.stdout + init.stderr
+    if manifest_patch:
+        data = yaml.safe_load((root / "cifab.yml").read_text())
+        _merge(data, manifest_patch)
+        (root / "cifab.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    generated = _cifab(root, "generate")
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "cifab")
+    return Project(root, init.stdout + init.stderr, yaml.safe_load((root / ".gitlab-ci.yml").read_text()))
+
+
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> None:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def image_of(project: Project, job: dict[str, Any], variables: dict[str, str]) -> str:
+    image = job.get("image") or (project.pipeline.get("default") or {}).get("image") or ""
+    name = image.get("name", "") if isinstance(image, dict) else str(image)
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), name)
+
+
+def environment(image: str, workdir: Path) -> JobEnv:
+    """What the job's image provides, from the machine's registries."""
+    env = JobEnv()
+    if match := re.match(r"(?:docker\.io/)?(?:library/)?python:(\d+\.\d+)", image):
+        # pip installs into a fresh virtualenv, as into a fresh image; the interpreter's own
+        # folder follows, because uv wants a system interpreter for a project's venv.
+        env.path.append(toolbox.fresh_venv(match.group(1), workdir / "image-python"))
+        env.path.append(toolbox.python(match.group(1)).parent)
+    elif match := re.match(r"(?:library/)?golang:(\d+\.\d+)", image):
+        env.path.append(toolbox.go(match.group(1)))
+        toolbox.debian("gotestsum")
+    return env
+
+
+def run_job(project: Project, name: str, tmp: Path) -> JobResult:
+    """One job (or one matrix cell) alone, in a fresh clone of the checkout of its own.
+
+    The tier isolates jobs itself rather than with --shell-isolation: that mode copies the
+    build folder again before after_script (losing the reports the script wrote) and gives
+    after_script a CI_PROJECT_DIR under /builds."""
+    base = name.split(": [")[0]
+    variables = dict(next(v for n, v in project.instances(base) if n == name))
+    job = project.resolved(base)
+    scratch = tmp / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    scratch.mkdir(parents=True)
+    checkout = scratch / "checkout"
+    subprocess.run(["git", "clone", "-q", str(project.root), str(checkout)], check=True, capture_output=True)
+    # The jobs of one pipeline share gitlab-ci-local's cache folder, as GitLab's jobs share
+    # a cache key: what one job downloads, the next restores.
+    shared = project.root.parent / "gitlab-ci-local-cache"
+    shared.mkdir(exist_ok=True)
+    (checkout / ".gitlab-ci-local").mkdir()
+    (checkout / ".gitlab-ci-local" / "cache").symlink_to(shared, target_is_directory=True)
+    env = environment(image_of(project, job, variables), scratch)
+    (scratch / "home").mkdir()
+    cmd = [str(toolbox.gitlab_ci_local()), "--force-shell-executor", "--no-artifacts-to-source",
+           "--home", str(scratch / "home"), name]
+    try:
+        proc = subprocess.run(cmd, cwd=checkout, env=env.environ(scratch / "home"), capture_output=True,
+                              text=True, timeout=JOB_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return JobResult(name, 124, "", [f"timed out after {JOB_TIMEOUT} s"])
+    logs = sorted((checkout / ".gitlab-ci-local" / "output").glob("*.log"))
+    log = logs[0].read_text(errors="replace") if logs else ""
+    code = 0 if re.search(r"^\s*PASS\s+" + re.escape(name) + r"(\s|$)", proc.stdout, re.M) else 1
+    result = JobResult(name, code, log if code == 0 else log + "\n--- gitlab-ci-local ---\n" + proc.stdout[-3000:]
+                       + proc.stderr[-2000:])
+    if code == 0:
+        result.problems.extend(verify.reports(job, checkout, variables))
+        missed = verify.coverage(job, log)
+        if missed:
+            result.problems.append(missed)
+    return result

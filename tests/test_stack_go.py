@@ -1,0 +1,105 @@
+"""The go stack against the shapes real repositories have (issue: pipelines that pass on
+their first run). Each test fails on the behaviour that broke a real pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cifab.errors import CifabError
+from cifab.generate import context as ctx
+from cifab.generate import render
+from cifab.init.detect import detect
+from cifab.init.propose import manifest_text, propose
+from cifab.manifest.load import parse
+from cifab.stacks import go
+from tests.test_stacks import write
+
+FIXTURES = Path(__file__).parent / "e2e" / "fixtures"
+
+
+def pipeline(repo: Path) -> dict:  # type: ignore[type-arg]
+    text = manifest_text(propose(detect(repo), None))
+    manifest = parse(text.encode(), str(repo / "cifab.yml"), repo / "cifab.yml")
+    return yaml.safe_load(render.render(ctx.build(manifest)))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("gomod", "image"), [
+    ("module x\n\ngo 1.15\n", "golang:1.27"),  # cobra: golang:1.15-bookworm was never published
+    ("module x\n\ngo 1.23.0\n", "golang:1.27"),  # fzf: no patch-level tag from a minimum
+    ("module x\n\ngo 1.25.0\n\ntoolchain go1.26.2\n", "golang:1.26"),
+    ("module x\n", "golang:1.27"),
+])
+def test_the_image_is_a_published_supported_release(tmp_path: Path, gomod: str, image: str) -> None:
+    repo = write(tmp_path, {"go.mod": gomod, "main.go": "package main\n\nfunc main() {}\n"})
+    assert pipeline(repo)["default"]["image"] == image
+
+
+def test_an_old_minimum_gets_a_matrix_of_the_supported_releases(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.15\n", "main.go": "package main\n\nfunc main() {}\n"})
+    test = pipeline(repo)["go-test"]
+    assert test["parallel"]["matrix"] == [{"GO_VERSION": list(go.SUPPORTED)}]
+    assert test["image"] == "golang:${GO_VERSION}"
+
+
+@pytest.mark.parametrize("version", [*go.SUPPORTED, go.PINS["version"]])
+def test_every_pinned_tool_builds_with_every_go_cifab_chooses(version: str) -> None:
+    for tool in (go.GOTESTSUM, go.GOCOVER_COBERTURA):
+        assert tool.builds_with(go.minor(version)), f"{tool.spec} on Go {version}"
+
+
+def test_known_tool_floors() -> None:
+    assert not go.GOTESTSUM.builds_with((1, 23))  # gotestsum v1.13.0 declares go 1.24
+    assert go.GOCOVER_COBERTURA.version >= "v1.4.0"  # v1.3.0 does not compile on Go 1.25+
+
+
+def test_a_go_version_below_a_tool_floor_is_refused_with_a_reason(tmp_path: Path) -> None:
+    text = "cifab: 1\nproject: x\nstack: go\ngo:\n  version: \"1.22\"\n"
+    manifest = parse(text.encode(), "cifab.yml")
+    with pytest.raises(CifabError, match=r"gotest.tools/gotestsum@v1.13.0.*needs Go 1.24"):
+        ctx.build(manifest)
+
+
+def test_tools_are_installed_only_when_the_image_lacks_them(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.26\n", "x.go": "package x\n"})
+    script = pipeline(repo)["go-test"]["script"]
+    assert "command -v gotestsum >/dev/null || go install gotest.tools/gotestsum@v1.13.0" in script
+    assert "command -v gocover-cobertura >/dev/null || go install github.com/boumenot/gocover-cobertura@v1.4.0" \
+        in script
+
+
+def test_the_cache_key_does_not_need_go_sum(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.26\n", "x.go": "package x\n"})
+    assert pipeline(repo)[".go-cache"]["cache"]["key"]["files"] == ["go.mod", "go.sum"]
+
+
+def test_the_version_variable_is_found_where_it_lives(tmp_path: Path) -> None:
+    # yq keeps it in package cmd: -X main.version would link and stamp nothing.
+    repo = write(tmp_path, {
+        "go.mod": "module github.com/acme/yq/v4\n\ngo 1.26\n",
+        "yq.go": 'package main\n\nimport "github.com/acme/yq/v4/cmd"\n\nfunc main() { cmd.New() }\n',
+        "cmd/version.go": 'package cmd\n\nvar (\n\tVersion = "v4.0.0"\n\tOther = 1\n)\n\nfunc New() {}\n',
+    })
+    [command] = pipeline(repo)["go-build"]["script"][2:]
+    assert '-X github.com/acme/yq/v4/cmd.Version=$VERSION' in command
+
+
+def test_no_version_variable_means_no_stamp(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.26\n", "main.go": "package main\n\nfunc main() {}\n"})
+    script = pipeline(repo)["go-build"]["script"]
+    assert not any("-X" in line or "VERSION=" in line for line in script)
+    assert script[-1] == 'go build -trimpath -ldflags "-s -w" -o "dist/${GOOS}_${GOARCH}/x" .'
+
+
+def test_gofmt_skips_vendor_and_generated_files(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.26\n", "x.go": "package x\n"})
+    script = " ".join(pipeline(repo)["gofmt"]["script"])
+    assert "':!:vendor/*'" in script and "Code generated .* DO NOT EDIT" in script
+
+
+def test_a_goreleaser_config_leads_to_the_release_job(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.26\n", "main.go": "package main\n\nfunc main() {}\n",
+                            ".goreleaser.yaml": "version: 2\n"})
+    assert pipeline(repo)["goreleaser"]["rules"] == [{"if": "$CI_COMMIT_TAG"}]
