@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e import expectations, verify
 from tests.e2e.runner import Project
 
@@ -49,3 +51,19 @@ def test_matrix_instances_are_named_as_gitlab_ci_local_names_them(tmp_path: Path
 def test_the_readme_table_is_the_tiers_table() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert expectations.markdown() in readme
+
+
+@pytest.mark.parametrize("fixture", expectations.FIXTURES, ids=lambda f: f.name)
+def test_init_says_what_it_detected_and_why_for_every_fixture(cli, tmp_path: Path, fixture) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).parent / "e2e" / "fixtures" / fixture.folder, repo)
+    result = cli("init", "--yes", cwd=repo)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("detected ")]
+    assert lines, result.stdout
+    versions = {"go": "go.mod", "py": "python version", "node": "node "}
+    for prefix, needle in versions.items():
+        if fixture.name.startswith(prefix):
+            assert any(needle in line for line in lines), lines

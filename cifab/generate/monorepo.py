@@ -39,7 +39,13 @@ class Component:
 
     @property
     def changes(self) -> list[str]:
-        return [f"{self.path}/**/*"]
+        return ["**/*"] if self.at_root else [f"{self.path}/**/*"]
+
+    @property
+    def at_root(self) -> bool:
+        """The repository root as a component (its own Dockerfile or stack): its jobs stay
+        where they are, and any change runs them."""
+        return self.path in (".", "")
 
     @property
     def manifest(self) -> Manifest:
@@ -83,7 +89,7 @@ def _rename_refs(job: Any, rename: dict[str, str]) -> None:
 
 
 def _in_folder(path: str, folder: str) -> str:
-    if path.startswith(("$", "/")):
+    if path.startswith(("$", "/")) or folder in (".", ""):
         return path
     return f"{folder}/{path}"
 
@@ -152,7 +158,7 @@ def _folder_variables(variables: dict[str, Any], folder: str) -> dict[str, Any]:
     """Cache folders that pointed into the project now point into the component."""
     out = {}
     for name, value in variables.items():
-        if isinstance(value, str) and value.startswith("$CI_PROJECT_DIR/"):
+        if isinstance(value, str) and value.startswith("$CI_PROJECT_DIR/") and folder not in (".", ""):
             value = value.replace("$CI_PROJECT_DIR/", f"$CI_PROJECT_DIR/{folder}/", 1)
         out[name] = value
     return out
@@ -169,6 +175,7 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
     whose trigger job has them)."""
     doc = load(rendered)
     names = [k for k in doc if is_job_name(k)]
+    moves = not component.at_root
     rename = {name: _prefix(component, name) for name in names}
     variables = _folder_variables(dict(doc.get("variables") or {}), component.path)
     # A user template may still set the legacy global image: it means the same as default:image.
@@ -182,10 +189,11 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
         _move_paths(job, component.path)
         if name.startswith("."):
             for key in ("before_script", "after_script"):
-                if key in job:
+                if key in job and moves:
                     _prepend(job, key, _cd(component.path))
         else:
-            _start_in_folder(job, component.path, any("before_script" in p for p in parents))
+            if moves:
+                _start_in_folder(job, component.path, any("before_script" in p for p in parents))
             own = job.get("variables")
             if variables and own is None:
                 job.insert(_after(job, "interruptible"), "variables", dict(variables))
@@ -196,7 +204,7 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
             if "rules" not in job and gate:
                 job["rules"] = [{"if": ALWAYS}, {"changes": {"paths": list(changes)}}]
         jobs[rename[name]] = job
-    stages = [s for s in doc.get("stages", [])]
+    stages = list(doc.get("stages") or [])
     return jobs, stages
 
 

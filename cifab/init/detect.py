@@ -6,11 +6,13 @@ the registry's order, and finds the components of a monorepo.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 from cifab.stacks import MONOREPO, STACKS, docker
-from cifab.stacks.base import Detection, safe_name
+from cifab.stacks.base import Detection, read_text, safe_name
 
 SKIP_DIRS = {"node_modules", "vendor", "target", "dist", "build", "venv", "testdata", "examples"}
 IMAGE_ONLY = docker.STACK.name  # the stack of a folder whose only marker is its Dockerfile
@@ -26,6 +28,43 @@ def _detect_here(repo: Path) -> Detection:
     return found
 
 
+def workspace_folders(repo: Path) -> tuple[list[Path], list[str]]:
+    """Folders the repository's workspace manifests list (pnpm-workspace.yaml, package.json
+    workspaces, go.work), and which manifests said so."""
+    patterns: list[str] = []
+    sources: list[str] = []
+    pnpm = read_text(repo / "pnpm-workspace.yaml")
+    section = pnpm.split("packages:", 1)[1] if "packages:" in pnpm else ""
+    listed = re.findall(r"^\s*-\s*['\"]?([^'\"\s#]+)", section, re.M)
+    if listed:
+        patterns += listed
+        sources.append("pnpm-workspace.yaml")
+    try:
+        package = json.loads(read_text(repo / "package.json") or "{}")
+    except json.JSONDecodeError:
+        package = {}
+    workspaces = package.get("workspaces") if isinstance(package, dict) else None
+    if isinstance(workspaces, dict):
+        workspaces = workspaces.get("packages")
+    if isinstance(workspaces, list):
+        patterns += [w for w in workspaces if isinstance(w, str)]
+        sources.append("package.json workspaces")
+    gowork = read_text(repo / "go.work")
+    uses = re.findall(r"^\s*(?:use\s+)?(\./[^\s)]+|\.)\s*$", gowork, re.M) if gowork else []
+    if uses:
+        patterns += uses
+        sources.append("go.work")
+    folders: list[Path] = []
+    for pattern in patterns:
+        pattern = pattern.strip().rstrip("/")
+        if pattern.startswith("!") or ".." in pattern or pattern.startswith("/"):
+            continue
+        for match in sorted(repo.glob(pattern.removeprefix("./"))) if pattern not in (".", "./") else []:
+            if match.is_dir() and match.resolve() != repo.resolve() and match not in folders:
+                folders.append(match)
+    return folders, sources
+
+
 def _component_dirs(repo: Path, depth: int = 2) -> list[Path]:
     out: list[Path] = []
     for child in sorted(p for p in repo.iterdir() if p.is_dir()):
@@ -38,11 +77,14 @@ def _component_dirs(repo: Path, depth: int = 2) -> list[Path]:
     return out
 
 
-def detect_components(repo: Path) -> list[dict[str, Any]]:
-    """Folders (two levels down at most) that each look like a project of one stack."""
+def detect_components(repo: Path, folders: list[Path] | None = None) -> list[dict[str, Any]]:
+    """Folders that each look like a project of one stack: those given (a workspace
+    manifest's), and those two levels down at most."""
     components: list[dict[str, Any]] = []
     names: set[str] = set()
-    for folder in _component_dirs(repo):
+    candidates = [f for f in folders or [] if _detect_here(f).stack is not None]
+    candidates += [f for f in _component_dirs(repo) if f not in candidates]
+    for folder in candidates:
         found = _detect_here(folder)
         name = safe_name(folder.name).lower().replace(".", "-")
         if name in names:
@@ -59,15 +101,40 @@ def detect_components(repo: Path) -> list[dict[str, Any]]:
     return components
 
 
+def _root_component(found: Detection) -> dict[str, Any]:
+    """The repository root as a component of its own: its Dockerfile, or its own stack."""
+    component: dict[str, Any] = {"name": found.name.lower().replace(".", "-"), "path": ".", "stack": found.stack}
+    section = {k: v for k, v in found.settings.items() if k != "module" and v is not None}
+    if section and found.stack != IMAGE_ONLY:
+        component[str(found.stack)] = section
+    if found.dockerfile and found.stack != IMAGE_ONLY:
+        component["image"] = {"build": True}
+    return component
+
+
 def detect(repo: Path) -> Detection:
     found = _detect_here(repo)
     evidence = found.evidence
     found.evidence = (["Dockerfile: container image build"] if found.dockerfile else []) + evidence
-    if found.stack is None:
-        components = detect_components(repo)
-        if components:
-            found.stack = MONOREPO
-            found.settings = {"components": components}
-            found.evidence.append("components: " + ", ".join(
-                f"{c['path']} ({c['stack']})" for c in components))
+    listed, sources = workspace_folders(repo)
+    if found.stack not in (None, IMAGE_ONLY) and not listed:
+        return found
+    components = detect_components(repo, listed)
+    others = [c for c in components if c["stack"] != found.stack]
+    if found.stack not in (None, IMAGE_ONLY) and not others:
+        return found  # a workspace of the root's own stack: one project
+    if not components:
+        return found
+    if found.stack is not None:
+        # The root holds files of its own (a Dockerfile, go.mod, package.json): a component too.
+        root = _root_component(found)
+        names = {c["name"] for c in components}
+        if root["name"] in names:
+            root["name"] = f"{root['name']}-root"
+        components.insert(0, root)
+    found.stack = MONOREPO
+    found.settings = {"components": components}
+    if sources:
+        found.evidence.append(f"components listed by {', '.join(sources)}")
+    found.evidence.append("components: " + ", ".join(f"{c['path']} ({c['stack']})" for c in components))
     return found

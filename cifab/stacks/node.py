@@ -186,7 +186,11 @@ def build_paths(repo: Path, package: dict[str, Any], command: str) -> list[str]:
         if tool in command:
             return [folder]
     if re.search(r"(^|\s)tsc(\s|$)", command):
-        tsconfig = read_text(repo / "tsconfig.json")
+        project = re.search(r"(?:-p|--project)[=\s]+([^\s&;|]+)", command)
+        name = project.group(1) if project else "tsconfig.json"
+        if ".." in name or name.startswith("/"):
+            return []
+        tsconfig = read_text(repo / name if name.endswith(".json") else repo / name / "tsconfig.json")
         if out := re.search(r'"outDir"\s*:\s*"([^"]+)"', tsconfig):
             return [out.group(1).removeprefix("./").rstrip("/") + "/"]
     return []

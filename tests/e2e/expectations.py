@@ -22,6 +22,7 @@ PASSED = "passed"
 REVIEWED = "reviewed only"
 GOLANGCI = CannotRun("golangci-lint is on no registry this machine reaches (no PyPI, npm or Debian package)")
 COBERTURA = CannotRun("gocover-cobertura comes only from the Go module proxy, which is unreachable here")
+NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,24 @@ FIXTURES = [
         "black": PASSED, "pytest": PASSED, "python-build": PASSED}),
     Fixture("py-ruff-fix", "pip project whose ruff config says `fix = true`", {
         "ruff": PASSED, "pytest": PASSED, "python-build": PASSED}),
+    Fixture("node-npm-typecheck", "npm, `node --test && npm run check:types`, `engines: >= 0.10.0`, a tsc build", {
+        "node-test": PASSED, "node-build": PASSED}),
+    Fixture("node-pnpm-vitest", "pnpm 10 from packageManager, vitest", {"node-test": PASSED}),
+    Fixture("node-yarn1-jest", "Yarn 1, jest behind a `tests-only` script, no jest-junit, `.nvmrc` lts/iron, a "
+            "build that writes one file", {"node-test": PASSED, "node-build": PASSED}),
+    Fixture("node-berry-jest", "Yarn Berry (packageManager, .yarnrc.yml), jest with jest-junit", {
+        "node-test": PASSED}),
+    Fixture("node-nolock", "npm without a lock file, `node --test`", {"node-test": PASSED}),
+    Fixture("rust-workspace", "a crate with a library member (doctests), like ripgrep", {
+        "rustfmt": PASSED, "clippy": PASSED, "cargo-test": NEXTEST, "cargo-doctest": PASSED, "cargo-build": PASSED}),
+    Fixture("rust-virtual", "a virtual workspace of two binaries", {
+        "rustfmt": PASSED, "clippy": PASSED, "cargo-test": NEXTEST, "cargo-build": PASSED}),
+    Fixture("docker-only", "a Dockerfile alone, like linuxserver's docker-nginx", {
+        "hadolint": PASSED, "container-image": REVIEWED}),
+    Fixture("monorepo-rootdocker", "a root Dockerfile, a Go backend and a pnpm frontend, like remark42", {
+        "repo-hadolint": PASSED, "repo-container-image": REVIEWED, "backend-golangci-lint": GOLANGCI,
+        "backend-go-vet": PASSED, "backend-gofmt": PASSED, "backend-go-test": COBERTURA,
+        "backend-go-build": PASSED, "frontend-node-test": PASSED}),
 ]
 BY_NAME = {f.name: f for f in FIXTURES}
 

