@@ -245,20 +245,19 @@ def lint(
         got = add_remote(run, options, options.settings())
         if fmt == "text":
             extra = _remote_extras(got.jobs if include_jobs else {}, got.merged if merged else {})
-    _emit(fmt, run, output, extra)
+    _emit(fmt, run, output, extra, (manifest,))
     raise typer.Exit(run.exit_code(fail_on))
 
 
-def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "") -> None:
+def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "", inputs: tuple[Path, ...] = ()) -> None:
     from cifab.lint import report
 
     text = report.render(fmt, run.findings, run.sources, run.paths,
                          colour=output is None and fmt == "text" and _colour(sys.stdout))
     if output is not None:
-        from cifab.files import atomic_write
         from cifab.frames import summary
 
-        atomic_write(output, text)
+        report.write_report(output, text, [*inputs, *(Path(p) for p in run.paths if p != "<stdin>")])
         typer.echo(summary(run.findings, len(run.paths)), err=True)
     else:
         sys.stdout.write(extra + text)
@@ -295,9 +294,8 @@ def check(
     if result.diff and fmt == "text":
         _write_diff(result.diff)
     if codequality is not None:
-        from cifab.files import atomic_write
-
-        atomic_write(codequality, report.codequality(result.run.findings))
+        report.write_report(codequality, report.codequality(result.run.findings),
+                            [manifest, *(Path(p) for p in result.run.paths)])
     _emit(fmt, result.run, None)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)

@@ -42,8 +42,25 @@ class Outcome:
     code: int = 0
 
 
+# Secrets this process holds (a GitLab token): whatever the boundary prints is scrubbed of
+# them, in every form an exception may quote them (as text, or as a bytes repr).
+_SECRETS: set[str] = set()
+
+
+def register_secret(secret: str) -> None:
+    if len(secret) >= 4:
+        _SECRETS.add(secret)
+        _SECRETS.add(repr(secret.encode("utf-8", "backslashreplace"))[2:-1])
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def _say(text: str) -> None:
-    sys.stderr.write(f"cifab: {text}\n")
+    sys.stderr.write(f"cifab: {redact(text)}\n")
     sys.stderr.flush()
 
 
@@ -55,7 +72,7 @@ def boundary() -> Iterator[Outcome]:
     try:
         yield outcome
     except ProblemsError as exc:  # positioned: each with its code frame
-        sys.stderr.write(problems(exc.problems) + "\n")
+        sys.stderr.write(redact(problems(exc.problems)) + "\n")
         outcome.code = exc.exit_code
     except CifabError as exc:
         _say(exc.message)

@@ -10,7 +10,17 @@ from pathlib import Path
 
 def atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file in the same directory and rename it into place,
-    so that a reader sees the old file or the new one, never half of one."""
+    so that a reader sees the old file or the new one, never half of one. A symlink stays a
+    link (its target is replaced); a device or FIFO is written to as a stream, never replaced."""
+    if path.is_symlink():
+        path = path.resolve()
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            with open(path, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+            return
+    except FileNotFoundError:
+        pass
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
@@ -34,3 +44,31 @@ def read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+
+
+class Refused(Exception):
+    """A file cifab will not read: it leaves the repository, or is not a regular file. The
+    message says which, in words fit for a finding."""
+
+
+def read_limited(path: Path, limit: int, inside: Path | None = None) -> bytes:
+    """A regular file's bytes, at most limit + 1 of them (so that the caller can tell a file
+    that is too big). With `inside`, the file (symlinks resolved) must lie in that folder:
+    GitLab reads local includes from the repository only. Devices, FIFOs and sockets are
+    refused before anything is read: a read from /dev/zero never ends, and a FIFO blocks.
+    OSError (a missing file, a directory) passes through."""
+    real = path.resolve()
+    if inside is not None and not real.is_relative_to(inside.resolve()):
+        raise Refused("is outside the repository")
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise Refused("is not a regular file")
+        return fh.read(limit + 1)
+
+
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False

@@ -4,10 +4,22 @@ caret under the column (as rustc and actionlint print), and the hint."""
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 from cifab.diagnostics import Finding, Severity
+
+# C0 and C1 control characters (but tab and newline), and the line and paragraph separators:
+# printed raw, a file could move the cursor, recolour or hide lines of its own findings.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text with every control character shown as an escape (\\x1b), never acted on."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
 
 COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
 DIM, BOLD, RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
@@ -39,13 +51,13 @@ def text(findings: Sequence[Finding], sources: dict[str, str], files: int, colou
     out: list[str] = []
     for f in findings:
         head = f"{display_path(f.src)}:{f.line}:{f.col}" if f.line else display_path(f.src)
-        out.append(f"{paint(BOLD, head)}: {paint(COLOURS[f.severity], str(f.severity))} "
-                   f"{paint(DIM, f.rule_id)} {f.message}")
+        out.append(f"{paint(BOLD, printable(head))}: {paint(COLOURS[f.severity], str(f.severity))} "
+                   f"{paint(DIM, printable(f.rule_id))} {printable(f.message)}")
         frame = _frame(f, sources.get(f.src), paint)
         out.extend(frame)
         if f.hint:
             gutter = " " * (len(str(f.line)) if frame else 0)
-            out.append(f"{gutter} {paint(DIM, '=')} hint: {f.hint}")
+            out.append(f"{gutter} {paint(DIM, '=')} hint: {printable(f.hint)}")
     out.append(summary(findings, files))
     return "\n".join(out) + "\n"
 
@@ -57,7 +69,7 @@ def _frame(f: Finding, source: str | None, paint: Callable[[str, str], str]) -> 
     lines = source.splitlines()
     if f.line > len(lines):
         return []
-    line = lines[f.line - 1].replace("\t", " ")
+    line = printable(lines[f.line - 1].replace("\t", " "))
     width = len(str(f.line))
     gutter = " " * width
     caret = " " * max(f.col - 1, 0) + "^"

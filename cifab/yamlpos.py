@@ -336,10 +336,11 @@ def _parse(text: str, src: str, max_nodes: int, max_depth: int) -> LoadedFile:
 
 
 def check_size(size: int, src: str, max_bytes: int) -> None:
+    """Readers stop one byte past the limit, so a size just above it means "at least"."""
     if size > max_bytes:
-        raise YamlError(
-            f"The parsed YAML is too big: the file is {size:,} bytes and GitLab's limit is "
-            f"{max_bytes:,}", src)
+        amount = f"more than {max_bytes:,} bytes" if size == max_bytes + 1 else f"{size:,} bytes"
+        raise YamlError(f"The parsed YAML is too big: the file is {amount} and GitLab's limit is {max_bytes:,}",
+                        src)
 
 
 def load_bytes(raw: bytes, src: str, **limits: int) -> LoadedFile:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from cifab.diagnostics import Finding, Rule
+from cifab.files import Refused, read_limited
 from cifab.gitlab import (
     DEFAULT_KEYS,
     DEFAULT_STAGES,
     INCLUDE_KINDS,
     LEGACY_GLOBALS,
     MAX_EXTENDS_LEVELS,
+    MAX_FILE_BYTES,
     MAX_INCLUDES,
     MAX_REFERENCE_DEPTH,
     deep_merge,
@@ -179,6 +181,59 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
     return result
 
 
+MAX_GLOB_ENTRIES = 100_000  # folders and files a wildcard include may visit
+
+
+def _glob_regex(pattern: str) -> Any:
+    """`**/` any folders (none too), `**` anything, `*` and `?` within one folder, as
+    GitLab's File.fnmatch with FNM_PATHNAME | FNM_EXTGLOB reads them."""
+    import re
+
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            close = pattern.index("]", i + 1)
+            out.append("[" + re.escape(pattern[i + 1:close]).replace("\\-", "-") + "]")
+            i = close + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_in(root: Path, pattern: str) -> list[str]:
+    """Repository paths (relative, with /) that a wildcard include matches. The walk never
+    follows a symlinked folder (a loop would never end, and it may leave the repository),
+    and visits a bounded number of entries."""
+    import os
+
+    regex = _glob_regex(pattern)
+    found: list[str] = []
+    seen = 0
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        seen += len(dirs) + len(files)
+        if seen > MAX_GLOB_ENTRIES:
+            break
+        base = Path(folder).relative_to(root).as_posix()
+        for name in files:
+            rel = name if base == "." else f"{base}/{name}"
+            if regex.match(rel):
+                found.append(rel)
+    return sorted(found)
+
+
 def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list[YMap]:
     if state.root is None:
         state.findings.append(rules.INCLUDE_MISSING.finding(
@@ -186,10 +241,11 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
             hint="lint a file on disk (not stdin) so that local includes can be read"))
         return []
     rel = path.lstrip("/")
+    if "\0" in rel:
+        state.findings.append(rules.INCLUDE_MISSING.finding(mark, f"Local file `{path!r}` does not exist!"))
+        return []
     if any(ch in rel for ch in "*?["):
-        import glob
-
-        matches = sorted(glob.glob(rel, root_dir=state.root, recursive=True))
+        matches = glob_in(state.root, rel)
         targets = [m for m in matches if m.endswith((".yml", ".yaml"))]
         if not targets:
             state.findings.append(rules.INCLUDE_MISSING.finding(
@@ -209,7 +265,12 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
             continue  # included twice: GitLab merges the same content again, a no-op
         state.seen.add(key)
         try:
-            raw = full.read_bytes()
+            raw = read_limited(full, MAX_FILE_BYTES, inside=state.root)
+        except Refused as exc:
+            state.findings.append(rules.INCLUDE_MISSING.finding(
+                mark, f"Local file `{path if target == rel else target}` does not exist!",
+                f"it {exc}: cifab reads local includes from the repository, as GitLab does"))
+            continue
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             shown = path if target == rel else target
             if state.verified:

@@ -6,10 +6,12 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from cifab import __version__
 from cifab.diagnostics import REPORT_FORMATS, Finding, Severity
-from cifab.frames import display_path, text
+from cifab.errors import CifabError
+from cifab.frames import display_path, printable, text
 from cifab.registry import BY_ID
 
 FORMATS = REPORT_FORMATS
@@ -87,7 +89,8 @@ def junit(findings: Sequence[Finding], paths: Sequence[str]) -> str:
 
 
 def _xml_text(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # XML 1.0 cannot hold most control characters at all, not even as references.
+    return printable(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def quoteattr(s: str) -> str:
@@ -139,3 +142,22 @@ def render(fmt: str, findings: Sequence[Finding], sources: dict[str, str], paths
         "sarif": lambda: sarif(findings),
     }
     return renderers[fmt]()
+
+
+def write_report(output: Path, text: str, inputs: Sequence[Path]) -> None:
+    """Write a report, never over what the command read: an input, the manifest, or a file
+    cifab generated. A device or FIFO is written as a stream (files.atomic_write)."""
+    from cifab.files import atomic_write, same_file
+    from cifab.generate.contract import split
+
+    for source in inputs:
+        if same_file(output, source):
+            raise CifabError(f"{output} is one of this command's inputs ({source}); write the report elsewhere")
+    if output.is_file():
+        try:
+            head = output.open(encoding="utf-8", errors="replace").read(4096)
+        except OSError:
+            head = ""
+        if split(head + "\n") is not None or head.startswith("# cifab manifest"):
+            raise CifabError(f"{output} is a file cifab generated or a cifab manifest; write the report elsewhere")
+    atomic_write(output, text)

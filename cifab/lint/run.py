@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cifab.diagnostics import Finding, Severity
 from cifab.errors import EXIT_FINDINGS, EXIT_USAGE, CifabError
+from cifab.files import Refused, read_limited
 from cifab.lint.engine import Options, lint_text
 from cifab.lint.recorded import SYNTAX
 from cifab.yamlpos import MAX_BYTES, YamlError, check_size, decode
@@ -31,14 +32,17 @@ class LintRun:
 
 
 def _read(path: str) -> bytes:
+    """At most one byte more than GitLab's file limit: the size check says the rest."""
     if path == STDIN:
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(MAX_BYTES + 1)
     try:
-        return Path(path).read_bytes()
+        return read_limited(Path(path), MAX_BYTES)
     except FileNotFoundError:
         raise CifabError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise CifabError(f"{path}: is a directory; name the CI file, e.g. {path}/.gitlab-ci.yml") from None
+    except Refused as exc:
+        raise CifabError(f"{path}: {exc}; name a CI file") from None
     except OSError as exc:
         raise CifabError(f"{path}: cannot read it: {exc.strerror}") from None
 

@@ -13,6 +13,8 @@ from typing import Any
 from cifab import schemaerrors
 from cifab.diagnostics import Finding
 from cifab.errors import ProblemsError
+from cifab.files import Refused, read_limited
+from cifab.gitlab import MAX_FILE_BYTES
 from cifab.lint.recorded import SYNTAX
 from cifab.manifest import hatches
 from cifab.manifest.problems import problems_for
@@ -38,9 +40,11 @@ def load(path: Path) -> Manifest:
     """Read and validate a manifest; raises ProblemsError listing every problem."""
     src = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ProblemsError([MISSING.at(src, 0, 0, "not found; run `cifab init` to create it")]) from None
+    except Refused as exc:
+        raise ProblemsError([MISSING.at(src, 0, 0, f"cannot read it: it {exc}")]) from None
     except OSError as exc:
         raise ProblemsError([MISSING.at(src, 0, 0, f"cannot read it: {exc.strerror}")]) from None
     return parse(raw, src, path)

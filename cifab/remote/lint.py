@@ -34,8 +34,16 @@ class RemoteResult:
     jobs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _redact(text: str, settings: Settings) -> str:
-    return text.replace(settings.token, "***") if settings.token else text
+def _redact(value: Any, settings: Settings) -> Any:
+    """A value from GitLab's answer with the token scrubbed out, however deep it sits: a
+    server that quotes the token back must not make cifab print it."""
+    if isinstance(value, str):
+        return value.replace(settings.token, "***") if settings.token else value
+    if isinstance(value, dict):
+        return {_redact(k, settings): _redact(v, settings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, settings) for v in value]
+    return value
 
 
 def explain_status(code: int | None, settings: Settings, body: str) -> RemoteError:
@@ -53,12 +61,19 @@ def explain_status(code: int | None, settings: Settings, body: str) -> RemoteErr
             hint = ("only CI_JOB_TOKEN is set, and GitLab does not accept job tokens on the CI Lint "
                     "endpoint; set GITLAB_TOKEN (a masked CI/CD variable) to an access token")
         return RemoteError(f"project {settings.project} not found or not visible at {settings.url} (404)", hint)
+    if code is not None and 300 <= code < 400:
+        return RemoteError(f"GitLab at {settings.url} answered with a redirect ({code}); cifab does not follow "
+                           "redirects, so that your token and pipeline never reach another address",
+                           "set --gitlab-url (or CI_SERVER_URL / GITLAB_URL) to the address GitLab really answers at")
     if code == 429:
         return RemoteError(f"GitLab is throttling requests (429 Too Many Requests) at {where}",
                            "wait a minute and try again, or lint offline without --remote")
     if code is not None and code >= 500:
         return RemoteError(f"GitLab answered with a server error ({code}) at {where}",
                            "try again later; GitLab's status page may say more")
+    if code is None:
+        return RemoteError(f"GitLab's answer at {settings.url} could not be read" + (f": {body}" if body else ""),
+                           "is --gitlab-url a GitLab server?")
     detail = f": {body}" if body else ""
     return RemoteError(f"GitLab answered {code}{detail}", None)
 
@@ -84,8 +99,14 @@ def lint_content(settings: Settings, content: str, *, dry_run: bool = False, ref
     import requests
 
     # Our own session, so that a response hook can read Retry-After: python-gitlab's
-    # errors carry the status and body but not the headers.
-    session = requests.Session()
+    # errors carry the status and body but not the headers. It follows no redirect:
+    # requests would carry the PRIVATE-TOKEN header (and, on 307/308, the pipeline) to
+    # whatever host a redirect names.
+    class NoRedirects(requests.Session):
+        def get_redirect_target(self, resp: Any) -> None:
+            return None
+
+    session = NoRedirects()
     last_headers: dict[str, str] = {}
     session.hooks["response"].append(lambda response, *_a, **_k: last_headers.update(response.headers))
     client = gitlab.Gitlab(settings.url, private_token=settings.token, timeout=settings.timeout,
@@ -116,7 +137,7 @@ def _ask(project: Any, data: dict[str, Any], settings: Settings, deadline: float
             # repeat a timeout; we decide instead.
             answer = project.ci_lint.create(data, timeout=remaining, obey_rate_limit=False,
                                             retry_transient_errors=False)
-            return _result(answer.attributes)
+            return _result(_redact(answer.attributes, settings))
         except gitlab.exceptions.GitlabError as exc:
             code = getattr(exc, "response_code", None)
             body = _redact(str(getattr(exc, "error_message", "") or ""), settings)
@@ -146,14 +167,29 @@ def _retry_after(headers: dict[str, str]) -> float:
         return 1.0
 
 
-def _result(attrs: dict[str, Any]) -> RemoteResult:
-    return RemoteResult(
-        valid=bool(attrs.get("valid")),
-        errors=[str(e) for e in attrs.get("errors") or []],
-        warnings=[str(w) for w in attrs.get("warnings") or []],
-        merged_yaml=attrs.get("merged_yaml"),
-        jobs=list(attrs.get("jobs") or []),
-    )
+def _strings(attrs: dict[str, Any], key: str) -> list[str]:
+    value = attrs.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RemoteError(f"GitLab's CI Lint answer has `{key}` of an unexpected shape (not a list of strings)",
+                          "is --gitlab-url a GitLab server?")
+    return value
+
+
+def _result(attrs: Any) -> RemoteResult:
+    """GitLab's answer, its shape checked: `valid: "false"` must not read as valid."""
+    if not isinstance(attrs, dict) or not isinstance(attrs.get("valid"), bool):
+        raise RemoteError("GitLab's CI Lint answer has no boolean `valid`", "is --gitlab-url a GitLab server?")
+    merged = attrs.get("merged_yaml")
+    jobs = attrs.get("jobs")
+    bad_merged = merged is not None and not isinstance(merged, str)
+    bad_jobs = jobs is not None and not (isinstance(jobs, list) and all(isinstance(j, dict) for j in jobs))
+    if bad_merged or bad_jobs:
+        raise RemoteError("GitLab's CI Lint answer has `merged_yaml` or `jobs` of an unexpected shape",
+                          "is --gitlab-url a GitLab server?")
+    return RemoteResult(valid=attrs["valid"], errors=_strings(attrs, "errors"), warnings=_strings(attrs, "warnings"),
+                        merged_yaml=merged, jobs=list(jobs or []))
 
 
 _JOB_PREFIX = re.compile(r"^(?:jobs:)?(?P<name>[^:\s][^:]*?)(?: job:|:| config| has the following)")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cifab.errors import CifabError
+from cifab.errors import CifabError, register_secret
 
 DEFAULT_TIMEOUT = 30.0
 REMOTE_EXIT = 3
@@ -103,9 +103,22 @@ def read_profile(name: str | None) -> Profile | None:
     return Profile(parsed.url, parsed.private_token, parsed.ssl_verify, parsed.gitlab_id)
 
 
+MAX_TIMEOUT = 3600.0  # seconds: an hour is already far more than GitLab ever takes
+
+
 def server_url(url: str) -> str:
-    """python-gitlab wants the server's URL: /api/v4 would be doubled."""
-    url = url.rstrip("/")
+    """python-gitlab wants the server's URL: /api/v4 would be doubled. A URL that does not
+    parse is refused here, with the flag's words, not deep inside requests."""
+    from urllib.parse import urlsplit
+
+    url = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise CifabError(f"the GitLab URL {url!r} does not parse: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CifabError(f"the GitLab URL {url!r} must be http:// or https:// with a host")
     return url.removesuffix("/api/v4")
 
 
@@ -114,8 +127,8 @@ def resolve(*, url: str | None = None, project: str | None = None, profile: str 
             cwd: Path | None = None, require_token: bool = True) -> Settings:
     env = os.environ if env is None else env
     cwd = cwd or Path.cwd()
-    if timeout <= 0:
-        raise CifabError("--timeout must be more than 0 seconds")
+    if not 0 < timeout <= MAX_TIMEOUT:  # NaN fails both comparisons
+        raise CifabError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
     config = read_profile(profile or None)
     remote = None
 
@@ -151,6 +164,7 @@ def resolve(*, url: str | None = None, project: str | None = None, profile: str 
         token, token_source = env["GITLAB_TOKEN"], "GITLAB_TOKEN"
     elif config and config.token:
         token, token_source = config.token, f"python-gitlab profile {config.name}"
+    token = clean_token(token, token_source) if token is not None else None
     job_token_only = token is None and bool(env.get("CI_JOB_TOKEN"))
     if token is None and require_token:
         raise RemoteError(
@@ -161,6 +175,24 @@ def resolve(*, url: str | None = None, project: str | None = None, profile: str 
     return Settings(url=server_url(found_url), project=found_project, token=token, timeout=timeout,
                     ssl_verify=config.ssl_verify if config else True, url_source=url_source,
                     project_source=project_source, token_source=token_source, job_token_only=job_token_only)
+
+
+def clean_token(token: str, source: str) -> str:
+    """The token without the whitespace a file saved with CR LF leaves around it. Any other
+    control character (or one HTTP headers cannot carry) is refused, without quoting it: an
+    error that printed the token would leak it."""
+    token = token.strip()
+    register_secret(token)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in token):
+        raise CifabError(f"the token from {source} holds a control character; tokens never do: set it again")
+    try:
+        token.encode("latin-1")
+    except UnicodeEncodeError:
+        raise CifabError(f"the token from {source} holds a character an HTTP header cannot carry; "
+                         "tokens never do: set it again") from None
+    if not token:
+        raise CifabError(f"the token from {source} is empty")
+    return token
 
 
 def token_available(profile: str | None = None, env: Mapping[str, str] | None = None) -> bool:

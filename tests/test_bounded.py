@@ -1,0 +1,104 @@
+"""Hostile inputs end in seconds, in bounded memory, with a message: each runs cifab in a
+subprocess under a 10 s timeout and a 500 MB address-space cap. These bound runaway work;
+they are not speed checks."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LIMIT_BYTES = 500 * 1024 * 1024
+TIMEOUT = 10
+
+
+def _cap() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
+
+
+def bounded(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIFAB_")}
+    stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    try:
+        proc = subprocess.run([sys.executable, "-m", "cifab", *args], cwd=cwd, stdin=stdin_file,
+                              capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_cap, env=env,
+                              check=False)
+    finally:
+        if stdin:
+            stdin_file.close()  # type: ignore[union-attr]
+    assert proc.returncode != 70 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    return proc
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    return root
+
+
+def test_an_include_outside_the_repository_is_not_read(repo: Path) -> None:
+    (repo.parent / "outside.yml").write_text("stolen:\n  script: cat /etc/shadow\n")
+    (repo / ".gitlab-ci.yml").write_text("include: ../outside.yml\ntest:\n  script: make\n")
+    proc = bounded("lint", "--no-shellcheck", "--format", "json", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 1
+    assert "Local file `../outside.yml` does not exist!" in proc.stdout and "stolen" not in proc.stdout
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "../../../../../../dev/zero"])
+def test_an_include_of_a_device_ends_with_a_finding(repo: Path, target: str) -> None:
+    (repo / ".gitlab-ci.yml").write_text(f"include: {target}\ntest:\n  script: make\n")
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 1 and "include-missing" in proc.stdout
+
+
+def test_a_symlink_to_a_device_or_a_fifo_is_not_read(repo: Path) -> None:
+    (repo / "ci").mkdir()
+    os.symlink("/dev/zero", repo / "ci" / "zero.yml")
+    os.mkfifo(repo / "ci" / "fifo.yml")
+    (repo / ".gitlab-ci.yml").write_text("include:\n  - ci/zero.yml\n  - ci/fifo.yml\ntest:\n  script: make\n")
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 1 and proc.stdout.count("include-missing") == 2
+
+
+def test_a_wildcard_include_over_a_symlink_loop_ends(repo: Path) -> None:
+    (repo / "ci").mkdir()
+    (repo / "ci" / "a.yml").write_text("a:\n  script: make\n")
+    os.symlink(repo, repo / "ci" / "loop")
+    (repo / ".gitlab-ci.yml").write_text('include:\n  - local: "ci/**/*.yml"\n')
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.parametrize("args", [["lint", "/dev/zero"], ["lint", "-"]])
+def test_reads_of_endless_input_are_bounded(repo: Path, args: list[str]) -> None:
+    proc = bounded(*args, "--no-shellcheck", cwd=repo, stdin="/dev/zero" if args[-1] == "-" else None)
+    assert proc.returncode == 2
+    assert ("not a regular file" in proc.stderr
+            or "the file is more than 2,097,152 bytes and GitLab's limit is 2,097,152" in proc.stdout)
+
+
+def test_a_fifo_named_on_the_command_line_does_not_block(repo: Path) -> None:
+    os.mkfifo(repo / "pipe.yml")
+    proc = bounded("lint", "--no-shellcheck", "pipe.yml", cwd=repo)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
+
+
+def test_a_manifest_that_links_to_a_device(repo: Path) -> None:
+    os.symlink("/dev/zero", repo / "cifab.yml")
+    proc = bounded("generate", cwd=repo)
+    assert proc.returncode == 2 and "is not a regular file" in proc.stderr
+
+
+@pytest.mark.parametrize("name", [".nvmrc", ".python-version", "main.go"])
+def test_init_does_not_read_links_to_devices(repo: Path, name: str) -> None:
+    (repo / "package.json" if name == ".nvmrc" else repo / "pyproject.toml" if name == ".python-version"
+     else repo / "go.mod").write_text('{"name": "x"}' if name == ".nvmrc" else
+                                      '[project]\nname = "x"\n' if name == ".python-version" else "module x\n")
+    os.symlink("/dev/zero", repo / name)
+    proc = bounded("init", "--yes", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
