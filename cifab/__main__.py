@@ -1,3 +1,3 @@
-from cifab.cli import run
+from cifab.entry import run
 
 run()

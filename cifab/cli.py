@@ -407,8 +407,3 @@ def main(argv: list[str] | None = None) -> int:
     with boundary() as outcome:
         outcome.code = _dispatch(list(sys.argv[1:] if argv is None else argv))
     return outcome.code
-
-
-def run() -> None:
-    """The console script."""
-    sys.exit(main())

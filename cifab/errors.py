@@ -87,9 +87,11 @@ def boundary() -> Iterator[Outcome]:
     except OSError as exc:  # a disk problem outside the paths we check
         _say(f"{exc.filename or 'a file'}: {exc.strerror or exc}")
         outcome.code = EXIT_USAGE
-    except Exception as exc:  # a bug: say so in one line
+    except Exception as exc:  # a bug: say so in one line, or with CIFAB_DEBUG=1 the traceback too
         if os.environ.get("CIFAB_DEBUG"):
-            raise
+            import traceback
+
+            sys.stderr.write(redact(traceback.format_exc()))
         _say(f"internal error ({type(exc).__name__}: {exc}); please report it, and run again with "
              "CIFAB_DEBUG=1 for the traceback")
         outcome.code = EXIT_INTERNAL

@@ -204,7 +204,10 @@ class _Walker:
             raise self.error("!reference must be a sequence, like !reference [job, script]", node)
         if not tag.startswith("tag:yaml.org,2002:") or tag == "tag:yaml.org,2002:timestamp":
             return value  # unknown local tags are ignored; dates stay text (JSON has none)
-        return self.construct(ScalarNode(tag, value), value)
+        try:
+            return self.construct(ScalarNode(tag, value), value)
+        except (ValueError, KeyError, TypeError):  # `!!int x`, `!!bool maybe`
+            raise self.error(f"the value {value!r} cannot be read as !!{tag.rsplit(':', 1)[-1]}", node) from None
 
     def implicit(self, node: ScalarNode, value: str) -> Any:
         for tag, regexp in _IMPLICIT.get(value[:1] if value else "", ()):

@@ -102,3 +102,28 @@ def test_init_does_not_read_links_to_devices(repo: Path, name: str) -> None:
     os.symlink("/dev/zero", repo / name)
     proc = bounded("init", "--yes", cwd=repo)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("value", ["!!int x", "!!float y", "!!bool maybe"])
+def test_a_tag_whose_value_does_not_read_is_a_syntax_error(repo: Path, value: str) -> None:
+    (repo / ".gitlab-ci.yml").write_text(f"test:\n  script: make\n  retry: {value}\n")
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 2 and "cannot be read as !!" in proc.stdout
+
+
+def test_an_extends_chain_a_thousand_deep_stops_at_gitlabs_limit(repo: Path) -> None:
+    chain = "".join(f".l{i}:\n  extends: .l{i + 1}\n" for i in range(1000)) + ".l1000:\n  script: make\n"
+    (repo / ".gitlab-ci.yml").write_text(chain + "test:\n  extends: .l0\n")
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 1 and "nesting too deep in `extends`" in proc.stdout
+
+
+@pytest.mark.parametrize("text", [
+    "test:\n  script: make\n  parallel: 100000000\n",
+    "x: &v [a, b, c, d, e, f, g, h, i, j]\ntest:\n  script: make\n  parallel:\n    matrix:\n"
+    "      - {A: *v, B: *v, C: *v, D: *v, E: *v, F: *v, G: *v, H: *v}\nother:\n  script: make\n  needs: [test]\n",
+])
+def test_parallel_beyond_the_limit_is_reported_not_enumerated(repo: Path, text: str) -> None:
+    (repo / ".gitlab-ci.yml").write_text(text)
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 1 and "limits-exceeded" in proc.stdout

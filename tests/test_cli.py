@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -80,7 +81,7 @@ def test_an_unexpected_error_is_one_line(tmp_path) -> None:  # type: ignore[no-u
     code = ("import sys; from cifab import cli; sys.argv = ['cifab', 'lint', 'x.yml']\n"
             "def boom(*a, **k): raise RuntimeError('boom')\n"
             "cli._dispatch = boom\n"
-            "cli.run()")
+            "sys.exit(cli.main())")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert proc.returncode == 70
     assert "internal error (RuntimeError: boom)" in proc.stderr and "Traceback" not in proc.stderr
@@ -96,3 +97,14 @@ def test_main_returns_the_exit_code_and_prints_one_line(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert "cifab: missing.yml: no such file\n" in err and "'fatal' is not one of 'error'" in err
     assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback_and_keeps_exit_70(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = ("import sys; from cifab import cli\n"
+            "def boom(*a, **k): raise RuntimeError('boom')\n"
+            "cli._dispatch = boom\n"
+            "sys.exit(cli.main(['lint']))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path,
+                          env={**os.environ, "CIFAB_DEBUG": "1"})
+    assert proc.returncode == 70
+    assert "Traceback" in proc.stderr and "RuntimeError: boom" in proc.stderr

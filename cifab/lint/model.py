@@ -325,6 +325,12 @@ class _Extends:
             return self.done[name]
         job = self.config[name]
         parents = self.parents(job)
+        if len(chain) > MAX_EXTENDS_LEVELS:
+            # GitLab stops at 11 levels; a chain of thousands must not exhaust the stack.
+            if not self.too_deep:
+                self.too_deep = True
+                self.fail(chain[0], rules.EXTENDS_DEEP, f"{chain[0]}: nesting too deep in `extends`")
+            return job
         if name in chain:
             top = chain[0]
             self.fail(top, rules.EXTENDS_CIRCULAR, f"{top}: circular dependency detected in `extends`")

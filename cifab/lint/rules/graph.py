@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import MAX_PARALLEL
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.schemaerrors import suggest
@@ -63,12 +65,25 @@ def job_needs(job: Job) -> list[list[Need]]:
     return groups
 
 
+def matrix_size(matrix: Any) -> int:
+    """How many jobs a parallel:matrix expands to, computed without expanding it."""
+    total = 0
+    for entry in matrix if isinstance(matrix, list) else []:
+        if isinstance(entry, dict):
+            total += math.prod(len(v) if isinstance(v, list) else 1 for v in entry.values())
+    return total
+
+
 def instance_names(job: Job) -> list[str]:
-    """Names GitLab gives the jobs that `parallel` expands to; needs may name them."""
+    """Names GitLab gives the jobs that `parallel` expands to; needs may name them. Beyond
+    GitLab's limit there are none: GitLab rejects the job (limits-exceeded says so), and
+    enumerating `parallel: 100000000` would take gigabytes."""
     parallel = job.get("parallel")
     if isinstance(parallel, int) and not isinstance(parallel, bool) and parallel > 1:
-        return [f"{job.name} {i}/{parallel}" for i in range(1, parallel + 1)]
+        return [f"{job.name} {i}/{parallel}" for i in range(1, parallel + 1)] if parallel <= MAX_PARALLEL else []
     matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
+    if matrix_size(matrix) > MAX_PARALLEL:
+        return []
     names: list[str] = []
     for entry in matrix if isinstance(matrix, list) else []:
         if not isinstance(entry, dict):

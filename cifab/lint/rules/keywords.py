@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from cifab.gitlab import (
 )
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
+from cifab.lint.rules.graph import matrix_size
 from cifab.yamlpos import Mark, YMap
 
 _UNITS = {
@@ -160,19 +160,11 @@ def check_durations(ctx: Context) -> Iterable[Finding]:
                                    "`start_in` only works with `when: delayed`")
 
 
-def _matrix_size(matrix: Any) -> int:
-    total = 0
-    for entry in matrix if isinstance(matrix, list) else []:
-        if isinstance(entry, dict):
-            total += math.prod(len(v) if isinstance(v, list) else 1 for v in entry.values())
-    return total
-
-
 def check_limits(ctx: Context) -> Iterable[Finding]:
     for job in ctx.pipeline.visible_jobs:
         parallel = job.get("parallel")
         if isinstance(parallel, YMap) and isinstance(parallel.get("matrix"), list):
-            size = _matrix_size(parallel["matrix"])
+            size = matrix_size(parallel["matrix"])
             if size > MAX_PARALLEL:
                 yield LIMITS.finding(parallel.value_mark("matrix"),
                                      f"jobs:{job.name}:parallel:matrix config generates too many jobs "
