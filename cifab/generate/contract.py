@@ -52,6 +52,8 @@ def split(text: str) -> tuple[str, str] | None:
 def state(text: str | None) -> State:
     if text is None:
         return State.MISSING
+    if text.startswith("\ufeff"):  # an editor added a byte-order mark to a file of ours
+        return State.HAND_EDITED if split(text[1:]) is not None else State.FOREIGN
     parts = split(text)
     if parts is None:
         return State.FOREIGN

@@ -25,6 +25,8 @@ ENTRY_TEMPLATE = "pipeline.yml.j2"
 # Characters YAML allows unescaped in a double-quoted scalar (printable, per YAML 1.1).
 _PRINTABLE = re.compile("[\t\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PLAIN_START = re.compile(r"[A-Za-z0-9_./$(]")
+_PSYCH_WORDS = frozenset({"yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
+                          ".nan"})
 _NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9A-Za-z_.:+-]*")
 
 
@@ -44,6 +46,8 @@ def _is_plain_safe(text: str, flow: bool) -> bool:
         return False
     if _NUMBER_LIKE.fullmatch(text):
         return False  # GitLab's parser (Psych) may read 1e3 or 1_000 as a number: quote it
+    if text.lower() in _PSYCH_WORDS:
+        return False  # Psych reads oN, YES, Off, NULL and .Inf in any letter case as non-strings
     if any(c in text for c in "\n\r\t\x85\u2028\u2029") or ": " in text or " #" in text:
         return False
     if text.endswith(":") or (flow and any(c in text for c in ",[]{}")):

@@ -406,6 +406,9 @@ class _References:
     def follow(self, ref: Reference, chain: tuple[tuple[str, ...], ...]) -> Any:
         key = tuple(str(p) for p in ref)
         mark = ref.start
+        if not key:
+            self.report(key, mark, rules.REFERENCE_MISSING, "!reference [] names no job or key")
+            return YList(ref.src, ref.start)
         if key in chain:
             self.report(key, mark, rules.REFERENCE_CIRCULAR, f"{_format_reference(ref)} is part of a circular chain")
             return YList(ref.src, ref.start)

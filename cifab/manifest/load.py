@@ -18,7 +18,7 @@ from cifab.gitlab import MAX_FILE_BYTES
 from cifab.lint.recorded import SYNTAX
 from cifab.manifest import hatches
 from cifab.manifest.problems import problems_for
-from cifab.manifest.rules import DUPLICATE_KEY, MISSING
+from cifab.manifest.rules import DUPLICATE_KEY, INVALID, MISSING
 from cifab.manifest.schema import fill_defaults, schema, validator
 from cifab.yamlpos import YamlError, YMap, load_bytes
 
@@ -78,7 +78,36 @@ def validate(data: YMap) -> list[Finding]:
         problems.extend(problems_for(leaf, data, root))
     if not problems:  # GitLab's schema for jobs:, extra_jobs: and include:
         problems.extend(hatches.validate(data))
+        problems.extend(duplicate_names(data))
     return problems
+
+
+def duplicate_names(data: YMap) -> list[Finding]:
+    """Names that become job or file names must be unique: two environments named prod
+    would be two jobs of one name, two components named api one child pipeline file."""
+    lists: list[tuple[tuple[str | int, ...], Any]] = [(("deploy", "environments"),
+                                                       (data.get("deploy") or {}).get("environments"))]
+    components = data.get("components")
+    lists.append((("components",), components))
+    for i, component in enumerate(components if isinstance(components, list) else []):
+        if isinstance(component, dict):
+            lists.append((("components", i, "deploy", "environments"),
+                          (component.get("deploy") or {}).get("environments")))
+    out = []
+    for path, items in lists:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                where = schemaerrors.dotted((*path, i, "name"))
+                src, line, col = schemaerrors.locate(data, (*path, i, "name")) or (data.src, 1, 1)
+                out.append(INVALID.at(src, line, col, f"{where}: '{name}' is already the name of "
+                                                      f"{schemaerrors.dotted((*path, seen[name]))}",
+                                      "names become job and file names, so they must be unique"))
+            seen.setdefault(name, i)
+    return out
 
 
 def plain(node: Any) -> Any:
