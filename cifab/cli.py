@@ -23,7 +23,6 @@ import typer
 from cifab import __version__
 from cifab.diagnostics import REPORT_FORMATS, SEVERITY_NAMES
 from cifab.errors import CifabError, boundary
-from cifab.stacks import CHOICES as STACK_CHOICES
 
 if TYPE_CHECKING:  # imported lazily at run time, for start-up speed
     from cifab.lint.run import LintRun
@@ -45,6 +44,24 @@ app = typer.Typer(
 
 def _choice(names: tuple[str, ...]) -> click.Choice:  # type: ignore[type-arg]
     return click.Choice(names)
+
+
+class _StackChoice(click.Choice):  # type: ignore[type-arg]
+    """The stack registry's names, loaded only when `init` parses or prints its options:
+    importing every stack module would slow the start of every other command."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from cifab.stacks import CHOICES
+
+        return CHOICES
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
 
 
 ManifestOpt = Annotated[Path, typer.Option("--manifest", "-m", help="The manifest to read.")]
@@ -139,7 +156,7 @@ def _prompt(question: str, default: object) -> object:
 def init(
     directory: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every default; ask nothing.")] = False,
-    stack: Annotated[str | None, typer.Option(click_type=_choice(STACK_CHOICES),
+    stack: Annotated[str | None, typer.Option(click_type=_StackChoice(),
                                               help="Use this stack instead of detecting one.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing cifab.yml.")] = False,
 ) -> None:
