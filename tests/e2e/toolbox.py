@@ -168,8 +168,11 @@ def python(version: str) -> Path:
 
 
 def fresh_venv(version: str, where: Path) -> Path:
-    """A new virtualenv: what a fresh python:<version> image gives a job (python, pip)."""
-    proc = _run([str(python(version)), "-m", "venv", str(where)])
+    """A new virtualenv: what a fresh python:<version> image gives a job (python, pip).
+    uv makes it with pip seeded in a fraction of venv's time."""
+    uv = pypi_tool("uv", "uv") / "uv"
+    proc = _run([str(uv), "venv", "--quiet", "--seed", "--python", str(python(version)), str(where)],
+                env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
     if proc.returncode != 0:
         raise Missing(f"cannot create a Python {version} virtualenv: {proc.stderr.strip()[-300:]}")
     return where / "bin"
