@@ -12,8 +12,8 @@ from cifab.generate import plan as generate
 from cifab.generate.contract import DRIFT
 from cifab.lint.run import LintRun, lint_paths
 from cifab.lint.settings import ignored_rules
-from cifab.remote.run import RemoteOptions, add_remote
-from cifab.remote.settings import RemoteError, token_available
+from cifab.remote.run import add_remote
+from cifab.remote.settings import RemoteError, RemoteOptions, token_available
 
 
 @dataclass

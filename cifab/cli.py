@@ -26,7 +26,7 @@ from cifab.errors import CifabError, boundary
 
 if TYPE_CHECKING:  # imported lazily at run time, for start-up speed
     from cifab.lint.run import LintRun
-    from cifab.remote.run import RemoteOptions
+    from cifab.remote.settings import RemoteOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 GRAPH_FORMATS = ("tree", "mermaid", "dot")
@@ -107,7 +107,7 @@ def gitlab_options(func: F) -> F:
 
     @functools.wraps(func)
     def command(*args: Any, **kwargs: Any) -> Any:
-        from cifab.remote.run import RemoteOptions
+        from cifab.remote.settings import RemoteOptions
 
         fields = {field: kwargs.pop(name) for name, _, _, field in GITLAB_OPTIONS}
         return func(*args, gitlab=RemoteOptions(**fields), **kwargs)

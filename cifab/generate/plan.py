@@ -17,7 +17,7 @@ from cifab.manifest.load import Manifest, load
 from cifab.stacks import MONOREPO
 
 if TYPE_CHECKING:
-    from cifab.remote.run import RemoteOptions
+    from cifab.remote.settings import RemoteOptions
 
 OUTPUT_NAME = ".gitlab-ci.yml"
 

@@ -12,7 +12,6 @@ from cifab import __version__
 from cifab.diagnostics import REPORT_FORMATS, Finding, Severity
 from cifab.errors import CifabError
 from cifab.frames import display_path, printable, text
-from cifab.registry import BY_ID
 
 FORMATS = REPORT_FORMATS
 CODEQUALITY_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -99,6 +98,8 @@ def quoteattr(s: str) -> str:
 
 
 def sarif(findings: Sequence[Finding]) -> str:
+    from cifab.registry import BY_ID  # every rule's docs: only SARIF carries them
+
     used = sorted({f.rule_id for f in findings})
     rules = []
     for rule_id in used:

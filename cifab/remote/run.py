@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cifab.lint.run import LintRun
 from cifab.remote import lint as remote_lint
-from cifab.remote.settings import DEFAULT_TIMEOUT, Settings, resolve
+from cifab.remote.settings import RemoteOptions, Settings
 from cifab.yamlpos import YamlError, load_text
-
-
-@dataclass(frozen=True)
-class RemoteOptions:
-    dry_run: bool = False
-    ref: str | None = None
-    include_jobs: bool = False
-    url: str | None = None
-    project: str | None = None
-    profile: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-
-    def settings(self, cwd: Path | None = None) -> Settings:
-        return resolve(url=self.url, project=self.project, profile=self.profile, timeout=self.timeout, cwd=cwd)
 
 
 @dataclass

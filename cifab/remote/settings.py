@@ -204,3 +204,17 @@ def token_available(profile: str | None = None, env: Mapping[str, str] | None = 
     except RemoteError:
         return False
     return bool(config and config.token)
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    dry_run: bool = False
+    ref: str | None = None
+    include_jobs: bool = False
+    url: str | None = None
+    project: str | None = None
+    profile: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    def settings(self, cwd: Path | None = None) -> Settings:
+        return resolve(url=self.url, project=self.project, profile=self.profile, timeout=self.timeout, cwd=cwd)
