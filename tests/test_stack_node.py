@@ -95,3 +95,14 @@ def test_build_output_is_what_the_build_writes(tmp_path: Path, build: str, paths
     repo = write(tmp_path, {"package.json": package(scripts={"build": build}), "package-lock.json": "{}"})
     job = pipeline(repo)["node-build"]
     assert (job["artifacts"]["paths"] if "artifacts" in job else None) == paths
+
+
+@pytest.mark.parametrize(("script", "runner"), [
+    ("jest", "jest"), ("jest --coverage", "jest"), ("CI=1 vitest run", "vitest"), ("npx vitest run", "vitest"),
+    ("pnpm exec jest", "jest"), ("yarn jest", "jest"), ("node --test test/", "node"),
+    ("node --test && tsc", None), ("mocha", None), ("pnpm run unit", None),
+])
+def test_the_runner_is_read_only_from_a_script_that_is_nothing_else(script: str, runner: str | None) -> None:
+    from cifab.stacks.node import runner_of
+
+    assert runner_of(script) == runner

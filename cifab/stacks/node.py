@@ -154,9 +154,9 @@ def runner_of(command: str) -> str | None:
         return None
     while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
         words = words[1:]
-    if words[:1] in (["npx"], ["pnpm"], ["yarn"]) and len(words) > 1 and words[1] != "run":
-        words = words[1:] if words[0] == "npx" else words[1:] if words[1] == "exec" else words
-        if words and words[0] == "exec":
+    if words and words[0] in ("npx", "pnpm", "yarn", "bunx"):  # `pnpm exec jest`, `yarn jest`, `npx vitest`
+        words = words[1:]
+        if words and words[0] in ("exec", "dlx"):
             words = words[1:]
     if not words:
         return None
