@@ -333,7 +333,7 @@ def context(data: dict[str, Any]) -> StackContext:
         test_variables=test_variables,
         junit=junit,
         build_command=_run(manager, "build", ""),
-        build_paths=list(node["build_output"]),
+        build_paths=[node["build_output"]] if isinstance(node["build_output"], str) else list(node["build_output"]),
     )
     return StackContext(
         section=section,
