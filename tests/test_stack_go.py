@@ -6,24 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cifab.errors import CifabError
 from cifab.generate import context as ctx
-from cifab.generate import render
-from cifab.init.detect import detect
-from cifab.init.propose import manifest_text, propose
 from cifab.manifest.load import parse
 from cifab.stacks import go
-from tests.test_stacks import write
+from tests.test_stacks import pipeline, write
 
 FIXTURES = Path(__file__).parent / "e2e" / "fixtures"
-
-
-def pipeline(repo: Path) -> dict:  # type: ignore[type-arg]
-    text = manifest_text(propose(detect(repo), None))
-    manifest = parse(text.encode(), str(repo / "cifab.yml"), repo / "cifab.yml")
-    return yaml.safe_load(render.render(ctx.build(manifest)))  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(("gomod", "image"), [

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from cifab.init.detect import detect
-from tests.test_stack_python import pipeline
-from tests.test_stacks import write
+from tests.test_stacks import pipeline, write
 
 
 def package(**fields: object) -> str:

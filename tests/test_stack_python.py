@@ -6,22 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from cifab.generate import context as ctx
-from cifab.generate import render
 from cifab.init.detect import detect
-from cifab.init.propose import manifest_text, propose
-from cifab.manifest.load import parse
 from cifab.stacks.python import allowed_versions
-from tests.test_stacks import write
-
-
-def pipeline(repo: Path) -> dict:  # type: ignore[type-arg]
-    text = manifest_text(propose(detect(repo), None))
-    manifest = parse(text.encode(), str(repo / "cifab.yml"), repo / "cifab.yml")
-    return yaml.safe_load(render.render(ctx.build(manifest)))  # type: ignore[no-any-return]
-
+from tests.test_stacks import pipeline, write
 
 PROJECT = '[project]\nname = "demo"\nversion = "1"\nrequires-python = ">=3.10"\n'
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from cifab.init.detect import detect
 from cifab.init.propose import propose
-from tests.test_stack_python import pipeline
-from tests.test_stacks import write
+from tests.test_stacks import pipeline, write
 
 CRATE = '[package]\nname = "{name}"\nversion = "1.0.0"\nedition = "2021"\n'
 

@@ -15,6 +15,18 @@ from cifab.init import detect
 from cifab.lint.engine import Options, lint_text
 
 
+def pipeline(repo: Path) -> dict:  # type: ignore[type-arg]
+    """What `cifab init --yes` and `cifab generate` would give this repository, parsed."""
+    from cifab.generate import context, render
+    from cifab.init.detect import detect as find
+    from cifab.init.propose import manifest_text, propose
+    from cifab.manifest.load import parse
+
+    text = manifest_text(propose(find(repo), None))
+    manifest = parse(text.encode(), str(repo / "cifab.yml"), repo / "cifab.yml")
+    return yaml.safe_load(render.render(context.build(manifest)))  # type: ignore[no-any-return]
+
+
 def write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name

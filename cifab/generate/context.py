@@ -8,13 +8,11 @@ from cifab import __version__
 from cifab.gitlab import AUTO_CANCEL_SINCE, supports
 from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME
-from cifab.stacks.base import STAGES, commands
+from cifab.stacks.base import JOB_STAGES, STAGES, commands
 
 IMAGE_JOB = "container-image"
 SELF_CHECK_JOB = "cifab-check"
 SELF_CHECK_IMAGE = "python:3.12-slim"
-# Stages a stack's own jobs fall into; deploys come after them.
-JOB_STAGES = STAGES[:-1]
 
 
 class GitLabFeatures(TypedDict):

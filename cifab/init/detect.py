@@ -90,20 +90,13 @@ def detect_components(repo: Path, folders: list[Path] | None = None) -> list[dic
         if name in names:
             name = safe_name(f"{folder.parent.name}-{folder.name}").lower().replace(".", "-")
         names.add(name)
-        section = {k: v for k, v in found.settings.items() if k != "module" and v is not None}
-        component: dict[str, Any] = {"name": name, "path": folder.relative_to(repo).as_posix(),
-                                     "stack": found.stack}
-        if section and found.stack != IMAGE_ONLY:
-            component[str(found.stack)] = section
-        if found.dockerfile and found.stack != IMAGE_ONLY:
-            component["image"] = {"build": True}
-        components.append(component)
+        components.append(_component(found, name, folder.relative_to(repo).as_posix()))
     return components
 
 
-def _root_component(found: Detection) -> dict[str, Any]:
-    """The repository root as a component of its own: its Dockerfile, or its own stack."""
-    component: dict[str, Any] = {"name": found.name.lower().replace(".", "-"), "path": ".", "stack": found.stack}
+def _component(found: Detection, name: str, path: str) -> dict[str, Any]:
+    """A component's manifest entry from what detection found in its folder."""
+    component: dict[str, Any] = {"name": name, "path": path, "stack": found.stack}
     section = {k: v for k, v in found.settings.items() if k != "module" and v is not None}
     if section and found.stack != IMAGE_ONLY:
         component[str(found.stack)] = section
@@ -126,8 +119,8 @@ def detect(repo: Path) -> Detection:
     if not components:
         return found
     if found.stack is not None:
-        # The root holds files of its own (a Dockerfile, go.mod, package.json): a component too.
-        root = _root_component(found)
+        # The root holds files of its own (a Dockerfile, go.mod): a component too, at ".".
+        root = _component(found, found.name.lower().replace(".", "-"), ".")
         names = {c["name"] for c in components}
         if root["name"] in names:
             root["name"] = f"{root['name']}-root"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cifab.diagnostics import Finding, Rule, Severity
+from cifab.errors import redact, register_secret
 from cifab.remote.settings import RemoteError, Settings
 from cifab.yamlpos import YMap
 
@@ -34,15 +35,15 @@ class RemoteResult:
     jobs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _redact(value: Any, settings: Settings) -> Any:
-    """A value from GitLab's answer with the token scrubbed out, however deep it sits: a
-    server that quotes the token back must not make cifab print it."""
+def _redact(value: Any) -> Any:
+    """A value from GitLab's answer with every registered secret scrubbed out, however deep
+    it sits: a server that quotes the token back must not make cifab print it."""
     if isinstance(value, str):
-        return value.replace(settings.token, "***") if settings.token else value
+        return redact(value)
     if isinstance(value, dict):
-        return {_redact(k, settings): _redact(v, settings) for k, v in value.items()}
+        return {_redact(k): _redact(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v, settings) for v in value]
+        return [_redact(v) for v in value]
     return value
 
 
@@ -98,6 +99,8 @@ def lint_content(settings: Settings, content: str, *, dry_run: bool = False, ref
     import gitlab
     import requests
 
+    if settings.token:
+        register_secret(settings.token)
     # Our own session, so that a response hook can read Retry-After: python-gitlab's
     # errors carry the status and body but not the headers. It follows no redirect:
     # requests would carry the PRIVATE-TOKEN header (and, on 307/308, the pipeline) to
@@ -137,10 +140,10 @@ def _ask(project: Any, data: dict[str, Any], settings: Settings, deadline: float
             # repeat a timeout; we decide instead.
             answer = project.ci_lint.create(data, timeout=remaining, obey_rate_limit=False,
                                             retry_transient_errors=False)
-            return _result(_redact(answer.attributes, settings))
+            return _result(_redact(answer.attributes))
         except gitlab.exceptions.GitlabError as exc:
             code = getattr(exc, "response_code", None)
-            body = _redact(str(getattr(exc, "error_message", "") or ""), settings)
+            body = _redact(str(getattr(exc, "error_message", "") or ""))
             wait = _retry_after(last_headers) if code == 429 else delay
             retryable = code == 429 or (code is not None and code >= 500)
             if retryable and attempt < MAX_ATTEMPTS and time.monotonic() + wait < deadline:

@@ -19,6 +19,7 @@ from cifab.files import Refused, read_limited
 # cifab's stages, in pipeline order. A stack's jobs fall into the first three; deploys
 # (cifab's environments and a stack's own release job) into the last.
 STAGES = ("lint", "test", "build", "deploy")
+JOB_STAGES = STAGES[:-1]  # where a stack's own checks and builds go; deploys come after
 
 # An asker takes (question, default) and returns the answer: a prompt on a terminal, or
 # accept_defaults.
@@ -108,6 +109,13 @@ def read_text(path: Path) -> str:
         return read_limited(path, READ_LIMIT)[:READ_LIMIT].decode("utf-8", errors="replace")
     except (OSError, Refused):
         return ""
+
+
+def table(data: Any, key: str) -> dict[str, Any]:
+    """A TOML table (or JSON object) under key, or an empty one when the file has
+    something else there: init reads what it can of an oddly typed file."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, commands, jobs
-
-JOB_STAGES = ("lint", "test", "build")  # each is one job of the same name
+from cifab.stacks.base import JOB_STAGES, Asker, Detection, Stack, StackContext, commands, jobs
 
 
 class GenericSection(TypedDict):
@@ -30,7 +28,7 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
 def context(data: dict[str, Any]) -> StackContext:
     generic = data["generic"]
     stages: dict[str, dict[str, Any]] = {}
-    for stage in JOB_STAGES:
+    for stage in JOB_STAGES:  # each is one job of the same name
         if stage in generic:
             settings = dict(generic[stage])
             settings["script"] = commands(settings["script"])

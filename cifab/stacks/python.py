@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from cifab.gitlab import MAX_CACHE_KEY_FILES
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, read_toml, safe_name
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, read_toml, safe_name, table
 
 PINS = {"ruff": "0.17.5", "uv": "0.13.8", "black": "26.10.1", "mypy_version": "2.4.1", "poetry": "2.5.1",
         "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0"}
@@ -109,8 +109,8 @@ def _precommit(repo: Path) -> dict[str, str]:
 
 def _declared_pins(pyproject: dict[str, Any]) -> dict[str, str]:
     """name==version requirements anywhere in the project's dependency lists."""
-    lists: list[Any] = [*_table(pyproject, "dependency-groups").values(),
-                        *_table(_table(pyproject, "project"), "optional-dependencies").values()]
+    lists: list[Any] = [*table(pyproject, "dependency-groups").values(),
+                        *table(table(pyproject, "project"), "optional-dependencies").values()]
     pins: dict[str, str] = {}
     for reqs in lists:
         for req in reqs if isinstance(reqs, list) else []:
@@ -128,22 +128,22 @@ def _dev_requirements(pyproject: dict[str, Any]) -> tuple[set[str], list[str]]:
     group names a test job installs."""
     names: set[str] = set()
     groups: list[str] = []
-    for group, reqs in _table(pyproject, "dependency-groups").items():
+    for group, reqs in table(pyproject, "dependency-groups").items():
         names |= _names(reqs if isinstance(reqs, list) else [])
         groups.append(str(group))
-    tool = _table(pyproject, "tool")
-    dev_deps = _table(tool, "uv").get("dev-dependencies")
+    tool = table(pyproject, "tool")
+    dev_deps = table(tool, "uv").get("dev-dependencies")
     names |= _names(dev_deps if isinstance(dev_deps, list) else [])
-    for reqs in _table(_table(pyproject, "project"), "optional-dependencies").values():
+    for reqs in table(table(pyproject, "project"), "optional-dependencies").values():
         names |= _names(reqs if isinstance(reqs, list) else [])
-    poetry = _table(tool, "poetry")
-    for group, table in _table(poetry, "group").items():
-        deps = table.get("dependencies") if isinstance(table, dict) else None
+    poetry = table(tool, "poetry")
+    for group, settings in table(poetry, "group").items():
+        deps = settings.get("dependencies") if isinstance(settings, dict) else None
         if isinstance(deps, dict):
             names |= {_norm(n) for n in deps}
-            if table.get("optional"):
+            if settings.get("optional"):
                 groups.append(str(group))  # Poetry installs the other groups by itself
-    names |= {_norm(n) for n in _table(poetry, "dev-dependencies")}
+    names |= {_norm(n) for n in table(poetry, "dev-dependencies")}
     return names, groups
 
 
@@ -165,16 +165,10 @@ def _sources(repo: Path, name: str | None) -> list[str]:
 
 
 def _mypy_files_configured(repo: Path, pyproject: dict[str, Any]) -> bool:
-    if "files" in _table(_table(pyproject, "tool"), "mypy"):
+    if "files" in table(table(pyproject, "tool"), "mypy"):
         return True
     return any(re.search(r"^\s*files\s*=", read_text(repo / f), re.M)
                for f in ("mypy.ini", ".mypy.ini", "setup.cfg") if (repo / f).is_file())
-
-
-def _table(data: Any, key: str) -> dict[str, Any]:
-    """A TOML table, or an empty one when the file has something else under that key."""
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, dict) else {}
 
 
 def _manager(repo: Path, tool: dict[str, Any], present: list[str]) -> tuple[str, str]:
@@ -185,7 +179,7 @@ def _manager(repo: Path, tool: dict[str, Any], present: list[str]) -> tuple[str,
         return "poetry", "poetry.lock" if (repo / "poetry.lock").is_file() else "[tool.poetry]"
     if (repo / "pdm.lock").is_file() or "pdm" in tool:
         return "pip", "a PDM project: cifab has no PDM jobs, so pip installs the project with its extras"
-    if "envs" in _table(tool, "hatch"):
+    if "envs" in table(tool, "hatch"):
         return "pip", "hatch environments: cifab runs the tools with pip, not hatch"
     return "pip", ", ".join(present)
 
@@ -214,7 +208,7 @@ def _linters(repo: Path, tool: dict[str, Any], dev: set[str], hooks: dict[str, s
     if "ruff" in tool or (repo / "ruff.toml").is_file() or (repo / ".ruff.toml").is_file() or "ruff" in hooks \
             or "ruff" in dev:
         linters.append("ruff")
-        if ("format" in _table(tool, "ruff") or "ruff-format" in hooks) and not uses_black:
+        if ("format" in table(tool, "ruff") or "ruff-format" in hooks) and not uses_black:
             linters.append("ruff-format")
     if uses_black:
         linters.append("black")
@@ -232,8 +226,8 @@ def detect(repo: Path, found: Detection) -> bool:
     if not present:
         return False
     pyproject = read_toml(repo / "pyproject.toml")
-    project, tool = _table(pyproject, "project"), _table(pyproject, "tool")
-    poetry = _table(tool, "poetry")
+    project, tool = table(pyproject, "project"), table(pyproject, "tool")
+    poetry = table(tool, "poetry")
     name = project.get("name") or poetry.get("name")
     name = name if isinstance(name, str) else None
     if name:
@@ -246,7 +240,7 @@ def detect(repo: Path, found: Detection) -> bool:
     hooks = _precommit(repo)
     dev, groups = _dev_requirements(pyproject)
     settings: dict[str, Any] = {"package_manager": manager}
-    _versions(repo, project.get("requires-python") or _table(poetry, "dependencies").get("python"), settings,
+    _versions(repo, project.get("requires-python") or table(poetry, "dependencies").get("python"), settings,
               evidence)
     settings["linters"] = linters = _linters(repo, tool, dev, hooks, pins)
     evidence.append(f"linters: {', '.join(linters) or 'none configured (no lint job)'}")
@@ -264,7 +258,7 @@ def detect(repo: Path, found: Detection) -> bool:
                         f"mypy: on {', '.join(sources) or '.'} (no files in its configuration)")
     settings["package"] = bool(project) or bool(poetry) or (repo / "setup.py").is_file()
     if manager == "pip":
-        extras = [e for e in ("test", "tests", "testing", "dev") if e in _table(project, "optional-dependencies")]
+        extras = [e for e in ("test", "tests", "testing", "dev") if e in table(project, "optional-dependencies")]
         settings["extras"] = extras[:1]
         settings["requirements"] = requirements
     else:

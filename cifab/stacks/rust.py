@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Detection, Stack, StackContext, asks_version, jobs, read_toml, safe_name
+from cifab.stacks.base import Detection, Stack, StackContext, asks_version, jobs, read_toml, safe_name, table
 
 PINS = {"nextest": "0.9"}
 
@@ -23,22 +23,17 @@ class RustSection(TypedDict):
     build: str
 
 
-def _table(data: Any, key: str) -> dict[str, Any]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
 def _crate(folder: Path) -> tuple[str | None, list[str], bool]:
     """(package name, binary names, has a library target) of one crate folder."""
     cargo = read_toml(folder / "Cargo.toml")
-    package = _table(cargo, "package")
+    package = table(cargo, "package")
     name = package.get("name") if isinstance(package.get("name"), str) else None
     bins_raw = cargo.get("bin")
     bins = [str(b["name"]) for b in bins_raw if isinstance(b, dict) and isinstance(b.get("name"), str)] \
         if isinstance(bins_raw, list) else []
     if not bins and name and (folder / "src" / "main.rs").is_file():
         bins = [name]
-    lib = bool(name) and ((folder / "src" / "lib.rs").is_file() or bool(_table(cargo, "lib")))
+    lib = bool(name) and ((folder / "src" / "lib.rs").is_file() or bool(table(cargo, "lib")))
     return name, bins, lib
 
 
@@ -56,7 +51,7 @@ def detect(repo: Path, found: Detection) -> bool:
     if not path.is_file():
         return False
     cargo = read_toml(path)
-    workspace = _table(cargo, "workspace")
+    workspace = table(cargo, "workspace")
     name, bins, lib = _crate(repo)
     crates = members(repo, workspace) if workspace else []
     for member in crates:
@@ -66,7 +61,7 @@ def detect(repo: Path, found: Detection) -> bool:
     if name:
         found.name = safe_name(name)
     settings: dict[str, Any] = {"binaries": bins, "workspace": bool(workspace), "doctests": lib}
-    toolchain = _table(read_toml(repo / "rust-toolchain.toml"), "toolchain").get("channel")
+    toolchain = table(read_toml(repo / "rust-toolchain.toml"), "toolchain").get("channel")
     if isinstance(toolchain, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?", toolchain):
         settings["version"] = toolchain
     if not (repo / "Cargo.lock").is_file():
