@@ -11,7 +11,7 @@ from cifab.frames import read_sources
 from cifab.generate import plan as generate
 from cifab.generate.contract import DRIFT
 from cifab.lint.run import LintRun, lint_paths
-from cifab.lint.settings import ignored_rules
+from cifab.manifest.lint_section import load_settings
 from cifab.remote.run import add_remote
 from cifab.remote.settings import RemoteError, RemoteOptions, token_available
 
@@ -43,7 +43,8 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
         run = LintRun([str(p) for p in missing])
         run.findings.extend(DRIFT.at(str(p), 0, 0, f"{p} does not exist: run `cifab generate`") for p in missing)
         return CheckResult(run, plan.diff())
-    run = lint_paths([str(f.path) for f in plan.files], ignore=ignored_rules(manifest_path), shellcheck=shellcheck)
+    run = lint_paths([str(f.path) for f in plan.files], settings=load_settings(manifest_path),
+                     shellcheck=shellcheck)
     result = CheckResult(run)
     if not plan.in_sync:
         result.diff = plan.diff()

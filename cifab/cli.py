@@ -249,11 +249,11 @@ def lint(
 ) -> None:
     """Check GitLab CI files offline: schema and GitLab's semantic rules; --remote asks GitLab too."""
     from cifab.lint.run import lint_paths
-    from cifab.lint.settings import ignored_rules
+    from cifab.manifest.lint_section import load_settings
 
     if not remote and (gitlab.dry_run or include_jobs or merged or gitlab.ref):
         raise CifabError("--dry-run, --ref, --include-jobs and --merged need --remote")
-    run = lint_paths(paths or [".gitlab-ci.yml"], root, ignored_rules(manifest), shellcheck)
+    run = lint_paths(paths or [".gitlab-ci.yml"], root, load_settings(manifest), shellcheck)
     extra = ""
     if remote:
         from cifab.remote.run import add_remote

@@ -49,11 +49,14 @@ def text(findings: Sequence[Finding], sources: dict[str, str], files: int, colou
         return f"{code}{s}{RESET}" if colour else s
 
     out: list[str] = []
+    lines_of: dict[str, list[str]] = {}  # split once: thousands of findings share a file
     for f in findings:
+        if f.src not in lines_of and f.src in sources:
+            lines_of[f.src] = sources[f.src].splitlines()
         head = f"{display_path(f.src)}:{f.line}:{f.col}" if f.line else display_path(f.src)
         out.append(f"{paint(BOLD, printable(head))}: {paint(COLOURS[f.severity], str(f.severity))} "
                    f"{paint(DIM, printable(f.rule_id))} {printable(f.message)}")
-        frame = _frame(f, sources.get(f.src), paint)
+        frame = _frame(f, lines_of.get(f.src), paint)
         out.extend(frame)
         if f.hint:
             gutter = " " * (len(str(f.line)) if frame else 0)
@@ -62,11 +65,10 @@ def text(findings: Sequence[Finding], sources: dict[str, str], files: int, colou
     return "\n".join(out) + "\n"
 
 
-def _frame(f: Finding, source: str | None, paint: Callable[[str, str], str]) -> list[str]:
+def _frame(f: Finding, lines: list[str] | None, paint: Callable[[str, str], str]) -> list[str]:
     """A code frame with a caret under the column, like rustc and actionlint print."""
-    if not source or f.line <= 0:
+    if not lines or f.line <= 0:
         return []
-    lines = source.splitlines()
     if f.line > len(lines):
         return []
     line = printable(lines[f.line - 1].replace("\t", " "))

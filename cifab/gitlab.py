@@ -46,6 +46,11 @@ MAX_START_IN_SECONDS = 7 * 24 * 3600
 # The instance defaults ci_max_yaml_size_bytes and max_yaml_depth.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_YAML_DEPTH = 100
+# GitLab measures a parsed file with Ruby's ObjectSpace.memsize_of over every object, aliases
+# counted each time they appear (lib/gitlab/utils/deep_size.rb), against max_yaml_size_bytes.
+# Each value costs at least one 8-byte slot in its parent, so beyond this many expanded nodes
+# GitLab refuses the file with its default settings whatever the values are.
+MAX_PARSED_NODES = MAX_FILE_BYTES // 8
 
 # Keywords and the GitLab release that introduced them.
 COMPONENTS_SINCE = (17, 0)

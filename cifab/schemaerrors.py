@@ -120,10 +120,26 @@ def _collect(err: Any, root: dict[str, Any], out: list[Leaf]) -> None:
     out.append(Leaf(path, kind, detail, err.instance, sub, err.message))
 
 
+# A hint is a courtesy. A file with thousands of misspelt names against thousands of jobs
+# must not cost a string comparison for every pair, so one file's check spends at most this
+# many comparisons on hints (about a second), then stops hinting.
+HINT_BUDGET = 200_000
+_hint_budget = [HINT_BUDGET]
+
+
+def reset_hints() -> None:
+    """A fresh hint budget, for the next file."""
+    _hint_budget[0] = HINT_BUDGET
+
+
 def suggest(word: str, options: Iterable[str]) -> str | None:
     import difflib  # only when there is something to suggest
 
-    match = difflib.get_close_matches(word, [o for o in options if isinstance(o, str)], n=1, cutoff=0.6)
+    candidates = [o for o in options if isinstance(o, str)]
+    if _hint_budget[0] < len(candidates):
+        return None
+    _hint_budget[0] -= len(candidates)
+    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return match[0] if match else None
 
 

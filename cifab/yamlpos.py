@@ -21,15 +21,15 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from cifab.gitlab import MAX_FILE_BYTES, MAX_YAML_DEPTH
+from cifab.gitlab import MAX_FILE_BYTES, MAX_PARSED_NODES, MAX_YAML_DEPTH
 
 Mark = tuple[str, int, int]  # source file, 1-based line and column
 
 MAX_BYTES = MAX_FILE_BYTES
 MAX_DEPTH = MAX_YAML_DEPTH
-# Expanded node count after aliases: a few times what a 2 MB file can hold by itself,
-# small enough that an alias bomb is refused in well under a second.
-MAX_NODES = 3_000_000
+# Expanded node count after aliases. This also bounds what schema validation holds: each
+# failing node costs about a kilobyte of error context there.
+MAX_NODES = MAX_PARSED_NODES
 
 STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"

@@ -127,3 +127,70 @@ def test_parallel_beyond_the_limit_is_reported_not_enumerated(repo: Path, text: 
     (repo / ".gitlab-ci.yml").write_text(text)
     proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
     assert proc.returncode == 1 and "limits-exceeded" in proc.stdout
+
+
+def test_a_reference_fan_out_is_resolved_once_per_reference(repo: Path) -> None:
+    # Eight references per level over ten levels: 8**10 values if each were expanded anew.
+    text = ".l10:\n  script: [echo]\n" + "".join(
+        f".l{i}:\n  script: [{', '.join([f'!reference [.l{i + 1}, script]'] * 8)}]\n" for i in range(9, -1, -1))
+    (repo / ".gitlab-ci.yml").write_text(text + "test:\n  script: !reference [.l0, script]\n")
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 2 and "The parsed YAML is too big" in proc.stdout and "expands to" in proc.stdout
+
+
+def test_a_small_fan_out_still_resolves(repo: Path) -> None:
+    text = ".l3:\n  script: [echo $A]\n" + "".join(
+        f".l{i}:\n  script: [{', '.join([f'!reference [.l{i + 1}, script]'] * 3)}]\n" for i in range(2, -1, -1))
+    (repo / ".gitlab-ci.yml").write_text(text + "test:\n  script: !reference [.l0, script]\n")
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 0, proc.stdout
+
+
+ALIASED_ERRORS = ("a: &a [{k: 1}, {k: 1}, {k: 1}, {k: 1}, {k: 1}, {k: 1}, {k: 1}, {k: 1}, {k: 1}, {k: 1}]\n"
+                  "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                  "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n")
+
+
+@pytest.mark.parametrize(("keys", "code"), [(5, 1), (7, 1), (9, 2)])
+def test_aliases_full_of_schema_errors_stay_bounded(repo: Path, keys: int, code: int) -> None:
+    fields = ["script", "before_script", "after_script", "variables", "tags", "cache", "artifacts",
+              "services", "retry"][:keys]
+    (repo / ".gitlab-ci.yml").write_text(ALIASED_ERRORS + "test:\n" + "".join(f"  {k}: *d\n" for k in fields))
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    # Below GitLab's parsed-size limit every error is reported; above it, the limit is.
+    assert proc.returncode == code
+    assert ("The parsed YAML is too big" in proc.stdout) == (code == 2)
+
+
+def test_thousands_of_misspelt_needs_are_reported_without_quadratic_hints(repo: Path) -> None:
+    jobs = "".join(f"job{i}:\n  script: make\n" for i in range(3000))
+    needs = "".join(f"    - missing{i}\n" for i in range(3000))
+    (repo / ".gitlab-ci.yml").write_text(jobs + "final:\n  script: make\n  needs:\n" + needs)
+    proc = bounded("lint", "--no-shellcheck", "--format", "json", ".gitlab-ci.yml", cwd=repo)
+    import json
+
+    found = json.loads(proc.stdout)["findings"]
+    assert proc.returncode == 1 and sum(f["rule"] == "needs-undefined" for f in found) == 3000
+
+
+def test_twenty_thousand_script_items_end_with_an_info_not_a_crash(repo: Path) -> None:
+    from cifab.lint.shellcheck import binary
+
+    if binary() is None:
+        pytest.skip("shellcheck is not installed (pip install 'cifab[shellcheck]')")
+    items = "".join(f"    - echo $X{i}\n" for i in range(20_000))
+    (repo / ".gitlab-ci.yml").write_text("test:\n  script:\n" + items)
+    proc = bounded("lint", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 0 and "was not checked" in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) < 1000
+
+
+def test_shellcheck_on_many_distinct_jobs_stops_at_its_deadline(repo: Path) -> None:
+    from cifab.lint.shellcheck import binary
+
+    if binary() is None:
+        pytest.skip("shellcheck is not installed (pip install 'cifab[shellcheck]')")
+    (repo / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    timeout: 2\n")
+    (repo / ".gitlab-ci.yml").write_text("".join(f"j{i}:\n  script: [\"make part-{i}\"]\n" for i in range(20_000)))
+    proc = bounded("lint", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 0 and "ShellCheck stopped after 2 s" in proc.stdout

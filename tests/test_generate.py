@@ -274,7 +274,7 @@ FULL_GO = {
     "go": {"binaries": [{"name": "p", "main": "."}]},
     "image": {"build": True},
     "deploy": {"environments": [{"name": "prod", "url": "https://x.example", "script": ["a"]}]},
-    "lint": {"ignore": ["x"]},
+    "lint": {"ignore": ["stage-undefined"]},
 }
 FULL_GENERIC = {
     "cifab": 1, "project": "p", "stack": "generic",

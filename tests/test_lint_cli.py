@@ -183,28 +183,3 @@ def test_hostile_input_ends_with_a_message_in_seconds(name: str, content: bytes,
     assert proc.returncode in (1, 2), proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"{name}:" in proc.stdout
-
-
-def test_shellcheck_findings_map_to_yaml_lines(cli, tmp_path: Path) -> None:
-    from cifab.lint.rules.shellcheck import shellcheck_binary
-
-    if shellcheck_binary() is None:
-        pytest.skip("shellcheck is not installed (pip install 'cifab[shellcheck]')")
-    (tmp_path / "ci.yml").write_text(
-        "test:\n  script:\n    - echo ok\n    - cd $DIR\n    - |\n      echo first\n      rm -rf $TARGET/\n")
-    doc = json.loads(cli("lint", "ci.yml", "-f", "json", cwd=tmp_path).stdout)
-    found = {(f["line"], f["message"].split(":")[0]) for f in doc["findings"] if f["rule"] == "shellcheck"}
-    assert (4, "SC2086") in found  # the plain item on line 4
-    assert (7, "SC2086") in found  # the second line of the block scalar
-    assert all(f["severity"] != "error" for f in doc["findings"])
-    quiet = json.loads(cli("lint", "ci.yml", "--no-shellcheck", "-f", "json", cwd=tmp_path).stdout)
-    assert not any(f["rule"] == "shellcheck" for f in quiet["findings"])
-
-
-def test_shellcheck_absent_is_reported_as_info(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cifab.lint.rules import shellcheck
-
-    monkeypatch.setattr(shellcheck, "shellcheck_binary", lambda: None)
-    (tmp_path / "ci.yml").write_text(GOOD)
-    result = cli("lint", "ci.yml", cwd=tmp_path)
-    assert result.exit_code == 0 and "info shellcheck shellcheck is not installed" in result.stdout

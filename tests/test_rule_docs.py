@@ -10,7 +10,7 @@ import pytest
 
 from cifab.diagnostics import KINDS, Severity
 from cifab.errors import ProblemsError
-from cifab.lint.rules.shellcheck import shellcheck_binary
+from cifab.lint.shellcheck import binary as shellcheck_binary
 from cifab.manifest.load import parse
 from cifab.registry import BY_ID
 from cifab.registry import RULES as ALL_RULES

@@ -12,7 +12,9 @@ from cifab.lint.recorded import SYNTAX
 from cifab.lint.rules import RULES, Context, Rule
 from cifab.lint.rules.schema import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
+from cifab.lint.settings import LintSettings
 from cifab.lint.suppress import inline_ignores
+from cifab.schemaerrors import reset_hints
 from cifab.yamlpos import YamlError, load_text, no_gc
 
 
@@ -21,8 +23,12 @@ class Options(NamedTuple):
     # False when root is only the file's folder (no git checkout found): a local include
     # missing there may exist in the real repository, so it is reported as unresolved.
     root_verified: bool = True
-    ignore: frozenset[str] = frozenset()
+    settings: LintSettings = LintSettings()
     shellcheck: bool = False
+
+    @property
+    def ignore(self) -> frozenset[str]:
+        return self.settings.ignore
 
 
 def lint_text(text: str, src: str, options: Options | None = None) -> list[Finding]:
@@ -32,12 +38,13 @@ def lint_text(text: str, src: str, options: Options | None = None) -> list[Findi
 
 
 def _lint(text: str, src: str, options: Options) -> list[Finding]:
+    reset_hints()
     try:
         loaded = load_text(text, src)
     except YamlError as exc:
         return _filter([SYNTAX.at(exc.src, exc.line, exc.col, exc.message)], options, [(src, text)])
     pipeline = build_pipeline(loaded, options.root, options.root_verified)
-    ctx = Context(pipeline)
+    ctx = Context(pipeline, options.settings)
     rules: list[Rule] = [*RULES, SHELLCHECK] if options.shellcheck else list(RULES)
     # What the model found while it resolved includes, extends and !reference.
     findings: list[Finding] = [f for f in pipeline.findings if f.rule_id not in options.ignore]

@@ -20,6 +20,7 @@ from cifab.gitlab import (
     MAX_EXTENDS_LEVELS,
     MAX_FILE_BYTES,
     MAX_INCLUDES,
+    MAX_PARSED_NODES,
     MAX_REFERENCE_DEPTH,
     deep_merge,
     is_job_name,
@@ -375,56 +376,86 @@ def _format_reference(ref: list[Any]) -> str:
 
 
 class _References:
+    """Resolves every `!reference` once: a key's value is memoised with its expanded size, so
+    eight references per level over ten levels cost eighty lookups, not eight to the tenth.
+    The expanded size is still what later rules walk, so it is bounded like an alias bomb."""
+
     def __init__(self, config: YMap, findings: list[Finding], incomplete: bool) -> None:
         self.config = config
         self.findings = findings
         self.incomplete = incomplete
         self.reported: set[tuple[str, ...]] = set()
+        self.memo: dict[tuple[str, ...], tuple[Any, int]] = {}
+        self.too_big = False
 
-    def resolve_value(self, value: Any, chain: tuple[tuple[str, ...], ...] = ()) -> Any:
+    def resolve(self, value: Any) -> Any:
+        return self.resolve_value(value, ())[0]
+
+    def resolve_value(self, value: Any, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int]:
+        """The value with its references replaced, and its size in nodes once expanded."""
         if isinstance(value, Reference):
             return self.follow(value, chain)
         if isinstance(value, YMap):
-            changed = {k: self.resolve_value(v, chain) for k, v in value.items()}
+            size = 1
+            changed = {}
+            for k, v in value.items():
+                changed[k], n = self.resolve_value(v, chain)
+                size += n
             if all(changed[k] is value[k] for k in value):
-                return value
+                return value, size
             out = YMap(value.src, value.start)
             for k in value:
                 out[k] = changed[k]
                 _copy_marks(out, value, k)
-            return out
+            return out, size
         if isinstance(value, YList):
-            items = [self.resolve_value(v, chain) for v in value]
+            size = 1
+            items = []
+            for v in value:
+                item, n = self.resolve_value(v, chain)
+                items.append(item)
+                size += n
             if all(a is b for a, b in zip(items, value, strict=True)):
-                return value
+                return value, size
             out_list = YList(value.src, value.start)
             out_list.extend(items)
             out_list.marks = list(value.marks)
-            return out_list
-        return value
+            return out_list, size
+        return value, 1
 
-    def follow(self, ref: Reference, chain: tuple[tuple[str, ...], ...]) -> Any:
+    def follow(self, ref: Reference, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int]:
         key = tuple(str(p) for p in ref)
         mark = ref.start
+        empty = YList(ref.src, ref.start), 1
         if not key:
             self.report(key, mark, rules.REFERENCE_MISSING, "!reference [] names no job or key")
-            return YList(ref.src, ref.start)
+            return empty
         if key in chain:
             self.report(key, mark, rules.REFERENCE_CIRCULAR, f"{_format_reference(ref)} is part of a circular chain")
-            return YList(ref.src, ref.start)
+            return empty
         if len(chain) >= MAX_REFERENCE_DEPTH:
             self.report(key, mark, rules.REFERENCE_CIRCULAR,
                         f"{_format_reference(ref)} is nested more than {MAX_REFERENCE_DEPTH} levels deep")
-            return YList(ref.src, ref.start)
-        target: Any = self.config
-        for part in key:
-            if isinstance(target, dict) and part in target:
-                target = target[part]
-            else:
-                if not self.incomplete:
-                    self.report(key, mark, rules.REFERENCE_MISSING, f"{_format_reference(ref)} could not be found")
-                return YList(ref.src, ref.start)
-        return self.resolve_value(target, (*chain, key))
+            return empty
+        hit = self.memo.get(key)
+        if hit is None:
+            target: Any = self.config
+            for part in key:
+                if isinstance(target, dict) and part in target:
+                    target = target[part]
+                else:
+                    if not self.incomplete:
+                        self.report(key, mark, rules.REFERENCE_MISSING, f"{_format_reference(ref)} could not be found")
+                    return empty
+            hit = self.memo[key] = self.resolve_value(target, (*chain, key))
+        if hit[1] > MAX_PARSED_NODES:
+            if not self.too_big:
+                self.too_big = True
+                self.findings.append(rules.SYNTAX.finding(
+                    mark, f"The parsed YAML is too big: {_format_reference(ref)} expands to more than "
+                    f"{MAX_PARSED_NODES:,} values"))
+            return empty
+        return hit
 
     def report(self, key: tuple[str, ...], mark: Mark, rule: Rule, message: str) -> None:
         if key not in self.reported:
@@ -497,7 +528,7 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
     # Walking every value for tags costs a tenth of a second on a large file: skip it
     # when no file has one.
     if any(f.has_references for f in files):
-        resolved = _References(extended, findings, incomplete).resolve_value(extended)
+        resolved = _References(extended, findings, incomplete).resolve(extended)
     else:
         resolved = extended
     defaults: dict[str, Any] = {k: resolved[k] for k in LEGACY_GLOBALS if k in resolved}

@@ -10,6 +10,7 @@ from cifab.errors import EXIT_FINDINGS, EXIT_USAGE, CifabError
 from cifab.files import Refused, read_limited
 from cifab.lint.engine import Options, lint_text
 from cifab.lint.recorded import SYNTAX
+from cifab.lint.settings import LintSettings
 from cifab.yamlpos import MAX_BYTES, YamlError, check_size, decode
 
 STDIN = "-"
@@ -80,7 +81,7 @@ def read_source(path: str) -> tuple[str, str]:
     return src, decode(raw, src)
 
 
-def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str] = frozenset(),
+def lint_paths(paths: list[str], root: Path | None = None, settings: LintSettings | None = None,
                shellcheck: bool = False) -> LintRun:
     run = LintRun(paths=[display_name(p) for p in paths])
     for path, src in zip(paths, run.paths, strict=True):
@@ -92,8 +93,9 @@ def lint_paths(paths: list[str], root: Path | None = None, ignore: frozenset[str
             continue
         run.sources[src] = text
         file_root, verified = include_root(path, root)
-        found = lint_text(text, src, Options(root=file_root, root_verified=verified, ignore=ignore,
-                                             shellcheck=shellcheck))
+        options = Options(root=file_root, root_verified=verified, settings=settings or LintSettings(),
+                          shellcheck=shellcheck)
+        found = lint_text(text, src, options)
         if any(f.rule_id in UNPARSEABLE and f.src == src for f in found):
             run.unparseable = True
         run.findings.extend(found)

@@ -17,6 +17,7 @@ from cifab.files import Refused, read_limited
 from cifab.gitlab import MAX_FILE_BYTES
 from cifab.lint.recorded import SYNTAX
 from cifab.manifest import hatches
+from cifab.manifest.lint_section import unknown_rule_ids
 from cifab.manifest.problems import problems_for
 from cifab.manifest.rules import DUPLICATE_KEY, INVALID, MISSING
 from cifab.manifest.schema import fill_defaults, schema, validator
@@ -79,6 +80,7 @@ def validate(data: YMap) -> list[Finding]:
     if not problems:  # GitLab's schema for jobs:, extra_jobs: and include:
         problems.extend(hatches.validate(data))
         problems.extend(duplicate_names(data))
+        problems.extend(unknown_rule_ids(data))
     return problems
 
 

@@ -6,13 +6,15 @@ from functools import cached_property
 
 from cifab.diagnostics import Rule
 from cifab.lint.model import Job, Pipeline
+from cifab.lint.settings import LintSettings
 
 
 class Context:
     """What every check sees: the resolved pipeline and facts derived from it once."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, settings: LintSettings | None = None) -> None:
         self.pipeline = pipeline
+        self.settings = settings or LintSettings()
 
     @cached_property
     def stage_index(self) -> dict[str, int]:

@@ -110,15 +110,21 @@ def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
     return mine is not None and (theirs is None or theirs > mine)
 
 
+def _visible_names(ctx: Context) -> list[str]:
+    return [j.name for j in ctx.pipeline.visible_jobs]
+
+
 def check_needs(ctx: Context) -> Iterable[Finding]:
     known = _known(ctx)
+    names: list[str] | None = None
     for job in ctx.pipeline.visible_jobs:
         for group in job_needs(job):
             for need in group:
                 other = known.get(need.name)
                 if other is None:
                     if not need.optional and not ctx.incomplete:
-                        near = suggest(need.name, [j.name for j in ctx.pipeline.visible_jobs])
+                        names = _visible_names(ctx) if names is None else names
+                        near = suggest(need.name, names)
                         yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {need.name}",
                                             f"did you mean `{near}`?" if near else None)
                 elif _order_problem(ctx, job, other):
@@ -142,6 +148,7 @@ def check_duplicate_needs(ctx: Context) -> Iterable[Finding]:
 
 def check_dependencies(ctx: Context) -> Iterable[Finding]:
     known = _known(ctx)
+    names: list[str] | None = None
     for job in ctx.pipeline.visible_jobs:
         deps = job.get("dependencies")
         if not isinstance(deps, list):
@@ -155,7 +162,8 @@ def check_dependencies(ctx: Context) -> Iterable[Finding]:
             other = known.get(name)
             if other is None:
                 if not ctx.incomplete:
-                    near = suggest(name, [j.name for j in ctx.pipeline.visible_jobs])
+                    names = _visible_names(ctx) if names is None else names
+                    near = suggest(name, names)
                     yield DEPENDENCIES.finding(mark, f"{job.name} job: undefined dependency: {name}",
                                                f"did you mean `{near}`?" if near else None)
             elif _order_problem(ctx, job, other):

@@ -1,0 +1,172 @@
+"""ShellCheck reads jobs as gitlab-runner runs them, and its findings land on the YAML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cifab.lint import shellcheck as runner
+from cifab.lint.model import Job
+from cifab.lint.scripts import PRELUDE, Piece, Sources, job_scripts, locate, runs_powershell
+from cifab.yamlpos import load_text
+
+needs_binary = pytest.mark.skipif(runner.binary() is None,
+                                  reason="shellcheck is not installed (pip install 'cifab[shellcheck]')")
+
+
+def findings(cli, tmp_path: Path, text: str, manifest: str | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
+    (tmp_path / "ci.yml").write_text(text)
+    if manifest is not None:
+        (tmp_path / "cifab.yml").write_text(manifest)
+    result = cli("lint", "ci.yml", "-f", "json", cwd=tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    return [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "shellcheck"]
+
+
+def codes(found: list[dict]) -> set[tuple[int, int, str]]:
+    return {(f["line"], f["column"], f["message"].split(":")[0]) for f in found}
+
+
+# ------------------------------------------------------------------ positions, without the binary
+
+
+def _piece(text: str, value_path: list[str | int]) -> tuple[Piece, Sources]:
+    loaded = load_text(text, "ci.yml")
+    node = loaded.data
+    for part in value_path[:-1]:
+        node = node[part]
+    last = value_path[-1]
+    mark = node.item_mark(last) if isinstance(last, int) else node.value_mark(last)
+    return Piece(node[last], mark), Sources({"ci.yml": text})
+
+
+@pytest.mark.parametrize(("text", "offset", "where"), [
+    ("t:\n  script:\n    - echo $A\n", 5, (3, 12)),                       # plain
+    ('t:\n  script:\n    - "echo \\"a\\" $Z"\n', 9, (3, 19)),              # escapes in double quotes
+    ("t:\n  script:\n    - 'it''s $Q'\n", 5, (3, 14)),                     # '' in single quotes
+    ("t:\n  script:\n    - |\n      echo one\n      rm $B/\n", 12, (5, 10)),  # block literal
+    ("t:\n  script:\n    - >\n      if [ $X = 1 ]; then\n      echo $Y; fi\n", 25, (5, 12)),  # folded
+    ("t:\n  script:\n    - make\n      $C all\n", 5, (4, 7)),               # plain over two lines
+])
+def test_a_character_of_a_scalar_maps_to_its_line_and_column(text: str, offset: int, where: tuple[int, int]) -> None:
+    piece, sources = _piece(text, ["t", "script", 0])
+    assert piece.value[offset] in "$"
+    assert locate(piece, offset, sources)[1:] == where
+
+
+def _job(text: str, name: str = "t") -> Job:
+    data = load_text(text, "ci.yml").data
+    return Job(name, data.key_mark(name), data[name], False)
+
+
+def test_before_script_and_script_are_one_script_after_script_another() -> None:
+    job = _job("t:\n  before_script: [a]\n  script: [b, c]\n  after_script: [d]\n")
+    main, after = job_scripts(job)
+    assert main.text == PRELUDE + "a\nb\nc\n"
+    assert after.text == PRELUDE + "d\n"
+
+
+@pytest.mark.parametrize("text", [
+    "t:\n  tags: [windows]\n  script: [dir]\n",
+    "t:\n  tags: [saas-windows-medium-amd64]\n  script: [dir]\n",
+    "t:\n  image: mcr.microsoft.com/powershell:latest\n  script: [ls]\n",
+    "t:\n  image: {name: mcr.microsoft.com/dotnet/framework/sdk:4.8-windowsservercore-ltsc2022}\n  script: [ls]\n",
+    "t:\n  script:\n    - Write-Host \"building\"\n",
+    "t:\n  script:\n    - echo $env:CI_COMMIT_SHA\n",
+])
+def test_jobs_that_run_powershell_are_not_read_as_bash(text: str) -> None:
+    job = _job(text)
+    assert runs_powershell(job) and job_scripts(job) == []
+
+
+@pytest.mark.parametrize("text", [
+    "t:\n  tags: [docker, linux]\n  script: [make]\n",
+    "t:\n  tags: [twin-engine]\n  script: [make]\n",
+    "t:\n  image: python:3.13\n  script: [echo $HOME]\n",
+])
+def test_ordinary_jobs_are_read_as_bash(text: str) -> None:
+    assert not runs_powershell(_job(text))
+
+
+# ------------------------------------------------------------------ through ShellCheck
+
+
+@needs_binary
+def test_findings_land_on_the_yaml_line_and_column(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    found = findings(cli, tmp_path, "test:\n  script:\n    - echo ok\n    - rm -rf $DIR\n    - |\n"
+                                    "      echo first\n      rm -rf $TARGET/\n    - >\n      if [ $X = 1 ]; then\n"
+                                    "      echo $Y; fi\n")
+    assert {(4, 14, "SC2086"), (7, 14, "SC2086"), (9, 12, "SC2086"), (10, 12, "SC2086")} <= codes(found)
+    assert all(f["severity"] != "error" for f in found)
+
+
+@needs_binary
+def test_a_job_is_checked_as_one_script(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # An `if` opened in before_script and closed in script parses only as one script.
+    found = findings(cli, tmp_path, "test:\n  before_script:\n    - if true; then\n  script:\n"
+                                    "    - echo inside\n    - fi\n")
+    assert found == []
+
+
+@needs_binary
+def test_defaults_skip_what_the_runner_makes_moot_and_settings_change_them(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # errexit makes a bare cd safe; GitLab sets the variable; the tool reads the assignment.
+    text = "test:\n  script:\n    - cd build\n    - echo \"$UNSET_BY_SCRIPT\"\n    - GOFLAGS=-mod=mod\n"
+    assert findings(cli, tmp_path, text) == []
+    manifest = "cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    include: [SC2034]\n"
+    assert {(5, 7, "SC2034")} == codes(findings(cli, tmp_path, text, manifest))
+    manifest = "cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    exclude: [SC2086]\n"
+    assert findings(cli, tmp_path, "test:\n  script: [echo $A]\n", manifest) == []
+
+
+@needs_binary
+def test_identical_scripts_report_at_each_jobs_own_lines(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    found = findings(cli, tmp_path, "a:\n  script: [echo $A]\nb:\n  script: [echo $A]\n")
+    assert {(2, 17, "SC2086"), (4, 17, "SC2086")} == codes(found)
+
+
+@needs_binary
+def test_a_shared_template_line_is_reported_once(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    found = findings(cli, tmp_path, ".t:\n  script: [echo $A]\na:\n  extends: .t\nb:\n  extends: .t\n")
+    assert codes(found) == {(2, 17, "SC2086")} and len(found) == 1
+
+
+@needs_binary
+def test_a_script_too_long_to_check_is_an_info(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    items = "".join(f"    - w{i}\n" for i in range(runner.MAX_SCRIPT_LINES + 5))
+    found = findings(cli, tmp_path, "test:\n  script:\n" + items)
+    assert [f["severity"] for f in found] == ["info"] and "was not checked" in found[0]["message"]
+    assert found[0]["line"] == 3
+
+
+@needs_binary
+def test_the_deadline_leaves_an_info_not_a_hang(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    manifest = "cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    timeout: 0.000001\n"
+    found = findings(cli, tmp_path, "a:\n  script: [echo $A]\nb:\n  script: [echo $B]\n", manifest)
+    assert [f["severity"] for f in found] == ["info"]
+    assert "ShellCheck stopped after" in found[0]["message"] and "2 of 2 scripts" in found[0]["message"]
+
+
+def test_without_the_binary_lint_says_so_as_info(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(runner, "binary", lambda: None)
+    (tmp_path / "ci.yml").write_text("build:\n  stage: build\n  script: make\n")
+    result = cli("lint", "ci.yml", cwd=tmp_path)
+    assert result.exit_code == 0 and "info shellcheck shellcheck is not installed" in result.stdout
+    quiet = json.loads(cli("lint", "ci.yml", "--no-shellcheck", "-f", "json", cwd=tmp_path).stdout)
+    assert quiet["findings"] == []
+
+
+@pytest.mark.parametrize(("manifest", "expect"), [
+    ("lint:\n  ignroe: [x]\n", "did you mean 'ignore'?"),
+    ("lint:\n  ignore: [stage-undefine]\n", "did you mean 'stage-undefined'?"),
+    ("lint:\n  shellcheck:\n    exclude: [sc2086]\n", "a ShellCheck code such as SC2086"),
+    ("lint:\n  shellcheck:\n    timeout: 0\n", "lint.shellcheck.timeout"),
+])
+def test_a_wrong_lint_section_is_an_error(cli, tmp_path: Path, manifest: str, expect: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "ci.yml").write_text("build:\n  script: make\n")
+    (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\n" + manifest)
+    result = cli("lint", "ci.yml", "--no-shellcheck", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "cifab.yml:" in result.output and "manifest-invalid" in result.output and expect in result.output
