@@ -194,3 +194,35 @@ def test_shellcheck_on_many_distinct_jobs_stops_at_its_deadline(repo: Path) -> N
     (repo / ".gitlab-ci.yml").write_text("".join(f"j{i}:\n  script: [\"make part-{i}\"]\n" for i in range(20_000)))
     proc = bounded("lint", ".gitlab-ci.yml", cwd=repo)
     assert proc.returncode == 0 and "ShellCheck stopped after 2 s" in proc.stdout
+
+
+GO_MANIFEST = "cifab: 1\nproject: hello\nstack: go\ngo:\n  binaries: [{name: hello, main: .}]\ntemplates_dir: t\n"
+
+
+@pytest.mark.parametrize(("template", "expect"), [
+    ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}", "beyond the 1,000,000"),
+    ("{% set ns = namespace(n=0) %}{% for i in range(900000) %}{% for c in 'abcdefghij' %}"
+     "{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}", "took longer than"),
+    ("x: {{ (1/0) | yaml }}\n", "ZeroDivisionError"),
+    ("{% include 'go/lint.yml.j2' %}\n", "include or call themselves"),
+    ("{% for i in range(1000000000) %}{% endfor %}", "range() of 1,000,000,000 items"),
+    ("x: {{ ('x' * 1000000000) | yaml }}\n", "`*` would build"),
+    ("x: {{ (10 ** 100000000) | yaml }}\n", "`**` with exponent"),
+    ("x: {{ ('a' + 1) | yaml }}\n", "TypeError"),
+])
+def test_a_hostile_user_template_is_a_positioned_template_error(repo: Path, template: str, expect: str) -> None:
+    (repo / "cifab.yml").write_text(GO_MANIFEST)
+    (repo / "t" / "go").mkdir(parents=True)
+    (repo / "t" / "go" / "lint.yml.j2").write_text("# mine\n" + template)
+    proc = bounded("generate", "--stdout", cwd=repo)
+    assert proc.returncode == 2, proc.stderr
+    assert "template error (" in proc.stderr and "lint.yml.j2:" in proc.stderr and expect in proc.stderr, proc.stderr
+
+
+def test_a_nul_in_templates_dir_or_an_include_is_a_message(repo: Path) -> None:
+    (repo / "cifab.yml").write_text(GO_MANIFEST.replace("templates_dir: t", 'templates_dir: "\\0"'))
+    proc = bounded("generate", "--stdout", cwd=repo)
+    assert proc.returncode == 2 and "templates_dir" in proc.stderr, proc.stderr
+    (repo / ".gitlab-ci.yml").write_text('include: "a\\0b.yml"\ntest:\n  script: make\n')
+    proc = bounded("lint", "--no-shellcheck", ".gitlab-ci.yml", cwd=repo)
+    assert proc.returncode == 1 and "include" in proc.stdout, proc.stdout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cifab.init import detect
 from cifab.stacks import go
 from tests.conftest import write_go_repo
@@ -65,3 +67,36 @@ def test_module_name_helper() -> None:
     assert go.module_name("example.com/a/b") == "b"
     assert go.module_name("example.com/a/v2") == "a"
     assert go.module_name("single") == "single"
+
+
+CARGO = '[package]\nname = "a"\nversion = "0.1.0"\n'
+
+
+@pytest.mark.parametrize(("files", "stack", "warning"), [
+    ({"package.json": "[]"}, "node", "package.json: the top level is an array, not an object; read as empty"),
+    ({"package.json": '{"dependencies": []}'}, "node", "package.json: dependencies is an array, not an object"),
+    ({"package.json": '{"engines": "x"}'}, "node", "package.json: engines is a string, not an object; ignored"),
+    ({"package.json": '{"name": 5, "scripts": [1]}'}, "node", "package.json: scripts is an array, not an object"),
+    ({"pyproject.toml": 'project = "x"\n'}, "python", "pyproject.toml: project is a string, not a table; ignored"),
+    ({"pyproject.toml": "[project]\nrequires-python = 3\n"}, "python",
+     "pyproject.toml: project.requires-python is an integer, not a string"),
+    ({"Cargo.toml": "bin = 5\n" + CARGO}, "rust", "Cargo.toml: bin is an integer, not an array; ignored"),
+    ({"Cargo.toml": CARGO, "rust-toolchain.toml": 'toolchain = "x"\n'}, "rust",
+     "rust-toolchain.toml: toolchain is a string, not a table; ignored"),
+])
+def test_oddly_typed_project_files_are_reported_and_read_around(tmp_path: Path, files: dict[str, str], stack: str,
+                                                                 warning: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    found = detect.detect(tmp_path)
+    assert found.stack == stack
+    assert any(warning in line for line in found.evidence), found.evidence
+
+
+def test_init_goes_on_past_an_oddly_typed_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "package.json").write_text('{"name": "shop", "engines": "x", "scripts": {"test": "jest"}}')
+    result = cli("init", "--yes", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "package.json: engines is a string" in result.output
+    assert "test: true" in (tmp_path / "cifab.yml").read_text()

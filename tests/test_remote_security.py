@@ -107,3 +107,38 @@ def test_bad_flag_values_are_usage_errors(cli, httpserver: HTTPServer, ci_file: 
     result = cli(*args, flag, value, env={"GITLAB_TOKEN": TOKEN}, cwd=ci_file.parent)
     assert result.exit_code == 2, result.output
     assert words in result.stderr and "internal error" not in result.stderr
+
+
+def test_timeout_bounds_the_whole_exchange_not_each_read(cli, httpserver: HTTPServer, ci_file: Path) -> None:
+    import time
+
+    def drip() -> object:
+        yield b'{"valid": true, "errors": [], '
+        for _ in range(16):  # a byte every quarter second: each read is quick, the answer is not
+            time.sleep(0.25)
+            yield b" "
+        yield b'"warnings": []}'
+
+    httpserver.expect_request(LINT_PATH, method="POST").respond_with_response(
+        Response(drip(), content_type="application/json"))
+    result = remote_lint(cli, httpserver, ci_file, "--timeout", "1")
+    assert result.exit_code == 3, result.output
+    assert "did not finish answering within 1 seconds" in result.stderr
+    no_token_anywhere(result)
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_oversized_answer_is_refused_not_held(cli, httpserver: HTTPServer, ci_file: Path, declared: bool) -> None:
+    from cifab.remote.exchange import MAX_ANSWER_BYTES
+
+    body = b'{"valid": true, "errors": [], "warnings": [], "merged_yaml": "' + b"x" * MAX_ANSWER_BYTES + b'"}'
+
+    def pieces() -> object:
+        for start in range(0, len(body), 1 << 20):
+            yield body[start:start + (1 << 20)]
+
+    response = Response(body if declared else pieces(), content_type="application/json")
+    httpserver.expect_request(LINT_PATH, method="POST").respond_with_response(response)
+    result = remote_lint(cli, httpserver, ci_file)
+    assert result.exit_code == 3, result.output
+    assert "sent an answer of more than 32 MB" in result.stderr

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from cifab.errors import CifabError
+from cifab.generate.sandbox import MAX_TEXT, RangeBudget, TemplateLimit, deadline, sandbox_class, template_line
 from cifab.manifest.load import Manifest, load
 
 PACKAGE_TEMPLATES = Path(__file__).parents[1] / "templates"  # cifab/templates in the wheel
@@ -131,9 +132,8 @@ def _finalize(value: Any) -> Any:
 
 def environment(search_path: Sequence[Path] = ()) -> Any:
     from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    env = sandbox_class()(
         loader=FileSystemLoader([str(p) for p in (*search_path, templates_dir())]),
         undefined=StrictUndefined,
         autoescape=False,
@@ -144,6 +144,7 @@ def environment(search_path: Sequence[Path] = ()) -> Any:
     )
     env.filters["yaml"] = yaml_filter
     env.globals["block"] = block
+    env.globals["range"] = RangeBudget().range
     return env
 
 
@@ -152,14 +153,31 @@ def render(context: dict[str, Any], search_path: Sequence[Path] = ()) -> str:
 
     env = environment(search_path)
     try:
-        text = env.get_template(ENTRY_TEMPLATE).render(**context)
+        with deadline():
+            text = env.get_template(ENTRY_TEMPLATE).render(**context)
     except CifabError:
         raise
     except TemplateError as exc:
         lineno = getattr(exc, "lineno", None)
-        where = f" ({getattr(exc, 'filename', '?')}:{lineno})" if lineno else ""
+        where = f" ({getattr(exc, 'filename', '?')}:{lineno})" if lineno else template_line(exc)
         raise CifabError(f"template error{where}: {exc.message}", 2) from None
+    except RecursionError as exc:
+        raise CifabError(f"template error{template_line(exc)}: templates include or call themselves "
+                         "without end", 2) from None
+    # What a template's own expressions raise: 1/0, int('x'), a missing key, a bound.
+    except (TemplateLimit, ArithmeticError, LookupError, TypeError, ValueError, MemoryError) as exc:
+        raise CifabError(f"template error{template_line(exc)}: {_describe(exc)}", 2) from None
+    if len(text) > MAX_TEXT:
+        raise CifabError(f"template error: the pipeline came out {len(text):,} characters long; "
+                         f"the bound is {MAX_TEXT:,}", 2)
     return tidy(text)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TemplateLimit):
+        return str(exc)
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, LookupError) else f"no such item: {text}"
 
 
 def tidy(text: str) -> str:
@@ -183,6 +201,8 @@ def template_dirs(m: Manifest) -> list[Path]:
     folder = m.data.get("templates_dir")
     if not folder:
         return []
+    if "\0" in str(folder):
+        raise CifabError(f"templates_dir (from {m.path}) holds a NUL character, which no path can")
     path = (m.path.parent / folder).resolve()
     if not path.is_dir():
         raise CifabError(f"templates_dir {folder} (from {m.path}) is not a directory")

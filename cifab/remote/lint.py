@@ -11,6 +11,7 @@ from typing import Any
 
 from cifab.diagnostics import Finding, Rule, Severity
 from cifab.errors import redact, register_secret
+from cifab.remote import exchange
 from cifab.remote.settings import RemoteError, Settings
 from cifab.yamlpos import YMap
 
@@ -97,21 +98,11 @@ def lint_content(settings: Settings, content: str, *, dry_run: bool = False, ref
                  include_jobs: bool = False, sleep: Callable[[float], None] = time.sleep) -> RemoteResult:
     """Ask GitLab to lint `content` in the project's context."""
     import gitlab
-    import requests
 
     if settings.token:
         register_secret(settings.token)
-    # Our own session, so that a response hook can read Retry-After: python-gitlab's
-    # errors carry the status and body but not the headers. It follows no redirect:
-    # requests would carry the PRIVATE-TOKEN header (and, on 307/308, the pipeline) to
-    # whatever host a redirect names.
-    class NoRedirects(requests.Session):
-        def get_redirect_target(self, resp: Any) -> None:
-            return None
-
-    session = NoRedirects()
-    last_headers: dict[str, str] = {}
-    session.hooks["response"].append(lambda response, *_a, **_k: last_headers.update(response.headers))
+    last_headers: dict[str, str] = {}  # for Retry-After
+    session = exchange.session(last_headers)
     client = gitlab.Gitlab(settings.url, private_token=settings.token, timeout=settings.timeout,
                            ssl_verify=settings.ssl_verify, retry_transient_errors=False, session=session)
     project = client.projects.get(settings.project, lazy=True)
@@ -123,8 +114,12 @@ def lint_content(settings: Settings, content: str, *, dry_run: bool = False, ref
     if include_jobs:
         data["include_jobs"] = True
     deadline = time.monotonic() + settings.timeout
-    with session:
-        return _ask(project, data, settings, deadline, last_headers, sleep)
+
+    def ask() -> RemoteResult:
+        with session:
+            return _ask(project, data, settings, deadline, last_headers, sleep)
+
+    return exchange.within(settings, ask)
 
 
 def _ask(project: Any, data: dict[str, Any], settings: Settings, deadline: float,

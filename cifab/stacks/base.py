@@ -118,6 +118,47 @@ def table(data: Any, key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+_KINDS: dict[type, tuple[str, str]] = {  # (in TOML, in JSON)
+    dict: ("a table", "an object"), list: ("an array", "an array"), str: ("a string", "a string"),
+    bool: ("a boolean", "a boolean"), int: ("an integer", "a number"), float: ("a float", "a number"),
+}
+
+
+def checked(data: Any, file: str, shape: Mapping[str, type | tuple[type, ...]], found: Detection) -> dict[str, Any]:
+    """data with every key that does not have the type `shape` gives it removed, and each
+    removal reported as a warning with the file and key: init reads what it can.
+
+    shape maps dotted key paths ("project.requires-python") to the expected type(s);
+    a parent comes before its children."""
+    json_file = file.endswith(".json")
+    if not isinstance(data, dict):
+        found.evidence.append(f"warning: {file}: the top level is {_kind(data, json_file)}, "
+                              f"not {_KINDS[dict][json_file]}; read as empty")
+        return {}
+    for path, expected in shape.items():
+        *parents, key = path.split(".")
+        holder: Any = data
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict) or key not in holder:
+            continue
+        value = holder[key]
+        types = expected if isinstance(expected, tuple) else (expected,)
+        if isinstance(value, types) and not (isinstance(value, bool) and bool not in types):
+            continue
+        del holder[key]
+        wanted = " or ".join(_KINDS[t][json_file] for t in types)
+        found.evidence.append(f"warning: {file}: {path} is {_kind(value, json_file)}, not {wanted}; ignored")
+    return data
+
+
+def _kind(value: Any, json_file: bool) -> str:
+    for kind, words in _KINDS.items():
+        if isinstance(value, kind):
+            return words[json_file] if not isinstance(value, bool) else "a boolean"
+    return "null" if value is None else type(value).__name__
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(read_text(path))

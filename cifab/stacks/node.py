@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
+from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jobs, read_text, safe_name
 
 # Node majors with upstream support and node:<major>-bookworm-slim images, oldest first;
 # the newest LTS is the default.
@@ -199,16 +199,20 @@ def build_paths(repo: Path, package: dict[str, Any], command: str) -> list[str]:
 # ---------------------------------------------------------------- detection and context
 
 
+# The keys init reads, with the types npm gives them: anything else is reported and skipped.
+PACKAGE_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "name": str, "engines": dict, "volta": dict, "packageManager": str, "scripts": dict, "dependencies": dict,
+    "devDependencies": dict, "workspaces": (list, dict), "main": str,
+}
+
+
 def _package(repo: Path, found: Detection) -> dict[str, Any]:
     try:
         package = json.loads(read_text(repo / "package.json"))
     except json.JSONDecodeError:
         found.evidence.append("package.json does not parse: read as empty")
         return {}
-    if not isinstance(package, dict):
-        found.evidence.append("package.json is not an object: read as empty")
-        return {}
-    return package
+    return checked(package, "package.json", PACKAGE_SHAPE, found)
 
 
 def detect(repo: Path, found: Detection) -> bool:

@@ -9,7 +9,18 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from cifab.gitlab import MAX_CACHE_KEY_FILES
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, read_toml, safe_name, table
+from cifab.stacks.base import (
+    Asker,
+    Detection,
+    Stack,
+    StackContext,
+    checked,
+    jobs,
+    read_text,
+    read_toml,
+    safe_name,
+    table,
+)
 
 PINS = {"ruff": "0.17.5", "uv": "0.13.8", "black": "26.10.1", "mypy_version": "2.4.1", "poetry": "2.5.1",
         "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0"}
@@ -219,13 +230,24 @@ def _linters(repo: Path, tool: dict[str, Any], dev: set[str], hooks: dict[str, s
 PINNABLE = (("ruff", "ruff", "ruff"), ("black", "black", "black"), ("mypy", "mypy_version", "mypy"))
 
 
+# The keys init reads, with the types PEP 621 and the tools give them: anything else is
+# reported and skipped.
+PYPROJECT_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "project": dict, "project.name": str, "project.requires-python": str, "project.dependencies": list,
+    "project.optional-dependencies": dict, "dependency-groups": dict, "tool": dict, "tool.poetry": dict,
+    "tool.poetry.name": str, "tool.poetry.dependencies": dict, "tool.poetry.group": dict,
+    "tool.poetry.dev-dependencies": dict, "tool.uv": dict, "tool.uv.dev-dependencies": list, "tool.ruff": dict,
+    "tool.mypy": dict, "tool.hatch": dict,
+}
+
+
 def detect(repo: Path, found: Detection) -> bool:
     markers = ["pyproject.toml", "setup.py", "setup.cfg", "uv.lock", "poetry.lock"]
     requirements = sorted(p.name for p in repo.glob("requirements*.txt"))
     present = [m for m in markers if (repo / m).is_file()] + requirements
     if not present:
         return False
-    pyproject = read_toml(repo / "pyproject.toml")
+    pyproject = checked(read_toml(repo / "pyproject.toml"), "pyproject.toml", PYPROJECT_SHAPE, found)
     project, tool = table(pyproject, "project"), table(pyproject, "tool")
     poetry = table(tool, "poetry")
     name = project.get("name") or poetry.get("name")

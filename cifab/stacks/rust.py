@@ -8,7 +8,17 @@ import re
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import Detection, Stack, StackContext, asks_version, jobs, read_toml, safe_name, table
+from cifab.stacks.base import (
+    Detection,
+    Stack,
+    StackContext,
+    asks_version,
+    checked,
+    jobs,
+    read_toml,
+    safe_name,
+    table,
+)
 
 PINS = {"nextest": "0.9"}
 
@@ -21,6 +31,12 @@ class RustSection(TypedDict):
     test: str
     doctest: str
     build: str
+
+
+# The keys init reads, with the types Cargo gives them: anything else is reported and skipped.
+CARGO_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "package": dict, "package.name": str, "workspace": dict, "workspace.members": list, "bin": list, "lib": dict,
+}
 
 
 def _crate(folder: Path) -> tuple[str | None, list[str], bool]:
@@ -50,7 +66,7 @@ def detect(repo: Path, found: Detection) -> bool:
     path = repo / "Cargo.toml"
     if not path.is_file():
         return False
-    cargo = read_toml(path)
+    cargo = checked(read_toml(path), "Cargo.toml", CARGO_SHAPE, found)
     workspace = table(cargo, "workspace")
     name, bins, lib = _crate(repo)
     crates = members(repo, workspace) if workspace else []
@@ -61,7 +77,8 @@ def detect(repo: Path, found: Detection) -> bool:
     if name:
         found.name = safe_name(name)
     settings: dict[str, Any] = {"binaries": bins, "workspace": bool(workspace), "doctests": lib}
-    toolchain = table(read_toml(repo / "rust-toolchain.toml"), "toolchain").get("channel")
+    toolchain = table(checked(read_toml(repo / "rust-toolchain.toml"), "rust-toolchain.toml",
+                              {"toolchain": dict, "toolchain.channel": str}, found), "toolchain").get("channel")
     if isinstance(toolchain, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?", toolchain):
         settings["version"] = toolchain
     if not (repo / "Cargo.lock").is_file():
