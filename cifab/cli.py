@@ -190,9 +190,15 @@ def generate(
     from cifab.generate import plan as planning
     from cifab.generate.write import write
 
+    modes = [flag for flag, on in (("--stdout", stdout), ("--diff", diff), ("--check", check)) if on]
+    if len(modes) > 1:
+        raise CifabError(f"{' and '.join(modes)} cannot be combined: --stdout prints the pipeline, --diff shows "
+                         "what would change, --check fails when the file is out of date")
+    if force and modes:
+        raise CifabError(f"--force overwrites the file, and {modes[0]} writes nothing: drop one of them")
     plan = planning.plan(manifest, output, gitlab if remote else None)
     if stdout:
-        sys.stdout.write(plan.text)
+        sys.stdout.write(planning.as_stream(plan))
         return
     if check or diff:
         if plan.in_sync:

@@ -85,7 +85,9 @@ def boundary() -> Iterator[Outcome]:
         _say(f"{exc.filename or 'a file'}: permission denied")
         outcome.code = EXIT_USAGE
     except OSError as exc:  # a disk problem outside the paths we check
-        _say(f"{exc.filename or 'a file'}: {exc.strerror or exc}")
+        message = getattr(exc, "message", None) or (
+            f"{exc.filename}: {exc.strerror or exc}" if exc.filename else f"{exc.strerror or exc}")
+        _say(message)
         outcome.code = EXIT_USAGE
     except Exception as exc:  # a bug: say so in one line, or with CIFAB_DEBUG=1 the traceback too
         if os.environ.get("CIFAB_DEBUG"):

@@ -8,10 +8,30 @@ import tempfile
 from pathlib import Path
 
 
+class WriteFailed(OSError):
+    """A write that did not happen, named for the user: the file, the reason, and that the
+    old content (if any) is still there."""
+
+    def __init__(self, path: Path, exc: OSError, replaced: bool) -> None:
+        kept = f"; {path.name} was left as it was" if replaced else ""
+        super().__init__(exc.errno, f"cannot write {path}: {exc.strerror or exc}{kept}")
+        self.message = str(self.strerror)
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file in the same directory and rename it into place,
     so that a reader sees the old file or the new one, never half of one. A symlink stays a
-    link (its target is replaced); a device or FIFO is written to as a stream, never replaced."""
+    link (its target is replaced); a device or FIFO is written to as a stream, never replaced.
+    Raises WriteFailed, which names the file, when the write fails (a full disk)."""
+    try:
+        _atomic_write(path, text)
+    except WriteFailed:
+        raise
+    except OSError as exc:
+        raise WriteFailed(path, exc, replaced=path.is_file()) from None
+
+
+def _atomic_write(path: Path, text: str) -> None:
     if path.is_symlink():
         path = path.resolve()
     try:

@@ -20,8 +20,8 @@ from cifab.yamlpos import YamlError, load_text
 
 def load_pipeline(path: str, root: Path | None) -> tuple[Pipeline, str]:
     """The resolved pipeline of a file (or - for stdin), and the name to show for it."""
-    src, text = read_source(path)
     try:
+        src, text = read_source(path)
         loaded = load_text(text, src)
     except YamlError as exc:
         raise CifabError(str(exc)) from None

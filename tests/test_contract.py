@@ -56,8 +56,9 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as failed:
         output.atomic_write(path, "new\n")
+    assert failed.value.strerror == f"cannot write {path}: No space left on device; f.yml was left as it was"
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["f.yml"]
 

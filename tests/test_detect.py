@@ -100,3 +100,17 @@ def test_init_goes_on_past_an_oddly_typed_file(cli, tmp_path: Path) -> None:  # 
     assert result.exit_code == 0, result.output
     assert "package.json: engines is a string" in result.output
     assert "test: true" in (tmp_path / "cifab.yml").read_text()
+
+
+def test_a_folder_whose_name_cannot_be_a_component_path_is_left_out_with_a_warning(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".git").mkdir()
+    for folder in ("api", "my api", "we:b"):
+        write_go_repo(tmp_path / folder, dockerfile=False, module=f"example.com/{folder.replace(' ', '')}")
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "package.json").write_text('{"name": "web"}')
+    result = cli("init", "--yes", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "'my api' left out" in result.output and "'we:b' left out" in result.output
+    manifest = (tmp_path / "cifab.yml").read_text()
+    assert "path: api" in manifest and "path: web" in manifest and "my api" not in manifest
+    assert cli("generate", cwd=tmp_path).exit_code == 0

@@ -364,3 +364,30 @@ def test_goreleaser_on_tags_when_asked(cli, go_repo: Path) -> None:
     assert job["rules"] == [{"if": "$CI_COMMIT_TAG"}] and job["variables"]["GIT_DEPTH"] == 0
     assert job["image"] == {"name": "goreleaser/goreleaser:v2.15.1", "entrypoint": [""]}
     assert job["interruptible"] is False and "go-build" in job["needs"]
+
+
+@pytest.mark.parametrize("flags", [("--stdout", "--check"), ("--stdout", "--diff"), ("--diff", "--check"),
+                                   ("--force", "--stdout"), ("--force", "--diff"), ("--force", "--check")])
+def test_generate_options_that_contradict_are_refused_with_a_reason(cli, go_repo: Path, flags: tuple[str, str]) -> None:
+    cli("init", "--yes", cwd=go_repo)
+    cli("generate", cwd=go_repo)
+    manifest = go_repo / "cifab.yml"
+    manifest.write_text(manifest.read_text().replace("race: true", "race: false"))  # now stale
+    before = (go_repo / ".gitlab-ci.yml").read_text()
+    result = cli("generate", *flags, cwd=go_repo)
+    assert result.exit_code == 2
+    assert "cannot be combined" in result.stderr or "drop one of them" in result.stderr
+    assert (go_repo / ".gitlab-ci.yml").read_text() == before
+
+
+@pytest.mark.parametrize(("flags", "code"), [((), 0), (("--stdout",), 0), (("--diff",), 0), (("--check",), 1),
+                                             (("--force",), 0), (("--output", "ci.yml"), 0),
+                                             (("--check", "--output", "ci.yml"), 1)])
+def test_generate_options_that_go_together_work(cli, go_repo: Path, flags: tuple[str, ...], code: int) -> None:
+    cli("init", "--yes", cwd=go_repo)
+    cli("generate", cwd=go_repo)
+    cli("generate", "--output", "ci.yml", cwd=go_repo)
+    manifest = go_repo / "cifab.yml"
+    manifest.write_text(manifest.read_text().replace("race: true", "race: false"))
+    result = cli("generate", *flags, cwd=go_repo)
+    assert result.exit_code == code, result.output

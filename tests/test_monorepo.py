@@ -175,3 +175,20 @@ def test_a_user_template_with_a_legacy_global_image_is_not_taken_for_a_job(cli, 
     pipeline = generate(cli, mono, "templates_dir: ci\n")
     assert "web-image" not in pipeline and "image" not in pipeline
     assert pipeline["web-node-test"]["image"] == "node:22-bookworm-slim"
+
+
+def test_stdout_prints_every_file_of_child_pipelines(cli, mono: Path) -> None:  # type: ignore[no-untyped-def]
+    generate(cli, mono, "child_pipelines: true\n")
+    printed = cli("generate", "--stdout", cwd=mono).stdout
+    documents = list(yaml.safe_load_all(printed))
+    files = [line.removeprefix("# file: ") for line in printed.splitlines() if line.startswith("# file: ")]
+    assert files[0] == ".gitlab-ci.yml" and len(files) == len(documents) == 3
+    for name, document in zip(files, documents, strict=True):
+        assert document == yaml.safe_load((mono / name).read_text())
+
+
+def test_a_component_without_jobs_gets_no_empty_child_pipeline(cli, mono: Path) -> None:  # type: ignore[no-untyped-def]
+    (mono / "web" / "package.json").write_text(json.dumps({"name": "web"}))
+    parent = generate(cli, mono, "child_pipelines: true\n")
+    assert "web" not in parent and not (mono / ".gitlab" / "cifab" / "web.yml").exists()
+    assert "api" in parent

@@ -86,3 +86,20 @@ def test_every_report_stays_well_formed(cli, tmp_path: Path, fmt: str) -> None: 
         xml.dom.minidom.parseString(result.stdout)
     else:
         json.loads(result.stdout)
+
+
+def test_a_full_disk_is_named_with_the_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    (tmp_path / "ci.yml").write_text("test:\n  script: make\n")
+    result = cli("lint", "--no-shellcheck", "ci.yml", "-o", "/dev/full", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == "cifab: cannot write /dev/full: No space left on device\n"
+
+
+def test_generate_keeps_a_symlinked_pipeline_a_link(cli, go_repo: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--yes", cwd=go_repo)
+    (go_repo / "ci").mkdir()
+    (go_repo / ".gitlab-ci.yml").symlink_to("ci/pipeline.yml")
+    assert cli("generate", cwd=go_repo).exit_code == 0
+    assert (go_repo / ".gitlab-ci.yml").is_symlink() and "go-test" in (go_repo / "ci" / "pipeline.yml").read_text()

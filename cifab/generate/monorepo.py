@@ -268,6 +268,8 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
     doc = _skeleton(m, ["components"], search_path)
     for component, text in rendered:
         jobs, used = component_jobs(component, text, shared, gate=False)
+        if all(name.startswith(".") for name in jobs):  # nothing to run: GitLab refuses an empty child
+            continue
         child = load("stages: []\n")
         child["stages"] = _ordered(used)
         for name, job in jobs.items():

@@ -71,6 +71,15 @@ class Plan:
                        for f in self.files if not f.in_sync)
 
 
+def as_stream(plan: Plan) -> str:
+    """What --stdout prints: the pipeline alone, or, with child pipelines, every file as one
+    YAML document of a stream, each led by a comment that names its file."""
+    if len(plan.files) == 1:
+        return plan.text
+    root = plan.output_path.parent
+    return "".join(f"---\n# file: {_relative(f.path, root)}\n{f.text}" for f in plan.files)
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()

@@ -61,16 +61,33 @@ def apply(body: str, manifest: Manifest) -> str:
 def spacing(text: str) -> str:
     """One blank line before each top-level block (with the comments that lead into it) and
     none inside one, as the templates lay them out. ruamel keeps a blank line where the
-    template had it, which is no longer the end of a job once a key is added to it."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    template had it, which is no longer the end of a job once a key is added to it.
+    Blank lines inside a block scalar are part of its value and stay."""
+    keep = _inside_block_scalars(text)
+    lines = [line for n, line in enumerate(text.splitlines()) if line.strip() or n in keep]
     out: list[str] = []
     for i, line in enumerate(lines):
+        if not line.strip():  # a blank line of a block scalar's value
+            out.append(line)
+            continue
         starts_block = not line.startswith((" ", "#", "-")) or (
             line.startswith("#") and (i == 0 or not lines[i - 1].startswith("#")))
         if starts_block and out and not out[-1].startswith("#"):
             out.append("")
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+def _inside_block_scalars(text: str) -> set[int]:
+    """0-based numbers of the lines strictly inside a `|` or `>` scalar's text."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    inside: set[int] = set()
+    for token in yaml.scan(text, Loader=loader):
+        if isinstance(token, yaml.ScalarToken) and token.style in ("|", ">"):
+            inside.update(range(token.start_mark.line + 1, token.end_mark.line))
+    return inside
 
 
 def _problem(manifest: Manifest, path: tuple[str, str], message: str, hint: str | None) -> Finding:

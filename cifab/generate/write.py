@@ -37,5 +37,6 @@ def write(p: Plan, force: bool = False) -> bool:
                 f.path.parent.mkdir(parents=True, exist_ok=True)
             files.atomic_write(f.path, f.text)
         except OSError as exc:
-            raise CifabError(f"cannot write {f.path}: {exc.strerror}") from None
+            raise CifabError(str(exc.strerror) if isinstance(exc, files.WriteFailed)
+                             else f"cannot write {f.path}: {exc.strerror}") from None
     return True

@@ -77,20 +77,33 @@ def _component_dirs(repo: Path, depth: int = 2) -> list[Path]:
     return out
 
 
-def detect_components(repo: Path, folders: list[Path] | None = None) -> list[dict[str, Any]]:
+# A component's path as the manifest takes it: the generated jobs use it unquoted in
+# `cd`, rules:changes and artifact paths.
+COMPONENT_PATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+
+
+def detect_components(repo: Path, folders: list[Path] | None = None,
+                      skipped: list[str] | None = None) -> list[dict[str, Any]]:
     """Folders that each look like a project of one stack: those given (a workspace
-    manifest's), and those two levels down at most."""
+    manifest's), and those two levels down at most. A folder whose name cannot be a
+    component path is left out, and named in `skipped`."""
     components: list[dict[str, Any]] = []
     names: set[str] = set()
     candidates = [f for f in folders or [] if _detect_here(f).stack is not None]
     candidates += [f for f in _component_dirs(repo) if f not in candidates]
     for folder in candidates:
+        relative = folder.relative_to(repo).as_posix()
+        if not COMPONENT_PATH.fullmatch(relative):
+            if skipped is not None:
+                skipped.append(f"warning: {relative!r} left out: a component folder's name may hold letters, "
+                               "digits, '.', '_' and '-' only; rename it to include it")
+            continue
         found = _detect_here(folder)
         name = safe_name(folder.name).lower().replace(".", "-")
         if name in names:
             name = safe_name(f"{folder.parent.name}-{folder.name}").lower().replace(".", "-")
         names.add(name)
-        components.append(_component(found, name, folder.relative_to(repo).as_posix()))
+        components.append(_component(found, name, relative))
     return components
 
 
@@ -112,7 +125,9 @@ def detect(repo: Path) -> Detection:
     listed, sources = workspace_folders(repo)
     if found.stack not in (None, IMAGE_ONLY) and not listed:
         return found
-    components = detect_components(repo, listed)
+    skipped: list[str] = []
+    components = detect_components(repo, listed, skipped)
+    found.evidence.extend(skipped)
     others = [c for c in components if c["stack"] != found.stack]
     if found.stack not in (None, IMAGE_ONLY) and not others:
         return found  # a workspace of the root's own stack: one project

@@ -26,6 +26,8 @@ def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> li
                                hint=f"did you mean '{hint}'?" if hint else
                                f"allowed keys: {', '.join(allowed)}"))
         return out
+    if isinstance(leaf.instance, dict) and leaf.kind == "PropertyNames":
+        return _bad_names(leaf, doc, where)
     src, line, col = schemaerrors.locate(doc, leaf.path) or (doc.src, 1, 1)
     if leaf.kind == "Required":
         prop = leaf.detail.get("property")
@@ -49,6 +51,23 @@ def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> li
     else:
         msg = f"{where}: {leaf.message}"
     return [INVALID.at(src, line, col, msg)]
+
+
+def _bad_names(leaf: schemaerrors.Leaf, doc: YMap, where: str) -> list[Finding]:
+    """A `propertyNames` error: jsonschema reports the mapping; name the keys at fault."""
+    import re
+
+    sub = leaf.subschema
+    pattern, longest = sub.get("pattern"), sub.get("maxLength")
+    out = []
+    for key in leaf.instance:
+        name = str(key)
+        if (pattern and not re.search(pattern, name)) or (longest is not None and len(name) > longest):
+            src, line, col = schemaerrors.locate(doc, leaf.path, key=name) or (doc.src, 1, 1)
+            shown = json.dumps(name if len(name) <= 40 else name[:40] + "…", ensure_ascii=False)
+            out.append(INVALID.at(src, line, col, f"{where}: the name {shown} is not valid; expected "
+                                                  f"{sub.get('x-expect', leaf.message)}"))
+    return out or [INVALID.at(doc.src, 1, 1, f"{where}: {leaf.message}")]
 
 
 def _show(value: Any) -> str:
