@@ -151,13 +151,18 @@ def self_check_pipeline(cli, go_repo: Path, setting: str) -> dict:  # type: igno
     return yaml.safe_load((go_repo / ".gitlab-ci.yml").read_text())
 
 
+FROM_REGISTRY = "self_check:\n  install: {registry: tools/cifab}\n"
+
+
 def test_self_check_job(cli, go_repo: Path) -> None:
     from cifab import __version__
 
-    pipeline = self_check_pipeline(cli, go_repo, "self_check: true\n")
+    pipeline = self_check_pipeline(cli, go_repo, FROM_REGISTRY)
     job = pipeline["cifab-check"]
     assert job["stage"] == "lint" and job["needs"] == [] and job["interruptible"] is True
-    assert job["script"] == [f"pip install --quiet cifab=={__version__}",
+    index = ("${CI_SERVER_PROTOCOL}://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_FQDN}"
+             "/api/v4/projects/tools%2Fcifab/packages/pypi/simple")
+    assert job["script"] == [f'pip install --quiet --index-url "{index}" "cifab=={__version__}"',
                              "cifab check --codequality gl-code-quality-report.json"]
     assert job["artifacts"]["when"] == "always"
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
@@ -167,7 +172,7 @@ def test_self_check_job(cli, go_repo: Path) -> None:
 
 
 def test_self_check_comments_explain_the_token(cli, go_repo: Path) -> None:
-    self_check_pipeline(cli, go_repo, "self_check: true\n")
+    self_check_pipeline(cli, go_repo, FROM_REGISTRY)
     text = (go_repo / ".gitlab-ci.yml").read_text()
     comment = text[: text.index("cifab-check:")].rsplit("\n\n", 1)[-1]
     assert "GITLAB_TOKEN" in comment and "masked" in comment and "CI_JOB_TOKEN" in comment
@@ -176,7 +181,7 @@ def test_self_check_comments_explain_the_token(cli, go_repo: Path) -> None:
 def test_deploys_do_not_need_the_self_check(cli, go_repo: Path) -> None:
     from tests.conftest import DEPLOYS
 
-    pipeline = self_check_pipeline(cli, go_repo, "self_check: true\n" + DEPLOYS)
+    pipeline = self_check_pipeline(cli, go_repo, FROM_REGISTRY + DEPLOYS)
     for name in ("deploy-staging", "deploy-production"):
         assert "cifab-check" not in pipeline[name]["needs"]
 
@@ -186,6 +191,33 @@ def test_self_check_install_and_image_can_be_changed(cli, go_repo: Path) -> None
         cli, go_repo, "self_check:\n  image: python:3.13-slim\n  install: pip install cifab==9.9\n")
     assert pipeline["cifab-check"]["image"] == "python:3.13-slim"
     assert pipeline["cifab-check"]["script"][0] == "pip install cifab==9.9"
+
+
+@pytest.mark.parametrize(("install", "first"), [
+    ("{pypi: 0.3.1}", 'pip install --quiet "cifab==0.3.1"'),
+    ("{git: https://gitlab.example.com/tools/cifab.git, ref: v0.3.1}",
+     'pip install --quiet "cifab @ git+https://gitlab.example.com/tools/cifab.git@v0.3.1"'),
+    ("{registry: '42', version: 0.3.1}", "pip install --quiet --index-url"),
+    ("false\n  image: registry.example.com/tools/cifab:0.3.1", "cifab check --codequality gl-code-quality-report.json"),
+])
+def test_each_way_of_getting_cifab(cli, go_repo: Path, install: str, first: str) -> None:
+    job = self_check_pipeline(cli, go_repo, f"self_check:\n  install: {install}\n")["cifab-check"]
+    assert job["script"][0].startswith(first)
+
+
+@pytest.mark.parametrize(("setting", "expect"), [
+    ("self_check: true\n", "cifab is not on PyPI yet"),
+    ("self_check: {}\n", "missing required key 'install'"),
+    ("self_check:\n  install: false\n", "missing required key 'image'"),
+    ("self_check:\n  install: {git: https://x.example/c.git}\n", "self_check.install"),
+])
+def test_a_self_check_that_cannot_get_cifab_is_refused_at_generate(cli, go_repo: Path, setting: str,
+                                                                   expect: str) -> None:
+    cli("init", "--yes", cwd=go_repo)
+    manifest = go_repo / "cifab.yml"
+    manifest.write_text(manifest.read_text() + setting)
+    result = cli("generate", cwd=go_repo)
+    assert result.exit_code == 2 and "cifab.yml:" in result.stderr and expect in result.stderr, result.stderr
 
 
 def test_self_check_off_by_default(cli, go_repo: Path) -> None:

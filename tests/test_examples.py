@@ -35,12 +35,18 @@ def test_own_pipeline_is_in_sync_with_own_manifest() -> None:
     assert plan.in_sync, plan.diff()
 
 
-def test_own_pipeline_tests_lints_and_builds_cifab() -> None:
+def test_own_pipeline_tests_lints_builds_and_releases_cifab() -> None:
     pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
-    assert pipeline["stages"] == ["lint", "test", "build"]
-    assert any("pytest" in line for line in pipeline["test"]["script"])
-    assert any("ruff" in line for line in pipeline["lint"]["script"])
-    assert pipeline["build"]["artifacts"]["paths"] == ["dist/"]
+    assert pipeline["stages"] == ["lint", "test", "build", "deploy"]
+    assert any(line.startswith("pytest") for line in pipeline["pytest"]["script"])
+    assert pipeline["ruff"]["script"][-1] == "ruff check --no-fix" and pipeline["mypy"]["script"][-1] == "mypy"
+    assert pipeline["python-build"]["artifacts"]["paths"] == ["dist/"]
+    # A tag builds the package and uploads it to the project's registry: that is a release.
+    publish = pipeline["publish-package"]
+    assert publish["rules"] == [{"if": "$CI_COMMIT_TAG"}] and "python-build" in publish["needs"]
+    assert any("twine upload" in line for line in publish["script"])
+    # The self-check runs the cifab of this checkout, which is the one under review.
+    assert pipeline["cifab-check"]["script"][0] == "pip install --quiet ."
 
 
 def test_every_stack_has_an_example() -> None:

@@ -111,7 +111,7 @@ def test_overrides_name_prefixed_jobs(cli, mono: Path) -> None:
 
 
 def test_self_check_in_a_monorepo(cli, mono: Path) -> None:
-    pipeline = generate(cli, mono, "self_check: true\n")
+    pipeline = generate(cli, mono, "self_check:\n  install: {pypi: 0.1.0}\n")
     assert pipeline["stages"][0] == "lint" and "cifab-check" in pipeline
 
 

@@ -22,7 +22,7 @@ class GitLabFeatures(TypedDict):
 class SelfCheck(TypedDict):
     job: str
     image: str
-    install: str
+    install: str | None  # None: the image has cifab
 
 
 def build(manifest: Manifest) -> dict[str, Any]:
@@ -74,7 +74,27 @@ def self_check(data: dict[str, Any]) -> SelfCheck | None:
         return None
     options = setting if isinstance(setting, dict) else {}
     return SelfCheck(job=SELF_CHECK_JOB, image=options.get("image", SELF_CHECK_IMAGE),
-                     install=options.get("install", f"pip install --quiet cifab=={__version__}"))
+                     install=install_command(options.get("install", {"pypi": __version__})))
+
+
+def install_command(install: Any) -> str | None:
+    """The command that gets cifab into the self-check job, from the manifest's setting."""
+    if install is False:
+        return None
+    if isinstance(install, str):
+        return install
+    if "pypi" in install:
+        return f'pip install --quiet "cifab=={install["pypi"]}"'
+    if "git" in install:
+        return f'pip install --quiet "cifab @ git+{install["git"]}@{install["ref"]}"'
+    project = str(install["registry"]).replace("/", "%2F")
+    # GitLab's documented way to read a project's PyPI registry from CI: the job token as
+    # the password of gitlab-ci-token. Packages the registry lacks (cifab's dependencies)
+    # are forwarded to pypi.org unless the group turned forwarding off.
+    index = (f"${{CI_SERVER_PROTOCOL}}://gitlab-ci-token:${{CI_JOB_TOKEN}}@${{CI_SERVER_FQDN}}"
+             f"/api/v4/projects/{project}/packages/pypi/simple")
+    return f'pip install --quiet --index-url "{index}" "cifab=={install.get("version", __version__)}"'
+
 
 
 def _environment(env: dict[str, Any]) -> dict[str, Any]:

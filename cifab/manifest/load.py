@@ -81,6 +81,7 @@ def validate(data: YMap) -> list[Finding]:
         problems.extend(hatches.validate(data))
         problems.extend(duplicate_names(data))
         problems.extend(unknown_rule_ids(data))
+        problems.extend(self_check_problems(data))
     return problems
 
 
@@ -110,6 +111,19 @@ def duplicate_names(data: YMap) -> list[Finding]:
                                       "names become job and file names, so they must be unique"))
             seen.setdefault(name, i)
     return out
+
+
+def self_check_problems(data: YMap) -> list[Finding]:
+    """`self_check: true` names no way to install cifab, and none would work by default:
+    cifab is not on PyPI yet. Say so where it is written, with the ways that do work."""
+    if data.get("self_check") is not True:
+        return []
+    src, line, col = schemaerrors.locate(data, ("self_check",)) or (data.src, 1, 1)
+    return [INVALID.at(src, line, col, "self_check: true does not say how the job gets cifab, and no default "
+                                       "would work: cifab is not on PyPI yet",
+                       "write self_check: {install: ...} with {git: URL, ref: TAG}, {registry: GROUP/PROJECT} "
+                       "(a project that publishes cifab's package), {pypi: VERSION}, a command, or false with an "
+                       "image that has cifab")]
 
 
 def plain(node: Any) -> Any:
