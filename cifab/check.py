@@ -51,7 +51,7 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
         for f in plan.files:
             if not f.in_sync:
                 run.findings.insert(0, DRIFT.at(str(f.path), 1, 1, f"{f.path.name} is out of date with "
-                                                f"{manifest_path.name}: run `cifab generate` and commit the result"))
+                                                f"{manifest_path.name}: {f.advice()}"))
     ask = remote if remote is not None else token_available(options.profile)
     if not ask:
         result.notes.append("GitLab's CI Lint API was not asked: no GITLAB_TOKEN (see README)")

@@ -146,29 +146,47 @@ def _write_diff(diff: str) -> None:
     sys.stdout.write(colorize_diff(diff) if _colour(sys.stdout) else diff)
 
 
-def _prompt(question: str, default: object) -> object:
+def _prompt(question: str, default: object, key: tuple[str, ...] = ()) -> object:
+    """Ask on the terminal until the answer fits the manifest's schema at key."""
     if isinstance(default, bool):
         return typer.confirm(question, default=default)
-    return typer.prompt(question, default=default)
+    from cifab.manifest.schema import value_problem
+
+    while True:
+        answer = typer.prompt(question, default=default)
+        problem = value_problem(key, answer) if key else None
+        if problem is None:
+            return answer
+        typer.echo(f"  {problem}; try again", err=True)
 
 
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every default; ask nothing.")] = False,
-    stack: Annotated[str | None, typer.Option(click_type=_StackChoice(),
-                                              help="Use this stack instead of detecting one.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing cifab.yml.")] = False,
+    stack: Annotated[str | None, typer.Option(click_type=_StackChoice(), metavar="STACK",
+                                              help="Use this stack instead of detecting one: go, python, node, "
+                                                   "rust, docker, generic or monorepo.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing cifab.yml.")] = False,
 ) -> None:
     """Detect the stack and write cifab.yml."""
     from cifab.init import propose
 
     interactive = not yes and sys.stdin.isatty()
+    if not yes and not interactive:
+        typer.echo("no terminal to ask on: taking every default (--yes says so and skips this note)", err=True)
     result = propose.init_repository(directory, stack, force, _prompt if interactive else None,
                                      on_evidence=lambda line: typer.echo(f"detected {line}"))
     typer.echo(f"wrote {result}")
     where = "" if directory == Path(".") else f" --manifest {result}"
-    typer.echo(f"next: cifab generate{where}")
+    adopting = propose.existing_pipeline(directory)
+    if adopting:
+        typer.echo(f"{adopting} is already here and was not written by cifab. To adopt cifab:")
+        typer.echo(f"  cifab generate{where} --diff    shows what cifab would write instead")
+        typer.echo(f"  cifab generate{where} --force   replaces it (git keeps the old one; move what you need "
+                   "into cifab.yml: jobs:, extra_jobs:, include:)")
+    else:
+        typer.echo(f"next: cifab generate{where}")
 
 
 @app.command()
@@ -207,7 +225,7 @@ def generate(
         _write_diff(plan.diff())
         if check:
             stale = [f for f in plan.files if not f.in_sync]
-            typer.echo(f"{_names(stale)} out of date: run `cifab generate`", err=True)
+            typer.echo(f"{_names(stale)} out of date with {manifest}: {stale[0].advice()}", err=True)
             raise typer.Exit(1)
         return
     changed = [f for f in plan.files if not f.in_sync]
@@ -216,6 +234,9 @@ def generate(
             typer.echo(f"wrote {f.path}")
     else:
         typer.echo(f"{_names(plan.files)} up to date")
+    note = planning.placement_note(plan.output_path)
+    if note:
+        typer.echo(note, err=True)
 
 
 def _names(files: list[Any]) -> str:
@@ -269,7 +290,15 @@ def lint(
         if fmt == "text":
             extra = _remote_extras(got.jobs if include_jobs else {}, got.merged if merged else {})
     _emit(fmt, run, output, extra, (manifest,))
+    _notes(run.notes, fmt)
     raise typer.Exit(run.exit_code(fail_on))
+
+
+def _notes(notes: list[str], fmt: str) -> None:
+    """Notes about the run go to a person: on a terminal, beside a text report."""
+    if fmt == "text" and sys.stderr.isatty():
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
 
 
 def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "", inputs: tuple[Path, ...] = ()) -> None:
@@ -320,6 +349,7 @@ def check(
         report.write_report(codequality, report.codequality(result.run.findings),
                             [manifest, *(Path(p) for p in result.run.paths)])
     _emit(fmt, result.run, None)
+    _notes(result.run.notes, fmt)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     if result.remote_error is not None:
@@ -345,7 +375,9 @@ def graph(
     else:
         from rich.console import Console
 
-        Console(no_color=not _colour(sys.stdout), highlight=False).print(drawing.tree(pipeline, src))
+        # Wrapped to the terminal's width on a terminal; piped, a line is a line, however long.
+        width = None if sys.stdout.isatty() else 1_000_000
+        Console(no_color=not _colour(sys.stdout), highlight=False, width=width).print(drawing.tree(pipeline, src))
 
 
 templates_app = typer.Typer(help="List and print the templates pipelines are made from.", no_args_is_help=True)

@@ -58,6 +58,14 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above start that holds .git: where GitLab's paths start."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
 def read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:

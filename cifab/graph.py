@@ -38,16 +38,34 @@ class Node:
     when: str  # a one-line summary of when the job runs
 
 
+def _paths(value: Any) -> tuple[str, str]:
+    """The paths of a changes: or exists: clause, and what it compares to."""
+    if isinstance(value, dict):
+        against = value.get("compare_to")
+        return _paths(value.get("paths"))[0], f" against {against}" if isinstance(against, str) else ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value), ""
+    return str(value), ""
+
+
+def _rule_summary(rule: dict[str, Any]) -> str:
+    """One rule as `condition → when`; a rule without a condition is just its when."""
+    conditions = []
+    if isinstance(rule.get("if"), str):
+        conditions.append(rule["if"])
+    for key in ("changes", "exists"):
+        if key in rule:
+            paths, against = _paths(rule[key])
+            conditions.append(f"{key}: {paths}{against}")
+    when = str(rule.get("when", "on_success"))
+    if not conditions:
+        return when
+    condition = " and ".join(conditions)
+    return f"{condition} → {when}" if when != "on_success" else condition
+
+
 def _rules_summary(rules: list[Any]) -> str:
-    parts = []
-    for rule in rules:
-        if not isinstance(rule, dict):
-            parts.append("!reference")
-            continue
-        cond = rule.get("if") or ("changes" if "changes" in rule else "exists" if "exists" in rule else "always")
-        when = rule.get("when", "on_success")
-        parts.append(f"{cond} → {when}" if when != "on_success" else str(cond))
-    return "rules: " + "; ".join(parts)
+    return "rules: " + "; ".join(_rule_summary(r) if isinstance(r, dict) else "!reference" for r in rules)
 
 
 def _when(config: dict[str, Any]) -> tuple[str, bool]:

@@ -47,7 +47,7 @@ def test_init_without_dockerfile_has_no_image_and_no_deploy(cli, tmp_path: Path)
 def test_init_never_overwrites_without_force(cli, go_repo: Path) -> None:
     (go_repo / "cifab.yml").write_text("# mine\n")
     result = cli("init", "--yes", cwd=go_repo)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "already exists" in result.stderr and "--force" in result.stderr
     assert (go_repo / "cifab.yml").read_text() == "# mine\n"
     assert cli("init", "--yes", "--force", cwd=go_repo).exit_code == 0
@@ -94,7 +94,7 @@ def test_answers_change_the_proposal(go_repo: Path) -> None:
     }
     asked: list[str] = []
 
-    def ask(question: str, default: Any) -> Any:
+    def ask(question: str, default: Any, key: tuple[str, ...] = ()) -> Any:
         asked.append(question)
         return answers[question]
 
@@ -107,7 +107,8 @@ def test_answers_change_the_proposal(go_repo: Path) -> None:
 
 
 def test_a_bad_answer_is_caught_before_writing(go_repo: Path) -> None:
-    data = init_project.propose(detect.detect(go_repo), None, lambda q, d: "not a version" if q == "Go version" else d)
+    data = init_project.propose(detect.detect(go_repo), None,
+                                lambda q, d, k=(): "not a version" if q == "Go version" else d)
     with pytest.raises(CifabError, match=r"go\.version"):
         init_project.write_manifest(go_repo / "cifab.yml", data, force=False)
     assert not (go_repo / "cifab.yml").exists()

@@ -44,3 +44,13 @@ def test_every_rule_is_listed_in_the_readme() -> None:
 
     for rule in ALL_RULES:
         assert f"\n{rule.id} " in README, rule.id
+
+
+def test_readme_sessions_show_what_the_commands_print() -> None:
+    from tests.readme_transcripts import replay, sessions
+
+    found = sessions(README)
+    assert len(found) >= 4
+    for session in found:
+        for command, shown, printed in zip(session.commands, session.expected, replay(session), strict=True):
+            assert printed == shown, f"README session `$ {command}` is stale: run python -m tests.readme_transcripts"

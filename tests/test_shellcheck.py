@@ -149,13 +149,34 @@ def test_the_deadline_leaves_an_info_not_a_hang(cli, tmp_path: Path) -> None:  #
     assert "ShellCheck stopped after" in found[0]["message"] and "2 of 2 scripts" in found[0]["message"]
 
 
-def test_without_the_binary_lint_says_so_as_info(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_the_binary_no_report_carries_a_note(cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "binary", lambda: None)
     (tmp_path / "ci.yml").write_text("build:\n  stage: build\n  script: make\n")
-    result = cli("lint", "ci.yml", cwd=tmp_path)
-    assert result.exit_code == 0 and "info shellcheck shellcheck is not installed" in result.stdout
-    quiet = json.loads(cli("lint", "ci.yml", "--no-shellcheck", "-f", "json", cwd=tmp_path).stdout)
-    assert quiet["findings"] == []
+    for fmt in ("text", "json", "codequality", "junit", "sarif"):
+        result = cli("lint", "ci.yml", "-f", fmt, cwd=tmp_path)
+        assert result.exit_code == 0 and "not installed" not in result.output, fmt
+    assert json.loads(cli("lint", "ci.yml", "-f", "codequality", cwd=tmp_path).stdout) == []
+
+
+def test_without_the_binary_a_terminal_hears_it_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from cifab.cli import _notes
+    from cifab.lint.run import lint_paths
+
+    monkeypatch.setattr(runner, "binary", lambda: None)
+    for name in ("a.yml", "b.yml"):
+        (tmp_path / name).write_text("build:\n  script: make\n")
+    run = lint_paths([str(tmp_path / "a.yml"), str(tmp_path / "b.yml")], tmp_path, shellcheck=True)
+    assert len(run.notes) == 1 and "pip install 'cifab[shellcheck]'" in run.notes[0]
+    assert lint_paths([str(tmp_path / "a.yml")], tmp_path, shellcheck=False).notes == []
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _notes(run.notes, "json")
+    assert capsys.readouterr().err == ""
+    _notes(run.notes, "text")
+    assert capsys.readouterr().err == f"note: {run.notes[0]}\n"
 
 
 @pytest.mark.parametrize(("manifest", "expect"), [

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from cifab import files
 from cifab.diagnostics import Finding, Severity
-from cifab.errors import CifabError
-from cifab.generate import context, contract, monorepo, render, transform
+from cifab.errors import CifabError, ProblemsError
+from cifab.generate import blame, context, contract, monorepo, render, transform
 from cifab.generate.diff import unified_diff
 from cifab.manifest.load import Manifest, load
 from cifab.stacks import MONOREPO
@@ -45,6 +45,16 @@ class FilePlan:
     def state(self) -> contract.State:
         return contract.state(self.current)
 
+    def advice(self) -> str:
+        """What to run about this file being out of date: advice `generate` will follow."""
+        if self.state is contract.State.FOREIGN:
+            return (f"{self.path.name} was not written by cifab: `cifab generate --diff` shows what cifab would "
+                    f"write instead; `cifab generate --force` replaces it (git keeps the old one)")
+        if self.state is contract.State.HAND_EDITED:
+            return (f"{self.path.name} was edited by hand since cifab wrote it: move the edit into cifab.yml "
+                    "(jobs:, extra_jobs:), then `cifab generate --force`")
+        return "run `cifab generate` and commit the result"
+
 
 @dataclass
 class Plan:
@@ -69,6 +79,18 @@ class Plan:
         root = self.output_path.parent
         return "".join(unified_diff(f.current, f.text, _relative(f.path, root))
                        for f in self.files if not f.in_sync)
+
+
+def placement_note(output_path: Path) -> str | None:
+    """A warning when GitLab will not read the pipeline where it is written: GitLab reads
+    .gitlab-ci.yml at the repository root unless the project names another file."""
+    folder = output_path.resolve().parent
+    root = files.repository_root(folder)
+    if root is None or output_path.resolve() == root / OUTPUT_NAME:
+        return None
+    relative = output_path.resolve().relative_to(root).as_posix()
+    return (f"warning: GitLab reads {OUTPUT_NAME} at the repository root, not {relative}: set Settings > CI/CD > "
+            f"General pipelines > CI/CD configuration file to {relative} for GitLab to run it")
 
 
 def as_stream(plan: Plan) -> str:
@@ -111,25 +133,31 @@ def render_bodies(m: Manifest) -> tuple[str, dict[str, str]]:
 def render_files(manifest_path: Path, output_path: Path, lint: bool = True) -> list[tuple[Path, str]]:
     """Every file to write, the pipeline first, each wrapped in the contract and (unless
     the caller lints the files itself) linted."""
-    body, children = render_bodies(load(manifest_path))
+    manifest = load(manifest_path)
+    body, children = render_bodies(manifest)
     bodies = [(output_path, body), *((output_path.parent / rel, text) for rel, text in children.items())]
     out = []
     for path, text in bodies:
         wrapped = contract.wrap(manifest_label(manifest_path, path), text)
         if lint:
-            verify(wrapped, path, output_path.parent)
+            verify(wrapped, path, output_path.parent, manifest)
         out.append((path, wrapped))
     return out
 
 
-def verify(text: str, output_path: Path, root: Path | None = None) -> None:
-    """Lint what we rendered; a finding here is a cifab bug or a bad escape hatch."""
+def verify(text: str, output_path: Path, root: Path | None = None, manifest: Manifest | None = None) -> None:
+    """Lint what we rendered; a finding here is a cifab bug or a bad escape hatch. Findings
+    on values an escape hatch wrote are the manifest's problems, reported where it says so."""
     from cifab.lint.engine import Options, lint_text
 
     findings = lint_text(text, str(output_path), Options(root=root or output_path.parent))
     errors = [f for f in findings if f.severity >= Severity.WARNING]
-    if errors:
-        raise GeneratedInvalid(errors)
+    if not errors:
+        return
+    moved, kept = blame.to_manifest(errors, text, str(output_path), manifest.source if manifest else None)
+    if moved:
+        raise ProblemsError(sorted(moved) + kept)
+    raise GeneratedInvalid(kept)
 
 
 def verify_remote(text: str, output_path: Path, options: RemoteOptions) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cifab import files
-from cifab.errors import CifabError
+from cifab.errors import CifabError, ProblemsError
 from cifab.init.detect import detect
 from cifab.manifest.load import MANIFEST_NAME, parse
 from cifab.manifest.schema import section_defaults
@@ -34,7 +34,7 @@ ENVIRONMENTS = (
 def ask_environments(ask: Asker) -> list[dict[str, Any]]:
     envs = []
     for name, question, settings in ENVIRONMENTS:
-        command = str(ask(question, "") or "").strip()
+        command = str(ask(question, "", ()) or "").strip()
         if command:
             envs.append({"name": name, **settings, "script": [command]})
     return envs
@@ -49,14 +49,14 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     if chosen not in CHOICES:
         raise CifabError(f"stack '{chosen}' is not supported; supported: {', '.join(CHOICES)}")
     settings = detection.settings if chosen == detection.stack else {}
-    project = str(ask("Project name", detection.name))
+    project = str(ask("Project name", detection.name, ("project",)))
     data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen}
     if chosen == MONOREPO:
         data.update(_monorepo(settings))
         return data  # images and deploys belong to each component
     data[chosen] = BY_NAME[chosen].propose(settings, ask, section_defaults(chosen))
     build_image = chosen == docker.STACK.name or bool(ask("Build a container image from the Dockerfile?",
-                                                          detection.dockerfile))
+                                                          detection.dockerfile, ("image", "build")))
     data["image"] = {"build": build_image}
     environments = ask_environments(ask)
     if environments:
@@ -101,12 +101,25 @@ def init_repository(directory: Path, stack: str | None, force: bool, ask: Asker 
         raise CifabError(f"{directory}: not a directory")
     path = directory / MANIFEST_NAME
     if path.exists() and not force:
-        raise CifabError(f"{path} already exists; pass --force to replace it", 1)
+        raise CifabError(f"{path} already exists; pass --force to replace it")
     found = detect(directory)
     for line in found.evidence:
         on_evidence(line)
     write_manifest(path, propose(found, stack, ask or accept_defaults), force)
     return path
+
+
+def existing_pipeline(directory: Path) -> Path | None:
+    """A .gitlab-ci.yml in the repository that cifab did not write, which `generate` will
+    refuse to replace without --force."""
+    from cifab.generate.contract import State, state
+
+    path = directory / ".gitlab-ci.yml"
+    try:
+        text = files.read_text(path) if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return path
+    return path if text is not None and state(text) is State.FOREIGN else None
 
 
 def manifest_text(data: dict[str, Any]) -> str:
@@ -115,8 +128,13 @@ def manifest_text(data: dict[str, Any]) -> str:
 
 def write_manifest(path: Path, data: dict[str, Any], force: bool) -> None:
     if path.exists() and not force:
-        raise CifabError(f"{path} already exists; pass --force to replace it", 1)
+        raise CifabError(f"{path} already exists; pass --force to replace it")
     text = manifest_text(data)
-    # Validate what we are about to write with the same loader users' files go through.
-    parse(text.encode("utf-8"), str(path), path)
+    # Validate what we are about to write with the same loader users' files go through; its
+    # positions would point into a file that does not exist, so only the messages are shown.
+    try:
+        parse(text.encode("utf-8"), str(path), path)
+    except ProblemsError as exc:
+        reasons = "; ".join(p.message for p in exc.problems)
+        raise CifabError(f"{path} was not written: the answers do not make a valid manifest ({reasons})") from None
     files.atomic_write(path, text)

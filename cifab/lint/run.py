@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cifab.diagnostics import Finding, Severity
 from cifab.errors import EXIT_FINDINGS, EXIT_USAGE, CifabError
-from cifab.files import Refused, read_limited
+from cifab.files import Refused, read_limited, repository_root
 from cifab.lint.engine import Options, lint_text
 from cifab.lint.recorded import SYNTAX
 from cifab.lint.settings import LintSettings
@@ -24,6 +24,8 @@ class LintRun:
         self.findings: list[Finding] = []
         self.sources: dict[str, str] = {}
         self.unparseable = False
+        # Said once, on a terminal only: about the run, not about any file, so never a finding.
+        self.notes: list[str] = []
 
     def exit_code(self, fail_on: Severity | str) -> int:
         if self.unparseable:
@@ -46,14 +48,6 @@ def _read(path: str) -> bytes:
         raise CifabError(f"{path}: {exc}; name a CI file") from None
     except OSError as exc:
         raise CifabError(f"{path}: cannot read it: {exc.strerror}") from None
-
-
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder at or above start that holds .git: local includes resolve there."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 def include_root(path: str, root: Path | None) -> tuple[Path | None, bool]:
@@ -84,6 +78,12 @@ def read_source(path: str) -> tuple[str, str]:
 def lint_paths(paths: list[str], root: Path | None = None, settings: LintSettings | None = None,
                shellcheck: bool = False) -> LintRun:
     run = LintRun(paths=[display_name(p) for p in paths])
+    if shellcheck:
+        from cifab.lint.shellcheck import binary
+
+        if binary() is None:
+            run.notes.append("ShellCheck is not installed, so scripts were not checked: "
+                             "pip install 'cifab[shellcheck]' (or --no-shellcheck to skip this note)")
     for path, src in zip(paths, run.paths, strict=True):
         try:
             _, text = read_source(path)

@@ -36,10 +36,19 @@ def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> li
     if leaf.kind == "Type":
         types = [t for t in leaf.expected_types or schemaerrors.schema_types(sub, root) if t != "null"]
         msg = f"{where}: expected {schemaerrors.type_words(types)}, got {value}"
+        if types == ["string"] and isinstance(leaf.instance, (int, float)) and not isinstance(leaf.instance, bool):
+            # go.version: 1.20 is the number 1.2 to YAML: the version the user meant is gone.
+            written = _as_written(src, line, col) or str(leaf.instance)
+            return [INVALID.at(src, line, col, msg, hint=f"quote it, as in \"{written}\": unquoted, YAML reads "
+                                                         f"{written} as the number {leaf.instance}")]
     elif leaf.kind == "Enum":
         options = ", ".join(str(o) for o in leaf.detail.get("options", []))
         msg = f"{where}: {value} is not one of: {options}"
         hint = schemaerrors.suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
+        if hint is None and leaf.path and leaf.path[-1] == "stack":
+            from cifab.stacks import ALIASES
+
+            hint = ALIASES.get(str(leaf.instance).lower())
         if hint:
             return [INVALID.at(src, line, col, msg, hint=f"did you mean '{hint}'?")]
     elif "x-expect" in sub:
@@ -68,6 +77,21 @@ def _bad_names(leaf: schemaerrors.Leaf, doc: YMap, where: str) -> list[Finding]:
             out.append(INVALID.at(src, line, col, f"{where}: the name {shown} is not valid; expected "
                                                   f"{sub.get('x-expect', leaf.message)}"))
     return out or [INVALID.at(doc.src, 1, 1, f"{where}: {leaf.message}")]
+
+
+def _as_written(src: str, line: int, col: int) -> str | None:
+    """The scalar at line:col of the manifest as its author typed it (1.20, not 1.2)."""
+    import re
+
+    try:
+        with open(src, encoding="utf-8", errors="replace") as fh:
+            for number, text in enumerate(fh, 1):
+                if number == line:
+                    found = re.match(r"[^\s,\]}#]+", text[col - 1:])
+                    return found.group(0) if found else None
+    except OSError:
+        return None
+    return None
 
 
 def _show(value: Any) -> str:

@@ -61,6 +61,26 @@ def fill_defaults(sch: dict[str, Any], data: Any, root: dict[str, Any] | None = 
     return data
 
 
+def value_problem(key: tuple[str, ...], value: Any) -> str | None:
+    """Why `value` cannot stand at `key` of the manifest, or None when it can: what an
+    interactive init checks each answer with."""
+    root = schema()
+    node: Any = root
+    for part in key:
+        node = node.get("properties", {}).get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    import jsonschema_rs
+
+    sub = {**node, "definitions": root.get("definitions", {})}
+    errors = list(jsonschema_rs.validator_for(sub).iter_errors(value))
+    if not errors:
+        return None
+    expect = node.get("x-expect")
+    shown = json.dumps(value, ensure_ascii=False)
+    return f"{shown} is not valid here; expected {expect}" if expect else f"{shown}: {errors[0].message}"
+
+
 def section_defaults(section: str) -> dict[str, Any]:
     """The defaults of one top-level section (a stack's settings), as a fresh copy: callers
     change what they get, and the schema is cached."""

@@ -13,3 +13,4 @@ BY_NAME: dict[str, Stack] = {stack.name: stack for stack in STACKS}
 # Not a stack but a layout: components, each with a stack of its own.
 MONOREPO = "monorepo"
 CHOICES: tuple[str, ...] = (*BY_NAME, MONOREPO)
+ALIASES: dict[str, str] = {alias: stack.name for stack in STACKS for alias in stack.aliases}

@@ -21,14 +21,15 @@ from cifab.files import Refused, read_limited
 STAGES = ("lint", "test", "build", "deploy")
 JOB_STAGES = STAGES[:-1]  # where a stack's own checks and builds go; deploys come after
 
-# An asker takes (question, default) and returns the answer: a prompt on a terminal, or
-# accept_defaults.
-Asker = Callable[[str, Any], Any]
+# An asker takes (question, default, key) and returns the answer: a prompt on a terminal,
+# or accept_defaults. key is the manifest key the answer becomes ("go", "version"): a
+# prompt checks each answer against the schema there and asks again until it fits.
+Asker = Callable[[str, Any, tuple[str, ...]], Any]
 
 _VALID_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def accept_defaults(_question: str, default: Any) -> Any:
+def accept_defaults(_question: str, default: Any, _key: tuple[str, ...] = ()) -> Any:
     return default
 
 
@@ -74,15 +75,17 @@ class Stack:
     # Tool versions the stack's jobs use; keys the manifest section may override are
     # also that key's default there.
     pins: Mapping[str, str] = field(default_factory=dict)
+    # Other names people give the stack (golang, nodejs): a "did you mean" for them.
+    aliases: tuple[str, ...] = ()
 
 
-def asks_version(question: str) -> Callable[[dict[str, Any], Asker, dict[str, Any]], dict[str, Any]]:
+def asks_version(question: str, stack: str) -> Callable[[dict[str, Any], Asker, dict[str, Any]], dict[str, Any]]:
     """The usual proposal: the schema's defaults, what detection found over them, and the
     version asked."""
 
     def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
         section = {**defaults, **settings}
-        section["version"] = str(ask(question, section["version"]))
+        section["version"] = str(ask(question, section["version"], (stack, "version")))
         return section
 
     return propose

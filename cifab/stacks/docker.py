@@ -33,4 +33,4 @@ def context(data: dict[str, Any]) -> StackContext:
     return StackContext(section=section, jobs=jobs(lint=["hadolint"]), force_image=True)
 
 
-STACK = Stack("docker", "a Dockerfile alone", detect, propose, context, PINS)
+STACK = Stack("docker", "a Dockerfile alone", detect, propose, context, PINS, aliases=("dockerfile", "container"))

@@ -20,7 +20,7 @@ def detect(repo: Path, found: Detection) -> bool:
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    image = str(ask("Image the jobs run in", "alpine:3.22"))
+    image = str(ask("Image the jobs run in", "alpine:3.22", ("generic", "image")))
     return {"image": image, "test": {"script": [
         'echo "No test command yet: set generic.test.script in cifab.yml" >&2; exit 1']}}
 

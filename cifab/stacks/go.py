@@ -201,9 +201,9 @@ def detect(repo: Path, found: Detection) -> bool:
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
     section: dict[str, Any] = {
-        "version": str(ask("Go version", settings.get("version") or defaults["version"])),
+        "version": str(ask("Go version", settings.get("version") or defaults["version"], ("go", "version"))),
         "golangci_lint": defaults["golangci_lint"],
-        "race": bool(ask("Run tests with the race detector?", True)),
+        "race": bool(ask("Run tests with the race detector?", True, ("go", "race"))),
         "coverage": True,
         "binaries": list(settings.get("binaries", [])),
         "targets": list(defaults["targets"]),
@@ -285,4 +285,4 @@ def context(data: dict[str, Any]) -> StackContext:
     )
 
 
-STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS)
+STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",))

@@ -265,7 +265,7 @@ def detect(repo: Path, found: Detection) -> bool:
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
     section = {**{k: v for k, v in defaults.items() if k not in PINS or k == "version"}, **settings}
-    section["version"] = str(ask("Node.js version", section["version"]))
+    section["version"] = str(ask("Node.js version", section["version"], ("node", "version")))
     return section
 
 
@@ -347,4 +347,5 @@ def context(data: dict[str, Any]) -> StackContext:
     )
 
 
-STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS)
+STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS,
+              aliases=("nodejs", "node.js", "javascript", "typescript", "js", "ts", "npm"))

@@ -204,11 +204,13 @@ def _versions(repo: Path, spec: Any, settings: dict[str, Any], evidence: list[st
     version = dotfile.group(1) if dotfile and dotfile.group(1) in VERSIONS else (versions[-1] if versions else None)
     if version:
         settings["version"] = version
-        evidence.append(f"python version {version}: " + (".python-version" if dotfile else
-                                                           f"the newest that requires-python {spec} admits"))
+        bound = f"the newest that requires-python {spec} admits" if spec else \
+            "the newest release (no requires-python narrows it)"
+        evidence.append(f"python version {version}: " + (".python-version" if dotfile else bound))
     if len(versions) > 1:
         settings["versions"] = versions
-        evidence.append(f"test matrix {', '.join(versions)}: requires-python {spec}")
+        evidence.append(f"test matrix {', '.join(versions)}: " + (f"requires-python {spec}" if spec else
+                                                                  "every supported release (no requires-python)"))
 
 
 def _linters(repo: Path, tool: dict[str, Any], dev: set[str], hooks: dict[str, str],
@@ -292,7 +294,7 @@ def detect(repo: Path, found: Detection) -> bool:
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
     # cifab's own pins stay out of the manifest (they move with cifab); the project's stay in.
     section = {**{k: v for k, v in defaults.items() if k not in PINS}, **settings}
-    section["version"] = str(ask("Python version", section["version"]))
+    section["version"] = str(ask("Python version", section["version"], ("python", "version")))
     section.setdefault("versions", [section["version"]])
     if section["package_manager"] != "pip":
         section.pop("extras", None)
@@ -392,4 +394,4 @@ def context(data: dict[str, Any]) -> StackContext:
 
 
 STACK = Stack("python", "Python projects (pyproject.toml, setup.py or requirements*.txt)", detect, propose,
-              context, PINS)
+              context, PINS, aliases=("py", "python3", "pip", "uv", "poetry"))

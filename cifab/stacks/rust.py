@@ -92,7 +92,7 @@ def detect(repo: Path, found: Detection) -> bool:
     return True
 
 
-propose = asks_version("Rust version")
+propose = asks_version("Rust version", "rust")
 
 
 def context(data: dict[str, Any]) -> StackContext:
@@ -116,4 +116,5 @@ def context(data: dict[str, Any]) -> StackContext:
                         force_image=False)
 
 
-STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS)
+STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS,
+              aliases=("cargo", "rs"))

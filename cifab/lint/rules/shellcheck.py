@@ -32,9 +32,7 @@ def check(ctx: Context) -> Iterable[Finding]:
     program = runner.binary()
     root = (ctx.pipeline.root.src, 0, 0)
     if program is None:
-        yield SHELLCHECK.finding(root, "shellcheck is not installed, so scripts were not checked",
-                                 "pip install 'cifab[shellcheck]'", severity=Severity.INFO)
-        return
+        return  # said once per run, on a terminal (LintRun.notes), not in every report
     texts, owners = collect(ctx)
     if not texts:
         return
@@ -92,7 +90,7 @@ SHELLCHECK = Rule(
     "`lint.shellcheck.timeout` seconds (60 by default); an info finding says what was left out. "
     f"Skipped by default: {_excluded_doc()} `lint.shellcheck.exclude` and "
     "`lint.shellcheck.include` in cifab.yml change the list. `--no-shellcheck` skips the rule; "
-    "without the binary it says so as info.",
+    "without the binary, lint says so once on a terminal, and reports stay free of it.",
     bad="test:\n  script:\n    - rm -rf $DIR/build\n    - if [ $X = 1 ]; then echo one; fi\n",
     good="test:\n  script:\n    - rm -rf \"$DIR/build\"\n    - if [ \"$X\" = 1 ]; then echo one; fi\n",
     check=check,
