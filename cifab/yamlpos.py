@@ -98,7 +98,7 @@ class YamlError(Exception):
 class LoadedFile:
     """A parsed YAML file: the content document and, for components, its `spec:` header."""
 
-    __slots__ = ("data", "duplicates", "has_references", "header", "src", "text")
+    __slots__ = ("data", "duplicates", "has_references", "header", "refused", "src", "text")
 
     def __init__(self, src: str, text: str, data: Any, header: Any = None,
                  duplicates: list[tuple[str, Mark]] | None = None, has_references: bool = False) -> None:
@@ -109,6 +109,9 @@ class LoadedFile:
         # Keys given twice in one mapping (the last one wins, as in GitLab): (key, where).
         self.duplicates = duplicates or []
         self.has_references = has_references
+        # True when GitLab would refuse the file before reading its content (its inputs do
+        # not interpolate): rules leave its content alone, whose errors would only cascade.
+        self.refused = False
 
 
 def _mark(src: str, node: Node) -> Mark:

@@ -7,6 +7,8 @@ findings that the matching rules report.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from cifab.gitlab import (
     is_job_name,
 )
 from cifab.lint import recorded as rules
+from cifab.lint.inputs import interpolate
 from cifab.schemaerrors import suggest
 from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, load_bytes
 
@@ -152,6 +155,14 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
     merged: Any = YMap(data.src, data.start)
     for entry, mark in _include_entries(data["include"]):
         mark = mark or data.value_mark("include")
+        own = own_component(entry) if state.root is not None else None
+        if own is not None:
+            found = _own_component_file(state.root, own[0]) if state.root is not None else None
+            if found is not None:
+                component = {"name": own[0], "reference": own[1], "version": own[1], "sha": own[1]}
+                for content in _load_local(state, found, mark, depth, _inputs_of(entry), component):
+                    merged = merge(merged, content)
+                continue
         kind = _unresolvable_kind(entry)
         if kind is not None:
             state.unresolved.append(kind)
@@ -163,15 +174,13 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
         path = _local_path(entry)
         if path is None:
             if isinstance(entry, dict) and not any(k in entry for k in INCLUDE_KINDS):
-                import json
-
                 text = json.dumps(entry, default=str, separators=(",", ":"))
                 state.findings.append(rules.INCLUDE_INVALID.finding(
                     mark,
                     f"Include `{text}` does not have a valid subkey for include. Valid subkeys are: "
                     + ", ".join(f"`{k}`" for k in INCLUDE_KINDS)))
             continue  # other malformed entries: the schema rule reports them
-        for content in _load_local(state, path, mark, depth):
+        for content in _load_local(state, path, mark, depth, _inputs_of(entry)):
             merged = merge(merged, content)
     without = YMap(data.src, data.start)
     for key, value in data.items():
@@ -182,14 +191,38 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
     return result
 
 
+# This project's own components: `$CI_SERVER_FQDN/$CI_PROJECT_PATH/NAME@VERSION` (or
+# $CI_SERVER_HOST, with or without braces) names templates/NAME.yml or
+# templates/NAME/template.yml of this repository, which can be read offline.
+_OWN_COMPONENT = re.compile(
+    r"^\$\{?CI_SERVER_(?:FQDN|HOST)\}?/\$\{?CI_PROJECT_PATH\}?/(?P<name>[\w.-]+)@(?P<version>\S+)$")
+
+
+def own_component(entry: Any) -> tuple[str, str] | None:
+    """(name, version) of an include of one of this project's own components."""
+    target = entry.get("component") if isinstance(entry, dict) else None
+    found = _OWN_COMPONENT.match(target) if isinstance(target, str) else None
+    return (found["name"], found["version"]) if found else None
+
+
+def _own_component_file(root: Path, name: str) -> str | None:
+    for candidate in (f"templates/{name}.yml", f"templates/{name}/template.yml"):
+        if (root / candidate).is_file():
+            return candidate
+    return None
+
+
+def _inputs_of(entry: Any) -> dict[str, Any]:
+    inputs = entry.get("inputs") if isinstance(entry, dict) else None
+    return inputs if isinstance(inputs, dict) else {}
+
+
 MAX_GLOB_ENTRIES = 100_000  # folders and files a wildcard include may visit
 
 
 def _glob_regex(pattern: str) -> Any:
     """`**/` any folders (none too), `**` anything, `*` and `?` within one folder, as
     GitLab's File.fnmatch with FNM_PATHNAME | FNM_EXTGLOB reads them."""
-    import re
-
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
@@ -235,7 +268,16 @@ def glob_in(root: Path, pattern: str) -> list[str]:
     return sorted(found)
 
 
-def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list[YMap]:
+def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int, inputs: dict[str, Any] | None = None,
+                component: dict[str, str] | None = None) -> list[YMap]:
+    if "$" in path:
+        # GitLab expands the pipeline's variables in include paths when it creates the
+        # pipeline; offline they are unknown, so the file is too.
+        state.unresolved.append(f"local {path}")
+        state.findings.append(rules.INCLUDE_UNRESOLVED.finding(
+            mark, f"include local {path} names a variable, known only when GitLab creates the pipeline; "
+                  "its jobs and stages are not checked", "run `cifab lint --remote` to let GitLab resolve it"))
+        return []
     if state.root is None:
         state.findings.append(rules.INCLUDE_MISSING.finding(
             mark, f"Local file `{path}` does not have project!",
@@ -261,7 +303,8 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
                 mark, f"Maximum of {MAX_INCLUDES} nested includes are allowed!"))
             return out
         full = state.root / target
-        key = str(full.resolve())
+        # The same file with other inputs is other content (a component used twice).
+        key = str(full.resolve()) + (json.dumps(inputs, sort_keys=True, default=str) if inputs else "")
         if key in state.seen:
             continue  # included twice: GitLab merges the same content again, a no-op
         state.seen.add(key)
@@ -292,12 +335,32 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int) -> list
                                                   f"{exc.message}"))
             continue
         state.files.append(loaded)
-        if isinstance(loaded.data, YMap):
-            out.append(_expand(state, loaded.data, depth + 1))
+        data = _interpolated(state, loaded, inputs, mark, component, shown=path if target == rel else target)
+        if data is None:
+            continue
+        if isinstance(data, YMap):
+            out.append(_expand(state, data, depth + 1))
         elif loaded.data is not None:
             state.findings.append(rules.FORMAT.finding(
                 (target, 1, 1), f"Included file `{target}` does not have valid YAML syntax!"))
     return out
+
+
+def _interpolated(state: _IncludeState, loaded: LoadedFile, args: dict[str, Any] | None, mark: Mark,
+                  component: dict[str, str] | None = None, shown: str | None = None) -> Any:
+    """The file's content after its spec:inputs are interpolated; None when GitLab would
+    refuse the file, whose errors are then reported. Included files' errors carry their
+    location first, as GitLab words them."""
+    outcome = interpolate(loaded.data, loaded.header, args, mark, component)
+    if not outcome.errors:
+        loaded.data = outcome.data  # what GitLab validates is the interpolated content
+        return outcome.data
+    loaded.refused = True
+    prefix = f"`{shown}`: " if shown is not None else ""
+    for message, where in outcome.errors[:3]:  # GitLab surfaces at most three
+        state.findings.append(rules.INPUTS.finding(where, prefix + message))
+    state.unresolved.append(f"inputs of {shown or loaded.src}")  # nothing cascades from a refused file
+    return None
 
 
 # ---------------------------------------------------------------- extends
@@ -370,8 +433,6 @@ class _Extends:
 
 
 def _format_reference(ref: list[Any]) -> str:
-    import json
-
     return "!reference [" + ", ".join(json.dumps(str(p)) for p in ref) + "]"
 
 
@@ -516,7 +577,11 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
         empty = YMap(loaded.src, (loaded.src, 1, 1))
         return Pipeline(loaded, files, empty, {}, _stages(empty), findings)
     state = _IncludeState(root, root_verified, files, findings)
-    config = _expand(state, data, 0)
+    interpolated = _interpolated(state, loaded, {}, (loaded.src, 1, 1)) if loaded.header is not None else data
+    if not isinstance(interpolated, YMap):
+        empty = YMap(loaded.src, (loaded.src, 1, 1))
+        return Pipeline(loaded, files, empty, {}, _stages(empty), findings, incomplete=True)
+    config = _expand(state, interpolated, 0)
     incomplete = bool(state.unresolved)
     job_names = [k for k in config if is_job_name(k)]
     is_job = set(job_names)

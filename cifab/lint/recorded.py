@@ -114,5 +114,20 @@ FORMAT = Rule(
     check=check_format,
 )
 
-RULES = [SYNTAX, FORMAT, INCLUDE_MISSING, INCLUDE_INVALID, INCLUDE_LIMIT, INCLUDE_UNRESOLVED, EXTENDS_UNKNOWN,
+INPUTS = Rule(
+    "inputs-invalid", Severity.ERROR, "spec:inputs and $[[ ]] interpolation must be valid",
+    "A file with a `spec:` header is interpolated before GitLab merges it: `$[[ inputs.NAME ]]` "
+    "takes the value the include (or component) passes, or the input's default, through at most "
+    "three functions (expand_vars, truncate, posix_escape, posix_quote, split). GitLab refuses a "
+    "missing required input, an unknown one, a value of the wrong type, one outside `options` or "
+    "not matching `regex`, an unknown type or function, and an unknown key; cifab reports each "
+    "with GitLab's words. A whole value such as `rules: $[[ inputs.rules ]]` keeps the input's type.",
+    bad="spec:\n  inputs:\n    stage:\n      options: [test, deploy]\n      default: build\n---\n"
+        "job:\n  stage: $[[ inputs.stage ]]\n  script: make\n",
+    good="spec:\n  inputs:\n    stage:\n      options: [test, deploy]\n      default: test\n---\n"
+         "job:\n  stage: $[[ inputs.stage ]]\n  script: make\n",
+    check=recorded,
+)
+
+RULES = [SYNTAX, FORMAT, INPUTS, INCLUDE_MISSING, INCLUDE_INVALID, INCLUDE_LIMIT, INCLUDE_UNRESOLVED, EXTENDS_UNKNOWN,
          EXTENDS_CIRCULAR, EXTENDS_DEEP, REFERENCE_MISSING, REFERENCE_CIRCULAR]

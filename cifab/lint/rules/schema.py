@@ -212,7 +212,7 @@ def check(ctx: Context) -> Iterable[Finding]:
     seen: set[tuple[str, int, int, str]] = set()
     extending: set[str] = set()
     for loaded in ctx.pipeline.files:
-        if isinstance(loaded.data, YMap):
+        if isinstance(loaded.data, YMap) and not loaded.refused:
             yield from validate_document(loaded.data, RULE, seen)
             extending.update(k for k, v in loaded.data.items() if isinstance(v, dict) and "extends" in v)
     # Required keys of jobs that extend others: on the merged job, as GitLab checks them.
