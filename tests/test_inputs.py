@@ -90,7 +90,8 @@ def test_a_whole_value_keeps_its_type_and_a_block_in_text_becomes_text() -> None
     data = resolved(TYPED)
     job = data["test_job"]  # type: ignore[index]
     assert job["needs"] == ["build"] and job["parallel"] == 3 and job["allow_failure"] is True
-    text = resolved("spec:\n  inputs:\n    n:\n      type: number\n      default: 2\n---\nj:\n  script: run -j $[[ inputs.n ]]\n")
+    text = resolved("spec:\n  inputs:\n    n:\n      type: number\n      default: 2\n---\n"
+                    "j:\n  script: run -j $[[ inputs.n ]]\n")
     assert text["j"]["script"] == "run -j 2"  # type: ignore[index]
 
 
@@ -135,7 +136,8 @@ def test_the_projects_own_component_is_read_offline(tmp_path: Path) -> None:
                                 "spec:\n  inputs:\n    stage:\n      default: test\n---\n"
                                 "secret-$[[ component.name ]]:\n  stage: $[[ inputs.stage ]]\n  script: scan\n"})
     text = ("include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/secret-detection@$CI_COMMIT_SHA\n"
-            "    inputs:\n      stage: build\nafter:\n  stage: test\n  script: ls\n  needs: [secret-secret-detection]\n")
+            "    inputs:\n      stage: build\n"
+            "after:\n  stage: test\n  script: ls\n  needs: [secret-secret-detection]\n")
     found = lint(text, root)
     assert errors(found) == [] and of(found, "include-unresolved") == []
     other = lint("include:\n  - component: gitlab.com/acme/tools/lint@1.0\ntest:\n  script: ls\n", root)
