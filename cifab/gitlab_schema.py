@@ -35,18 +35,39 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
+# Below the first level, a script item is a string or any array here: the depth and the
+# strings are checked by cifab.lint.rules.schema.script_problems. A schema that spelt out
+# ten levels of anyOf made jsonschema collect errors at every level of every item.
+_SCRIPT_ITEM = {"anyOf": [{"type": "string"}, {"type": "array"}]}
+
+
 def _correct(sch: dict[str, Any]) -> None:
-    """Where the published schema is stricter than GitLab itself, GitLab wins.
+    """Where the published schema is stricter than GitLab itself, GitLab wins. Each case was
+    checked against lib/gitlab/ci/config/entry/*.rb:
 
     - artifacts:paths: the schema asks for at least one path, but GitLab's Artifacts entry
       only checks for an array of strings, and pipelines with `paths: []` (OpenMW's, for
       one) run every day.
+    - artifacts:reports:junit: Entry::Reports validates junit as an array of strings or a
+      string; `junit: []` is valid there, while the schema asks for one item.
+    - script, before_script, after_script: Entry::Commands takes a string or an array of
+      strings nested up to 10 levels deep (StringOrNestedArrayOfStringsValidator); the
+      schema allows 2.
     """
-    artifacts = sch.get("definitions", {}).get("artifacts", {})
+    definitions = sch.get("definitions", {})
+    artifacts = definitions.get("artifacts", {})
     for variant in [artifacts, *artifacts.get("oneOf", []), *artifacts.get("anyOf", [])]:
-        paths = variant.get("properties", {}).get("paths") if isinstance(variant, dict) else None
+        props = variant.get("properties", {}) if isinstance(variant, dict) else {}
+        paths = props.get("paths")
         if isinstance(paths, dict):
             paths.pop("minItems", None)
+        junit = props.get("reports", {}).get("properties", {}).get("junit")
+        for branch in junit.get("oneOf", []) if isinstance(junit, dict) else []:
+            branch.pop("minItems", None)
+    for name in ("script", "optional_script"):
+        for branch in definitions.get(name, {}).get("oneOf", []):
+            if branch.get("type") == "array":
+                branch["items"] = _SCRIPT_ITEM
 
 
 @cache

@@ -89,7 +89,7 @@ def describe(pipeline: Pipeline) -> tuple[list[str], list[Node]]:
         config = job.config if isinstance(job.config, dict) else {}
         needs = tuple(dict.fromkeys(n.name for group in job_needs(job) for n in group if n.name in names))
         when, manual = _when(config)
-        nodes.append(Node(job.name, pipeline.stage_of(job), needs, manual, when))
+        nodes.append(Node(job.name, pipeline.stage_of(job) or "(from an unread template)", needs, manual, when))
     used = {n.stage for n in nodes}
     stages = [s for s in pipeline.stages if s in used]
     stages += sorted(used - set(stages))  # stages the file forgot to declare, drawn all the same

@@ -34,13 +34,16 @@ from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, l
 
 
 class Job:
-    __slots__ = ("config", "hidden", "mark", "name")
+    __slots__ = ("config", "hidden", "mark", "name", "partial")
 
-    def __init__(self, name: str, mark: Mark, config: Any, hidden: bool) -> None:
+    def __init__(self, name: str, mark: Mark, config: Any, hidden: bool, partial: bool = False) -> None:
         self.name = name
         self.mark = mark  # where the job's key is
         self.config = config  # after includes, extends, !reference and default:
         self.hidden = hidden
+        # It extends a template from an include cifab cannot read: what it lacks as written
+        # (its stage, its needs, its rules) may come from there, so none of it is guessed.
+        self.partial = partial
 
     def value_mark(self, key: str) -> Mark:
         if isinstance(self.config, YMap) and key in self.config:
@@ -76,8 +79,12 @@ class Pipeline:
     def texts(self) -> list[tuple[str, str]]:
         return [(f.src, f.text) for f in self.files]
 
-    def stage_of(self, job: Job) -> str:
-        stage = job.get("stage", "test")
+    def stage_of(self, job: Job) -> str | None:
+        """The job's stage: GitLab's default `test` when it names none, unknown (None) when
+        an unread template may name it."""
+        stage = job.get("stage")
+        if stage is None:
+            return None if job.partial else "test"
         return stage if isinstance(stage, str) else "test"
 
 
@@ -375,6 +382,7 @@ class _Extends:
         self.height: dict[str, int] = {}  # length of the longest extends chain above a job
         self.failed: set[str] = set()
         self.too_deep = False
+        self.partial: set[str] = set()  # jobs with an ancestor no file cifab read defines
 
     def parents(self, job: Any) -> list[str]:
         ext = job.get("extends") if isinstance(job, dict) else None
@@ -404,12 +412,16 @@ class _Extends:
             near = suggest(missing[0], [k for k, v in self.config.items() if isinstance(v, dict)])
             self.fail(name, rules.EXTENDS_UNKNOWN, f"{name}: unknown keys in `extends` ({', '.join(missing)})",
                       f"did you mean `{near}`?" if near else None)
+        if missing and self.incomplete:
+            self.partial.add(name)
         base: Any = None
         height = 0
         for parent in parents:
             if parent in missing:
                 continue
             resolved = self.resolve(parent, (*chain, name))
+            if parent in self.partial:
+                self.partial.add(name)
             height = max(height, self.height.get(parent, 0) + 1)
             base = resolved if base is None else merge(base, resolved)
         self.height[name] = height
@@ -437,66 +449,65 @@ def _format_reference(ref: list[Any]) -> str:
 
 
 class _References:
-    """Resolves every `!reference` once: a key's value is memoised with its expanded size, so
-    eight references per level over ten levels cost eighty lookups, not eight to the tenth.
-    The expanded size is still what later rules walk, so it is bounded like an alias bomb."""
+    """Resolves every `!reference` once: a key's value is memoised with its expanded size and
+    its height (the longest chain of references below it), so eight references per level
+    over ten levels cost eighty lookups, not eight to the tenth, and a reference reached
+    again from deeper down is still measured against the depth limit. The expanded size is
+    what later rules walk, so it is bounded like an alias bomb."""
 
     def __init__(self, config: YMap, findings: list[Finding], incomplete: bool) -> None:
         self.config = config
         self.findings = findings
         self.incomplete = incomplete
         self.reported: set[tuple[str, ...]] = set()
-        self.memo: dict[tuple[str, ...], tuple[Any, int]] = {}
+        self.memo: dict[tuple[str, ...], tuple[Any, int, int]] = {}
         self.too_big = False
 
     def resolve(self, value: Any) -> Any:
         return self.resolve_value(value, ())[0]
 
-    def resolve_value(self, value: Any, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int]:
-        """The value with its references replaced, and its size in nodes once expanded."""
+    def resolve_value(self, value: Any, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int, int]:
+        """The value with its references replaced, its size in nodes once expanded, and the
+        height of the references below it."""
         if isinstance(value, Reference):
             return self.follow(value, chain)
         if isinstance(value, YMap):
-            size = 1
+            size, height = 1, 0
             changed = {}
             for k, v in value.items():
-                changed[k], n = self.resolve_value(v, chain)
-                size += n
+                changed[k], n, h = self.resolve_value(v, chain)
+                size, height = size + n, max(height, h)
             if all(changed[k] is value[k] for k in value):
-                return value, size
+                return value, size, height
             out = YMap(value.src, value.start)
             for k in value:
                 out[k] = changed[k]
                 _copy_marks(out, value, k)
-            return out, size
+            return out, size, height
         if isinstance(value, YList):
-            size = 1
+            size, height = 1, 0
             items = []
             for v in value:
-                item, n = self.resolve_value(v, chain)
+                item, n, h = self.resolve_value(v, chain)
                 items.append(item)
-                size += n
+                size, height = size + n, max(height, h)
             if all(a is b for a, b in zip(items, value, strict=True)):
-                return value, size
+                return value, size, height
             out_list = YList(value.src, value.start)
             out_list.extend(items)
             out_list.marks = list(value.marks)
-            return out_list, size
-        return value, 1
+            return out_list, size, height
+        return value, 1, 0
 
-    def follow(self, ref: Reference, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int]:
+    def follow(self, ref: Reference, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int, int]:
         key = tuple(str(p) for p in ref)
         mark = ref.start
-        empty = YList(ref.src, ref.start), 1
+        empty = YList(ref.src, ref.start), 1, 0
         if not key:
             self.report(key, mark, rules.REFERENCE_MISSING, "!reference [] names no job or key")
             return empty
         if key in chain:
             self.report(key, mark, rules.REFERENCE_CIRCULAR, f"{_format_reference(ref)} is part of a circular chain")
-            return empty
-        if len(chain) >= MAX_REFERENCE_DEPTH:
-            self.report(key, mark, rules.REFERENCE_CIRCULAR,
-                        f"{_format_reference(ref)} is nested more than {MAX_REFERENCE_DEPTH} levels deep")
             return empty
         hit = self.memo.get(key)
         if hit is None:
@@ -508,7 +519,12 @@ class _References:
                     if not self.incomplete:
                         self.report(key, mark, rules.REFERENCE_MISSING, f"{_format_reference(ref)} could not be found")
                     return empty
-            hit = self.memo[key] = self.resolve_value(target, (*chain, key))
+            value, size, height = self.resolve_value(target, (*chain, key))
+            hit = self.memo[key] = (value, size, height + 1)
+        if len(chain) + hit[2] > MAX_REFERENCE_DEPTH:
+            self.report(key, mark, rules.REFERENCE_CIRCULAR,
+                        f"{_format_reference(ref)} is nested more than {MAX_REFERENCE_DEPTH} levels deep")
+            return empty
         if hit[1] > MAX_PARSED_NODES:
             if not self.too_big:
                 self.too_big = True
@@ -604,5 +620,5 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
         value = resolved[name]
         hidden = name.startswith(".")
         jobs[name] = Job(name, resolved.key_mark(name),
-                         value if hidden else _apply_default(value, defaults), hidden)
+                         value if hidden else _apply_default(value, defaults), hidden, name in extender.partial)
     return Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete)

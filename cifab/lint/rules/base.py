@@ -21,7 +21,8 @@ class Context:
         return {stage: i for i, stage in enumerate(self.pipeline.stages)}
 
     def job_stage_index(self, job: Job) -> int | None:
-        return self.stage_index.get(self.pipeline.stage_of(job))
+        stage = self.pipeline.stage_of(job)
+        return None if stage is None else self.stage_index.get(stage)
 
     @property
     def incomplete(self) -> bool:

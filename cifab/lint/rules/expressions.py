@@ -10,10 +10,12 @@ from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YList, YMap
 
-# The lexemes of GitLab's pipeline expression language, tried in this order.
+# The lexemes of GitLab's pipeline expression language, tried in this order. A variable
+# is `$` and word characters (lib/gitlab/ci/pipeline/expression/lexeme/variable.rb):
+# `${VAR}` is shell syntax the lexer does not know, and GitLab refuses the expression.
 _TOKENS = [
     ("space", re.compile(r"\s+")),
-    ("operand", re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")),
+    ("operand", re.compile(r"\$\w+")),
     ("operand", re.compile(r'"(?:[^"\\]|\\.)*"' + r"|'(?:[^'\\]|\\.)*'")),
     ("operand", re.compile(r"/(?:[^/\\]|\\.)*/[a-z]*")),
     ("operand", re.compile(r"null\b")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -39,7 +40,63 @@ class Need(NamedTuple):
     key: str  # identity for duplicate detection (name plus matrix, if any)
 
 
-def _needs_of(value: Any, fallback: Mark) -> Iterator[Need]:
+# $[[ matrix.NAME ]] in needs:parallel:matrix: each instance of a parallel:matrix job
+# names its own permutation (interpolation/matrix_interpolator.rb).
+MATRIX_EXPRESSION = re.compile(r"\$\[\[\s*matrix\.([a-zA-Z0-9_-]+)\s*\]\]")
+
+
+def _permutations(entry: dict[str, Any]) -> list[list[str]]:
+    combos: list[list[str]] = [[]]
+    for value in entry.values():
+        options = value if isinstance(value, list) else [value]
+        combos = [[*c, str(o)] for c in combos for o in options]
+    return combos
+
+
+def matrix_variables(job: Job) -> list[dict[str, str]]:
+    """The variables of each instance of a parallel:matrix job ([{}] for any other job)."""
+    parallel = job.get("parallel")
+    matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
+    if not isinstance(matrix, list) or not matrix or matrix_size(matrix) > MAX_PARALLEL:
+        return [{}]
+    out: list[dict[str, str]] = []
+    for entry in matrix:
+        if isinstance(entry, dict):
+            keys = [str(k) for k in entry]
+            out.extend(dict(zip(keys, combo, strict=True)) for combo in _permutations(entry))
+    return out or [{}]
+
+
+def _interpolate_matrix(value: Any, variables: dict[str, str], unknown: set[str]) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            if match.group(1) not in variables:
+                unknown.add(match.group(1))
+                return match.group(0)
+            return variables[match.group(1)]
+        return MATRIX_EXPRESSION.sub(replace, value)
+    if isinstance(value, list):
+        return [_interpolate_matrix(v, variables, unknown) for v in value]
+    if isinstance(value, dict):
+        return {k: _interpolate_matrix(v, variables, unknown) for k, v in value.items()}
+    return value
+
+
+def _matrix_needs(name: str, matrix: Any, instances: list[dict[str, str]], unknown: set[str]) -> list[str]:
+    """The job instances a needs:parallel:matrix names: `build: [linux, amd64]`, once per
+    permutation, interpolated for every instance of the needing job."""
+    names: list[str] = []
+    if not isinstance(matrix, list) or matrix_size(matrix) > MAX_PARALLEL:
+        return names
+    for variables in instances if MATRIX_EXPRESSION.search(json.dumps(matrix, default=str)) else [{}]:
+        for entry in _interpolate_matrix(matrix, variables, unknown):
+            if isinstance(entry, dict):
+                names.extend(f"{name}: [{', '.join(c)}]" for c in _permutations(entry))
+    return list(dict.fromkeys(names))
+
+
+def _needs_of(value: Any, fallback: Mark, instances: list[dict[str, str]] | None = None,
+              unknown: set[str] | None = None) -> Iterator[Need]:
     if not isinstance(value, list):
         return
     for i, entry in enumerate(value):
@@ -49,20 +106,36 @@ def _needs_of(value: Any, fallback: Mark) -> Iterator[Need]:
         elif isinstance(entry, dict) and isinstance(entry.get("job"), str):
             if "pipeline" in entry or "project" in entry:
                 continue  # cross-pipeline artifacts: another pipeline's job
-            matrix = entry.get("parallel")
-            key = entry["job"] + (json.dumps(matrix, sort_keys=True, default=str) if matrix else "")
-            yield Need(entry["job"], mark, entry.get("optional") is True, key)
+            parallel = entry.get("parallel")
+            key = entry["job"] + (json.dumps(parallel, sort_keys=True, default=str) if parallel else "")
+            optional = entry.get("optional") is True
+            matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
+            names = _matrix_needs(entry["job"], matrix, instances or [{}], unknown if unknown is not None else set())
+            for name in names or [entry["job"]]:
+                if not MATRIX_EXPRESSION.search(name):  # one that could not be interpolated: reported as such
+                    yield Need(name, mark, optional, key)
 
 
-def job_needs(job: Job) -> list[list[Need]]:
-    """The job's `needs`, and each `rules:needs`, as separate lists."""
-    groups = [list(_needs_of(job.get("needs"), job.value_mark("needs")))]
+def job_needs(job: Job, unknown: set[str] | None = None) -> list[list[Need]]:
+    """The job's `needs`, and each `rules:needs`, as separate lists; a need of matrix
+    instances is one Need per instance. Matrix variables no instance has go to `unknown`."""
+    instances = matrix_variables(job)
+    groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
     rules = job.get("rules")
     if isinstance(rules, list):
         for rule in rules:
             if isinstance(rule, dict) and "needs" in rule:
-                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"))))
+                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
     return groups
+
+
+def check_matrix_expressions(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        unknown: set[str] = set()
+        job_needs(job, unknown)
+        for name in sorted(unknown):
+            yield MATRIX.finding(job.value_mark("needs"), f"{job.name} job: '{name}' does not exist in matrix "
+                                                          "configuration")
 
 
 def matrix_size(matrix: Any) -> int:
@@ -86,13 +159,8 @@ def instance_names(job: Job) -> list[str]:
         return []
     names: list[str] = []
     for entry in matrix if isinstance(matrix, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        combos: list[list[str]] = [[]]
-        for value in entry.values():
-            options = value if isinstance(value, list) else [value]
-            combos = [[*c, str(o)] for c in combos for o in options]
-        names.extend(f"{job.name}: [{', '.join(c)}]" for c in combos)
+        if isinstance(entry, dict):
+            names.extend(f"{job.name}: [{', '.join(c)}]" for c in _permutations(entry))
     return names
 
 
@@ -105,6 +173,8 @@ def _known(ctx: Context) -> dict[str, Job]:
 
 
 def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
+    if ctx.pipeline.stage_of(job) is None or ctx.pipeline.stage_of(other) is None:
+        return False  # a stage an unread template may set is not known to be wrong
     mine = ctx.job_stage_index(job)
     theirs = ctx.job_stage_index(other)
     return mine is not None and (theirs is None or theirs > mine)
@@ -154,7 +224,9 @@ def check_dependencies(ctx: Context) -> Iterable[Finding]:
         if not isinstance(deps, list):
             continue
         needs = {n.name for n in job_needs(job)[0]}
-        has_needs = isinstance(job.get("needs"), list)
+        # Entry::Job checks `dependencies` against `needs` only when needs_value is present:
+        # `needs: []` has none, so its dependencies are free.
+        has_needs = isinstance(job.get("needs"), list) and bool(job.get("needs"))
         for i, name in enumerate(deps):
             if not isinstance(name, str):
                 continue
@@ -281,4 +353,17 @@ CYCLES = Rule(
     check=check_cycles,
 )
 
-RULES = [STAGE, NEEDS, DUPLICATE, DEPENDENCIES, CYCLES]
+MATRIX = Rule(
+    "needs-matrix-unknown", Severity.ERROR, "$[[ matrix.NAME ]] in needs must name the job's own matrix variable",
+    "In `needs:parallel:matrix`, `$[[ matrix.NAME ]]` takes the value of NAME in the needing job's own "
+    "`parallel:matrix`, so each instance needs its own counterpart. A NAME the job's matrix lacks is an error.",
+    bad="build:\n  stage: build\n  script: make\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n"
+        "test:\n  script: make test\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n  needs:\n"
+        "    - job: build\n      parallel:\n        matrix:\n          - OS: $[[ matrix.PLATFORM ]]\n",
+    good="build:\n  stage: build\n  script: make\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n"
+         "test:\n  script: make test\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n  needs:\n"
+         "    - job: build\n      parallel:\n        matrix:\n          - OS: $[[ matrix.OS ]]\n",
+    check=check_matrix_expressions,
+)
+
+RULES = [STAGE, NEEDS, DUPLICATE, DEPENDENCIES, CYCLES, MATRIX]

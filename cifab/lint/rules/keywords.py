@@ -83,6 +83,34 @@ def check_workflow_when(ctx: Context) -> Iterable[Finding]:
                                         "workflow:rules:rule when should be always or never")
 
 
+# Entry::Job::ALLOWED_WHEN and Entry::Bridge::ALLOWED_WHEN: `never` belongs to rules only.
+JOB_WHEN = ("on_success", "on_failure", "always", "manual", "delayed")
+TRIGGER_WHEN = ("on_success", "on_failure", "always", "manual")
+
+
+def check_job_when(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        when = job.get("when")
+        if not isinstance(when, str):
+            continue  # other types: the schema says so
+        allowed = TRIGGER_WHEN if "trigger" in job.config else JOB_WHEN
+        if when not in allowed:
+            hint = "`when: never` belongs in a rule: `rules: [{when: never}]`" if when == "never" else None
+            yield JOB_WHEN_RULE.finding(job.value_mark("when"),
+                                        f"jobs:{job.name} when should be one of: {', '.join(allowed)}", hint)
+
+
+def check_rules_blank(ctx: Context) -> Iterable[Finding]:
+    """Entry::Rules validates `presence`: an empty list of rules is a blank config."""
+    workflow = ctx.pipeline.config.get("workflow")
+    if isinstance(workflow, YMap) and workflow.get("rules") == []:
+        yield RULES_BLANK.finding(workflow.value_mark("rules"), "workflow:rules config can't be blank")
+    for job in ctx.pipeline.visible_jobs:
+        if job.get("rules") == []:
+            yield RULES_BLANK.finding(job.value_mark("rules"), f"jobs:{job.name}:rules config can't be blank",
+                                      "leave `rules:` out to run the job as `when:` says")
+
+
 def _environment(job: Job) -> dict[str, Any] | None:
     env = job.get("environment")
     if isinstance(env, str):
@@ -242,4 +270,21 @@ LIMITS = Rule(
     check=check_limits,
 )
 
-RULES = [RULES_MIX, WORKFLOW_WHEN, ENVIRONMENT, DURATION, LIMITS]
+JOB_WHEN_RULE = Rule(
+    "job-when-invalid", Severity.ERROR, "a job's when is on_success, on_failure, always, manual or delayed",
+    "`when: never` is valid only inside `rules:`; a job's own `when:` takes on_success, on_failure, "
+    "always, manual or delayed (a trigger job: not delayed).",
+    bad="cleanup:\n  script: make clean\n  when: never\n",
+    good="cleanup:\n  script: make clean\n  rules:\n    - when: never\n",
+    check=check_job_when,
+)
+RULES_BLANK = Rule(
+    "rules-blank", Severity.ERROR, "rules: must not be an empty list",
+    "GitLab refuses `rules: []` (and `workflow: rules: []`) as a blank config. Leave the key out, "
+    "or give it at least one rule.",
+    bad="test:\n  script: make test\n  rules: []\n",
+    good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH\n",
+    check=check_rules_blank,
+)
+
+RULES = [RULES_MIX, WORKFLOW_WHEN, JOB_WHEN_RULE, RULES_BLANK, ENVIRONMENT, DURATION, LIMITS]

@@ -7,7 +7,7 @@ from typing import Any
 
 from cifab import gitlab_schema, schemaerrors
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import SCRIPT_KEYS, TOP_LEVEL_KEYWORDS, TOP_LEVEL_WORDS
+from cifab.gitlab import MAX_SCRIPT_NESTING, SCRIPT_KEYS, TOP_LEVEL_KEYWORDS, TOP_LEVEL_WORDS
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Reference, YMap
 
@@ -206,6 +206,32 @@ def validate_document(data: Any, rule: Rule, seen: set[tuple[str, int, int, str]
     return out
 
 
+def _strings_within(value: Any, depth: int) -> bool:
+    """A string, or arrays of them at most `depth` arrays deep (every item checked once:
+    an aliased list shared by many jobs is the same object, and stops at its first bad item)."""
+    if isinstance(value, str):
+        return True
+    if isinstance(value, Reference):
+        return True  # resolved, and checked where it is written
+    if not isinstance(value, list) or depth == 0:
+        return False
+    return all(_strings_within(item, depth - 1) for item in value)
+
+
+def script_problems(data: YMap) -> Iterable[Finding]:
+    """Entry::Commands: a script is a string or an array of strings nested at most 10
+    levels deep. The schema checks the first level (see gitlab_schema._SCRIPT_ITEM)."""
+    for name, job in data.items():
+        if not isinstance(job, YMap) or (name in TOP_LEVEL_KEYWORDS and name != "default"):
+            continue
+        for key in SCRIPT_KEYS:
+            value = job.get(key)
+            if isinstance(value, list) and not _strings_within(value, MAX_SCRIPT_NESTING):
+                loc = f"jobs:{name}:{key}" if name != "default" else f"default:{key}"
+                yield RULE.finding(job.value_mark(key), f"{loc} config should be a string or a nested array of "
+                                                        f"strings up to {MAX_SCRIPT_NESTING} levels deep")
+
+
 def check(ctx: Context) -> Iterable[Finding]:
     # Each file as written: the schema describes `!reference` tags and `include:` entries,
     # which resolution replaces.
@@ -214,6 +240,7 @@ def check(ctx: Context) -> Iterable[Finding]:
     for loaded in ctx.pipeline.files:
         if isinstance(loaded.data, YMap) and not loaded.refused:
             yield from validate_document(loaded.data, RULE, seen)
+            yield from script_problems(loaded.data)
             extending.update(k for k, v in loaded.data.items() if isinstance(v, dict) and "extends" in v)
     # Required keys of jobs that extend others: on the merged job, as GitLab checks them.
     for name in sorted(extending):

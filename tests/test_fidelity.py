@@ -1,0 +1,109 @@
+"""Lint agrees with GitLab's source where the published schema or a guess did not:
+merged jobs, unread templates, the schema's extra strictness, and what GitLab rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.lint_helpers import errors, lint, messages, of
+
+# ------------------------------------------------------------------ the schema's extra strictness
+
+
+@pytest.mark.parametrize("text", [
+    # docs/ci/yaml/script.md: nested arrays (what !reference produces) are flattened
+    "a:\n  script:\n    - [echo one, [echo two, [echo three, [echo four]]]]\n",
+    # Entry::Reports: junit is an array of strings or a string, empty allowed
+    "a:\n  script: make\n  artifacts:\n    reports:\n      junit: []\n",
+    # Entry::Job checks dependencies against needs only when needs is non-empty
+    "build:\n  stage: build\n  script: make\ntest:\n  script: make\n  needs: []\n  dependencies: [build]\n",
+], ids=["script-nesting", "junit-empty", "dependencies-without-needs"])
+def test_what_gitlab_accepts_and_the_schema_did_not(text: str) -> None:
+    assert errors(lint(text)) == []
+
+
+def test_script_nesting_beyond_ten_levels_is_refused() -> None:
+    deep = "[" * 11 + "echo" + "]" * 11
+    assert messages(errors(lint(f"a:\n  script: {deep}\n"))) == [
+        "jobs:a:script config should be a string or a nested array of strings up to 10 levels deep"]
+
+
+# ------------------------------------------------------------------ what GitLab rejects
+
+
+@pytest.mark.parametrize(("text", "rule", "message"), [
+    ("a:\n  script: ls\n  rules:\n    - if: ${VAR} == \"x\"\n", "expression-syntax",
+     "jobs:a:rules:rule if invalid expression syntax"),
+    ("a:\n  script: ls\n  when: never\n", "job-when-invalid",
+     "jobs:a when should be one of: on_success, on_failure, always, manual, delayed"),
+    ("a:\n  trigger: b/c\n  when: delayed\n", "job-when-invalid",
+     "jobs:a when should be one of: on_success, on_failure, always, manual"),
+    ("a:\n  script: ls\n  rules: []\n", "rules-blank", "jobs:a:rules config can't be blank"),
+    ("workflow:\n  rules: []\na:\n  script: ls\n", "rules-blank", "workflow:rules config can't be blank"),
+])
+def test_what_gitlab_rejects(text: str, rule: str, message: str) -> None:
+    assert messages(of(lint(text), rule)) == [message]
+
+
+@pytest.mark.parametrize("text", [
+    "a:\n  script: ls\n  rules:\n    - if: $VAR == \"x\"\n      when: never\n    - when: on_success\n",
+    "a:\n  script: ls\n  rules:\n    - if: $CI_COMMIT_BRANCH && $1 == \"x\"\n",
+    ".hidden:\n  when: never\nvisible:\n  script: ls\n",  # templates are not jobs
+])
+def test_what_gitlab_accepts_of_the_same_keywords(text: str) -> None:
+    assert errors(lint(text)) == []
+
+
+MATRIX_BUILD = ("build:\n  stage: build\n  script: make\n  parallel:\n    matrix:\n"
+                "      - PROVIDER: aws\n        STACK: [monitoring, app1]\n"
+                "      - PROVIDER: gcp\n        STACK: [data]\n")
+
+
+def test_needs_parallel_matrix_names_permutations_that_exist() -> None:
+    # docs/ci/yaml/_index.md, needs:parallel:matrix
+    good = MATRIX_BUILD + ("deploy:\n  stage: deploy\n  script: deploy\n  needs:\n    - job: build\n      parallel:\n"
+                           "        matrix:\n          - PROVIDER: aws\n            STACK: app1\n")
+    assert errors(lint(good)) == []
+    bad = good.replace("STACK: app1", "STACK: app2")
+    assert messages(errors(lint(bad))) == ["deploy job: undefined need: build: [aws, app2]"]
+
+
+def test_matrix_expressions_take_each_instances_own_values() -> None:
+    base = ("build:\n  stage: build\n  script: make\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n"
+            "test:\n  script: make test\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n"
+            "  needs:\n    - job: build\n      parallel:\n        matrix:\n          - OS: $[[ matrix.{} ]]\n")
+    assert errors(lint(base.format("OS"))) == []
+    assert messages(errors(lint(base.format("PLATFORM")))) == [
+        "test job: 'PLATFORM' does not exist in matrix configuration"]
+
+
+@pytest.mark.parametrize(("links", "refused"), [(9, False), (10, True)])
+def test_reference_nesting_is_measured_wherever_a_reference_is_reached(links: int, refused: bool) -> None:
+    chain = ".r0:\n  script: [echo]\n" + "".join(
+        f".r{i}:\n  script: [!reference [.r{i - 1}, script]]\n" for i in range(1, links + 1))
+    found = of(lint(chain + f"job:\n  script: !reference [.r{links}, script]\n"), "reference-circular")
+    assert bool(found) == refused
+    if refused:
+        assert "is nested more than 10 levels deep" in found[0].message
+
+
+# ------------------------------------------------------------------ merge first, then validate
+
+
+def test_required_keys_are_checked_on_the_merged_job() -> None:
+    # GitLab's charts repository: the environment name comes from the template.
+    text = (".base:\n  environment: {name: review/$CI_COMMIT_REF_SLUG}\n  image: {name: alpine:3.22}\n"
+            "  release: {tag_name: v1, description: d}\n.trig:\n  trigger: {project: a/b}\n"
+            "job:\n  extends: .base\n  script: echo hi\n  environment: {action: start}\n  image: {entrypoint: ['']}\n"
+            "rel:\n  extends: .base\n  script: echo\n  release: {description: other}\n"
+            "t:\n  extends: .trig\n  trigger: {branch: main}\n")
+    assert errors(lint(text)) == []
+
+
+def test_a_job_extending_an_unread_template_has_no_guessed_stage(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    text = ("include:\n  - template: Jobs/Build.gitlab-ci.yml\nstages: [build, test, deploy]\n"
+            "compile:\n  extends: .auto-build\nearly:\n  stage: build\n  script: make\n  needs: [compile]\n")
+    assert errors(lint(text, tmp_path)) == []
