@@ -247,6 +247,9 @@ class _Walker:
         m = node.start_mark
         out = YMap(src, (src, m.line + 1, m.column + 1))
         keymarks, valmarks = out.keymarks, out.valmarks
+        # Keys written in this mapping itself. A key that only a `<<: *anchor` merge brought
+        # in may be overridden: that is what merge keys are for, not a duplicate.
+        literal: set[Any] = set()
         for knode, vnode in node.value:
             if knode.__class__ is ScalarNode:
                 self.count += 1
@@ -263,8 +266,9 @@ class _Walker:
             value = self.walk(vnode, depth + 1)
             km = knode.start_mark
             kmark = (src, km.line + 1, km.column + 1)
-            if key in keymarks:
+            if key in literal:
                 self.duplicates.append((key, kmark))
+            literal.add(key)
             out[key] = value
             keymarks[key] = kmark
             vm = vnode.start_mark

@@ -107,3 +107,27 @@ def test_a_job_extending_an_unread_template_has_no_guessed_stage(tmp_path: Path)
     text = ("include:\n  - template: Jobs/Build.gitlab-ci.yml\nstages: [build, test, deploy]\n"
             "compile:\n  extends: .auto-build\nearly:\n  stage: build\n  script: make\n  needs: [compile]\n")
     assert errors(lint(text, tmp_path)) == []
+
+
+# ------------------------------------------------------------------ warnings people keep
+
+
+def test_a_key_overriding_a_merge_is_not_a_duplicate() -> None:
+    # docs/ci/yaml/yaml_optimization.md: anchors with a job-level override
+    text = (".job_template: &job_configuration\n  image: ruby:3.0\n  services: [postgres]\n"
+            "test1:\n  <<: *job_configuration\n  script: test1 project\n  image: ruby:3.3\n")
+    assert of(lint(text), "yaml-duplicate-key") == []
+    literal = "test1:\n  script: a\n  image: ruby:3.0\n  image: ruby:3.3\n"
+    [found] = of(lint(literal), "yaml-duplicate-key")
+    assert (found.line, found.col) == (4, 3)
+
+
+def test_one_template_line_is_reported_once_with_a_count() -> None:
+    text = ".t:\n  script: make\n  timeout: soon\n" + "".join(f"job-{i}:\n  extends: .t\n" for i in range(43))
+    [found] = of(lint(text), "duration-invalid")
+    assert found.message == "jobs:job-0:timeout config should be a duration (and 42 more jobs)"
+
+
+def test_different_problems_on_one_line_stay_apart() -> None:
+    text = "a:\n  script: make\n  needs: [x, y]\n"
+    assert len(of(lint(text), "needs-undefined")) == 2

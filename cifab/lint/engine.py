@@ -51,7 +51,50 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
     for rule in rules:
         if rule.id not in options.ignore:
             findings.extend(rule.check(ctx))
-    return _filter(_prefer_semantic(findings), options, pipeline.texts())
+    kept = _filter(_prefer_semantic(findings), options, pipeline.texts())
+    return collapse_repeats(kept, set(pipeline.jobs))
+
+
+def collapse_repeats(findings: list[Finding], job_names: set[str]) -> list[Finding]:
+    """One finding per template line: when a rule reports the same place once per job
+    that inherits it, with messages that differ only in the job's name, the first is
+    kept and says how many more jobs share it."""
+    groups: dict[tuple[str, int, int, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.src, f.line, f.col, f.rule_id), []).append(f)
+    out: list[Finding] = []
+    for group in groups.values():
+        if len(group) > 1 and _on_a_line(group) and all(_same_but_job(group[0].message, f.message, job_names)
+                                                    for f in group[1:]):
+            more = len(group) - 1
+            plural = "s" if more > 1 else ""
+            out.append(group[0]._replace(message=f"{group[0].message} (and {more} more job{plural})"))
+        else:
+            out.extend(group)
+    return sorted(out)
+
+
+def _on_a_line(group: list[Finding]) -> bool:
+    return group[0].line > 0  # whole-file findings are not a template line
+
+
+def _same_but_job(first: str, other: str, job_names: set[str]) -> bool:
+    """The messages are equal except where each names a job."""
+    if first == other:
+        return True
+    start = 0
+    while start < min(len(first), len(other)) and first[start] == other[start]:
+        start += 1
+    end = 0
+    while end < min(len(first), len(other)) - start and first[-1 - end] == other[-1 - end]:
+        end += 1
+    # Widen to whole words: the names may share a prefix or a suffix (build-1, build-2).
+    while start > 0 and first[start - 1] not in " :`'\"[":
+        start -= 1
+    while end > 0 and first[len(first) - end] not in " :`'\"]":
+        end -= 1
+    a, b = first[start:len(first) - end], other[start:len(other) - end]
+    return a in job_names and b in job_names
 
 
 def _prefer_semantic(findings: Iterable[Finding]) -> list[Finding]:
