@@ -380,6 +380,54 @@ def graph(
         Console(no_color=not _colour(sys.stdout), highlight=False, width=width).print(drawing.tree(pipeline, src))
 
 
+@app.command()
+def jobs(
+    path: Annotated[str, typer.Argument(help="The pipeline file; - reads stdin.")] = ".gitlab-ci.yml",
+    branch: Annotated[str | None, typer.Option(help="A pipeline for this branch.")] = None,
+    tag: Annotated[str | None, typer.Option(help="A pipeline for this tag.")] = None,
+    mr: Annotated[str | None, typer.Option("--mr", help="A merge request pipeline: SOURCE[:TARGET].")] = None,
+    source: Annotated[str | None, typer.Option(help="CI_PIPELINE_SOURCE: push (default), web, schedule, api, "
+                                                    "trigger, pipeline, parent_pipeline.")] = None,
+    default_branch: Annotated[str | None, typer.Option(help="The project's default branch (default: git's, "
+                                                            "or main).")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE, as a CI/CD variable.")] = None,
+    changed: Annotated[list[str] | None, typer.Option("--changed", help="A file the push or MR changed.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", click_type=_choice(("text", "json")),
+                                     help="text, or json (cifab-jobs/1).")] = "text",
+    root: Annotated[Path | None, typer.Option(help="Repository root for local includes and rules:exists.")] = None,
+) -> None:
+    """The jobs GitLab would create for a push, a tag, a merge request or a schedule."""
+    from cifab.files import repository_root
+    from cifab.graph import load_pipeline
+    from cifab.simulate import event as events
+    from cifab.simulate import report
+    from cifab.simulate.pipeline import simulate
+
+    chosen = [flag for flag, value in (("--branch", branch), ("--tag", tag), ("--mr", mr)) if value]
+    if len(chosen) > 1:
+        raise CifabError(f"{' and '.join(chosen)} cannot be combined: a pipeline runs for one event")
+    if source is not None and source not in events.SOURCES:
+        raise CifabError(f"--source {source}: not one of {', '.join(events.SOURCES)}")
+    extra: dict[str, str] = {}
+    for item in var or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CifabError(f"--var {item}: expected KEY=VALUE")
+        extra[key] = value
+    pipeline, _ = load_pipeline(path, root)
+    folder = root or (None if path == "-" else Path(path).resolve().parent)
+    default = default_branch or events.git_default_branch(folder)
+    if mr:
+        source_branch, _, target = mr.partition(":")
+        event = events.Event("merge_request_event", source_branch, target=target or default, default_branch=default,
+                             changed=tuple(changed) if changed else None, extra=extra)
+    else:
+        event = events.Event(source or "push", tag or branch or default, tag=bool(tag), default_branch=default,
+                             changed=tuple(changed) if changed else None, extra=extra)
+    result = simulate(pipeline, event, repository_root(folder) if folder is not None else None)
+    sys.stdout.write(report.as_json(result) if fmt == "json" else report.as_text(result))
+
+
 templates_app = typer.Typer(help="List and print the templates pipelines are made from.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 

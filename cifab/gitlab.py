@@ -5,6 +5,7 @@ generator and the linter both read it from here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -103,3 +104,35 @@ def deep_merge(base: Any, over: Any, *,
         out[key] = deep_merge(base[key], value, new=new, keep=keep) if key in base else value
         keep(out, over, key)
     return out
+
+
+def fnmatch_regex(pattern: str) -> re.Pattern[str]:
+    """A path pattern as GitLab's File.fnmatch reads it with FNM_PATHNAME | FNM_EXTGLOB
+    (local include wildcards, rules:changes, rules:exists): `**/` any folders (none too),
+    `**` anything, `*` and `?` within one folder, `[...]` a character class, `{a,b}` either."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            close = pattern.index("]", i + 1)
+            out.append("[" + re.escape(pattern[i + 1:close]).replace("\\-", "-") + "]")
+            i = close + 1
+        elif pattern[i] == "{" and "}" in pattern[i:]:
+            close = pattern.index("}", i)
+            out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1:close].split(",")) + ")")
+            i = close + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")

@@ -55,12 +55,20 @@ def test_interruptible_everywhere_but_deploys(generated: Path) -> None:
         assert job["interruptible"] is (job["stage"] != "deploy"), name
 
 
-def test_workflow_avoids_duplicate_pipelines_and_auto_cancels(generated: Path) -> None:
-    workflow = yaml.safe_load(generated.read_text())["workflow"]
-    rules = workflow["rules"]
-    assert rules[0] == {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}
-    assert {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"} in rules
-    assert workflow["auto_cancel"] == {"on_new_commit": "interruptible"}
+def test_one_pipeline_per_push_that_runs_every_check(generated: Path) -> None:
+    """Simulated as GitLab creates pipelines: a push to a branch with an open merge request
+    runs every check once; no merge request pipeline competes with it (jobs without rules
+    would not be added to one, so it would run nothing)."""
+    from cifab.graph import load_pipeline
+    from cifab.simulate.event import Event
+    from cifab.simulate.pipeline import simulate
+
+    pipeline, _ = load_pipeline(str(generated), generated.parent)
+    checks = {n for n, j in jobs_of(yaml.safe_load(generated.read_text())).items() if j["stage"] != "deploy"}
+    push = simulate(pipeline, Event("push", "feature", extra={"CI_OPEN_MERGE_REQUESTS": "acme/hello!1"}), None)
+    assert push.created and checks <= {j.name.split(":")[0] for j in push.jobs}
+    assert not simulate(pipeline, Event("merge_request_event", "feature", target="main"), None).created
+    assert yaml.safe_load(generated.read_text())["workflow"]["auto_cancel"] == {"on_new_commit": "interruptible"}
 
 
 def test_needs_form_a_dag_and_deploys_wait_for_everything(generated: Path) -> None:

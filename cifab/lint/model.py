@@ -25,6 +25,7 @@ from cifab.gitlab import (
     MAX_PARSED_NODES,
     MAX_REFERENCE_DEPTH,
     deep_merge,
+    fnmatch_regex,
     is_job_name,
 )
 from cifab.lint import recorded as rules
@@ -227,40 +228,13 @@ def _inputs_of(entry: Any) -> dict[str, Any]:
 MAX_GLOB_ENTRIES = 100_000  # folders and files a wildcard include may visit
 
 
-def _glob_regex(pattern: str) -> Any:
-    """`**/` any folders (none too), `**` anything, `*` and `?` within one folder, as
-    GitLab's File.fnmatch with FNM_PATHNAME | FNM_EXTGLOB reads them."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
-            close = pattern.index("]", i + 1)
-            out.append("[" + re.escape(pattern[i + 1:close]).replace("\\-", "-") + "]")
-            i = close + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def glob_in(root: Path, pattern: str) -> list[str]:
     """Repository paths (relative, with /) that a wildcard include matches. The walk never
     follows a symlinked folder (a loop would never end, and it may leave the repository),
     and visits a bounded number of entries."""
     import os
 
-    regex = _glob_regex(pattern)
+    regex = fnmatch_regex(pattern)
     found: list[str] = []
     seen = 0
     for folder, dirs, files in os.walk(root, followlinks=False):

@@ -7,77 +7,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cifab.diagnostics import Finding, Severity
+from cifab.expression import parses
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YList, YMap
 
-# The lexemes of GitLab's pipeline expression language, tried in this order. A variable
-# is `$` and word characters (lib/gitlab/ci/pipeline/expression/lexeme/variable.rb):
-# `${VAR}` is shell syntax the lexer does not know, and GitLab refuses the expression.
-_TOKENS = [
-    ("space", re.compile(r"\s+")),
-    ("operand", re.compile(r"\$\w+")),
-    ("operand", re.compile(r'"(?:[^"\\]|\\.)*"' + r"|'(?:[^'\\]|\\.)*'")),
-    ("operand", re.compile(r"/(?:[^/\\]|\\.)*/[a-z]*")),
-    ("operand", re.compile(r"null\b")),
-    ("compare", re.compile(r"==|!=|=~|!~")),
-    ("logic", re.compile(r"&&|\|\|")),
-    ("open", re.compile(r"\(")),
-    ("close", re.compile(r"\)")),
-]
-
-
-def tokens(expression: str) -> list[str] | None:
-    out: list[str] = []
-    pos = 0
-    while pos < len(expression):
-        for kind, pattern in _TOKENS:
-            match = pattern.match(expression, pos)
-            if match:
-                if kind != "space":
-                    out.append(kind)
-                pos = match.end()
-                break
-        else:
-            return None
-    return out
-
 
 def valid_expression(expression: str) -> bool:
-    """expr := term (logic term)*; term := '(' expr ')' | operand [compare operand]."""
-    toks = tokens(expression)
-    if not toks:
-        return False
-    pos = 0
-
-    def term() -> bool:
-        nonlocal pos
-        if pos < len(toks) and toks[pos] == "open":
-            pos += 1
-            if not expr() or pos >= len(toks) or toks[pos] != "close":
-                return False
-            pos += 1
-            return True
-        if pos >= len(toks) or toks[pos] != "operand":
-            return False
-        pos += 1
-        if pos < len(toks) and toks[pos] == "compare":
-            pos += 1
-            if pos >= len(toks) or toks[pos] != "operand":
-                return False
-            pos += 1
-        return True
-
-    def expr() -> bool:
-        nonlocal pos
-        if not term():
-            return False
-        while pos < len(toks) and toks[pos] == "logic":
-            pos += 1
-            if not term():
-                return False
-        return True
-
-    return expr() and pos == len(toks)
+    """Whether GitLab's expression parser accepts it (cifab.expression holds the language)."""
+    return parses(expression)
 
 
 def valid_ref_pattern(ref: str) -> bool:

@@ -1,0 +1,80 @@
+"""The event a pipeline is created for, and the predefined variables GitLab sets for it
+(docs/ci/variables/predefined_variables.md): a push to a branch or a tag, a merge request,
+or another source (web, schedule, api, trigger, pipeline, parent_pipeline)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SOURCES = ("push", "web", "schedule", "api", "trigger", "pipeline", "parent_pipeline", "merge_request_event")
+
+
+@dataclass(frozen=True)
+class Event:
+    source: str
+    ref: str  # the branch or tag the pipeline runs for (the MR's source branch for an MR)
+    tag: bool = False
+    target: str | None = None  # an MR's target branch
+    default_branch: str = "main"
+    changed: tuple[str, ...] | None = None  # None: no diff is known
+    extra: dict[str, str] = field(default_factory=dict)  # --var KEY=VALUE
+
+    @property
+    def merge_request(self) -> bool:
+        return self.source == "merge_request_event"
+
+    def describe(self) -> str:
+        if self.merge_request:
+            return f"merge request {self.ref} → {self.target}"
+        what = f"tag {self.ref}" if self.tag else f"branch {self.ref}"
+        return f"{self.source} pipeline for {what}"
+
+    def variables(self) -> dict[str, str]:
+        """Predefined variables for this event; --var values win."""
+        out = {
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "CI_PIPELINE_SOURCE": self.source,
+            "CI_DEFAULT_BRANCH": self.default_branch,
+            "CI_COMMIT_REF_NAME": self.ref,
+            "CI_COMMIT_REF_SLUG": slug(self.ref),
+            "CI_COMMIT_REF_PROTECTED": "true" if self.ref == self.default_branch or self.tag else "false",
+        }
+        if self.merge_request:
+            # CI_COMMIT_BRANCH is not set in merge request pipelines.
+            out.update({
+                "CI_MERGE_REQUEST_ID": "1",
+                "CI_MERGE_REQUEST_IID": "1",
+                "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": self.ref,
+                "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": self.target or self.default_branch,
+                "CI_MERGE_REQUEST_EVENT_TYPE": "detached",
+                "CI_MERGE_REQUEST_APPROVED": "false",
+            })
+        elif self.tag:
+            out["CI_COMMIT_TAG"] = self.ref
+        else:
+            out["CI_COMMIT_BRANCH"] = self.ref
+        out.update(self.extra)
+        return out
+
+
+def git_default_branch(folder: Path | None) -> str:
+    """The remote's default branch as git knows it (origin/HEAD), else `main`."""
+    import subprocess
+
+    if folder is None:
+        return "main"
+    try:
+        proc = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], cwd=folder,
+                              capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "main"
+    name = proc.stdout.strip()
+    return name.split("/", 1)[1] if proc.returncode == 0 and "/" in name else "main"
+
+
+def slug(ref: str) -> str:
+    """CI_COMMIT_REF_SLUG: lowercased, non-alphanumerics to -, at most 63 characters."""
+    return re.sub(r"[^a-z0-9]", "-", ref.lower())[:63].strip("-")

@@ -1,0 +1,256 @@
+"""The pipeline GitLab would create for an event: workflow:rules, then each job's rules
+(or only/except), its when, allow_failure and needs, and parallel:matrix instances.
+
+Behaviour follows GitLab's source: Gitlab::Ci::Build::Rules (the first rule whose clauses
+all hold decides; none: the job is not added; a rule's when defaults to the job's),
+Gitlab::Ci::Build::Policy::Refs for only/except (the default is `only: [branches, tags]`,
+which a merge request pipeline does not match), Rules::Rule::Clause::Changes (with no diff
+known, `changes` holds) and ::Exists (globbed against the repository's files).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cifab.expression import ExpressionError, evaluate
+from cifab.gitlab import fnmatch_regex
+from cifab.lint.model import Job, Pipeline
+from cifab.lint.rules.graph import instance_names, job_needs
+from cifab.simulate.event import Event
+from cifab.yamlpos import Mark, YList, YMap
+
+NO_DIFF_NOTE = ("no changed files were given (--changed), so `changes` holds everywhere, as it does in GitLab "
+                "when it knows no diff (new branches, tags, schedules)")
+
+
+@dataclass
+class PlannedJob:
+    name: str
+    stage: str
+    when: str
+    allow_failure: bool
+    needs: list[str]
+    decided_by: Mark | None  # the rule (or only/except) that added it; None: the job's defaults
+    missing_needs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Simulation:
+    event: Event
+    created: bool
+    reason: str
+    decided_by: Mark | None
+    jobs: list[PlannedJob] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _strings(value: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict):
+                item = item.get("value")
+            if item is not None and not isinstance(item, (dict, list)):
+                out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
+    return out
+
+
+def _expand(text: str, variables: dict[str, str]) -> str:
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), text)
+
+
+def repository_files(root: Path | None) -> list[str]:
+    """The files `rules:exists` globs against: git's list, or a walk of the folder."""
+    if root is None:
+        return []
+    try:
+        proc = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, timeout=30, check=False)
+        if proc.returncode == 0:
+            return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts][:100_000]
+
+
+class Simulator:
+    def __init__(self, pipeline: Pipeline, event: Event, files: list[str]) -> None:
+        self.pipeline = pipeline
+        self.event = event
+        self.files = files
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------ clauses
+
+    def _if(self, expression: Any, variables: dict[str, str]) -> bool:
+        if not isinstance(expression, str):
+            return False
+        try:
+            return evaluate(expression, variables)
+        except ExpressionError as exc:
+            self.note(f"`{expression}` does not parse ({exc}), so it never holds")
+            return False
+
+    def _changes(self, value: Any, variables: dict[str, str]) -> bool:
+        paths = value.get("paths") if isinstance(value, dict) else value
+        if self.event.changed is None:
+            self.note(NO_DIFF_NOTE)
+            return True
+        patterns = [fnmatch_regex(_expand(str(p), variables)) for p in (paths if isinstance(paths, list) else [paths])
+                    if p is not None]
+        return any(p.match(path) for p in patterns for path in self.event.changed)
+
+    def _exists(self, value: Any, variables: dict[str, str]) -> bool:
+        paths = value.get("paths") if isinstance(value, dict) else value
+        patterns = [fnmatch_regex(_expand(str(p), variables)) for p in (paths if isinstance(paths, list) else [paths])
+                    if p is not None]
+        return any(p.match(f) for p in patterns for f in self.files)
+
+    def rule_holds(self, rule: dict[str, Any], variables: dict[str, str]) -> bool:
+        if "if" in rule and not self._if(rule["if"], variables):
+            return False
+        if "changes" in rule and not self._changes(rule["changes"], variables):
+            return False
+        return not ("exists" in rule and not self._exists(rule["exists"], variables))
+
+    def first_rule(self, rules: Any, variables: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            if isinstance(rule, dict) and self.rule_holds(rule, variables):
+                return i, rule
+        return None
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # ------------------------------------------------------------ only/except
+
+    def _ref_matches(self, pattern: Any, variables: dict[str, str]) -> bool:
+        event = self.event
+        keyword = {
+            "branches": not event.tag and not event.merge_request,
+            "tags": event.tag,
+            "merge_requests": event.merge_request,
+            "pushes": event.source == "push",
+            "schedules": event.source == "schedule",
+            "web": event.source == "web",
+            "api": event.source == "api",
+            "triggers": event.source == "trigger",
+            "pipelines": event.source in ("pipeline", "parent_pipeline"),
+            "external": event.source == "external",
+            "chat": event.source == "chat",
+            "external_pull_requests": event.source == "external_pull_request_event",
+        }
+        text = str(pattern)
+        if text in keyword:
+            return keyword[text]
+        if event.merge_request:
+            return False  # an MR pipeline's ref is refs/merge-requests/IID/head
+        if len(text) > 1 and text.startswith("/") and text.rstrip("imsx").endswith("/"):
+            body = text[1:text.rstrip("imsx").rindex("/")]
+            try:
+                return re.search(body, event.ref, re.I if "i" in text[text.rindex("/"):] else 0) is not None
+            except re.error:
+                return False
+        if "@" in text:
+            text = text.split("@", 1)[1]  # ref@project: the ref part, offline
+        return fnmatch.fnmatchcase(event.ref, text) if any(c in text for c in "*?[") else text == event.ref
+
+    def _policy(self, policy: Any, variables: dict[str, str]) -> bool | None:
+        """Whether an only/except policy matches; None when it says nothing."""
+        if policy is None:
+            return None
+        refs = policy if isinstance(policy, list) else policy.get("refs") if isinstance(policy, dict) else None
+        checks: list[bool] = []
+        if refs is not None:
+            checks.append(any(self._ref_matches(r, variables) for r in refs if r is not None))
+        if isinstance(policy, dict):
+            if isinstance(policy.get("variables"), list):
+                checks.append(any(self._if(v, variables) for v in policy["variables"]))
+            if "changes" in policy:
+                checks.append(self._changes(policy["changes"], variables))
+        return all(checks) if checks else None
+
+    # ------------------------------------------------------------ the pipeline
+
+    def workflow(self, variables: dict[str, str]) -> tuple[bool, str, Mark | None]:
+        workflow = self.pipeline.config.get("workflow")
+        rules = workflow.get("rules") if isinstance(workflow, dict) else None
+        if not isinstance(rules, list):
+            return True, "no workflow:rules", None
+        found = self.first_rule(rules, variables)
+        if found is None:
+            mark = workflow.value_mark("rules") if isinstance(workflow, YMap) else None
+            return False, "no workflow:rules entry matched", mark
+        index, rule = found
+        mark = rules.item_mark(index) if isinstance(rules, YList) else None
+        if rule.get("when") == "never":
+            return False, f"workflow:rules[{index}] says `when: never`", mark
+        variables.update(_strings(rule.get("variables")))
+        return True, f"workflow:rules[{index}] matched", mark
+
+    def run(self) -> Simulation:
+        variables = {**_strings(self.pipeline.config.get("variables")), **self.event.variables()}
+        created, reason, mark = self.workflow(variables)
+        simulation = Simulation(self.event, created, reason, mark)
+        if created:
+            for job in self.pipeline.visible_jobs:
+                simulation.jobs.extend(self.plan(job, variables))
+            order = {stage: i for i, stage in enumerate(self.pipeline.stages)}
+            simulation.jobs.sort(key=lambda j: order.get(j.stage, len(order)))
+            present = {j.name for j in simulation.jobs}
+            # Needing a parallel job by its own name needs all of its instances.
+            present |= {re.sub(r"(: \[.*\]| \d+/\d+)$", "", j.name) for j in simulation.jobs}
+            for planned in simulation.jobs:
+                planned.missing_needs = [n for n in planned.needs if n not in present]
+            if not simulation.jobs:
+                simulation.created = False
+                simulation.reason = "no job was added: the rules configuration left every job out"
+        simulation.notes = self.notes
+        return simulation
+
+    def plan(self, job: Job, pipeline_variables: dict[str, str]) -> list[PlannedJob]:
+        config = job.config if isinstance(job.config, dict) else {}
+        variables = {**pipeline_variables, **_strings(config.get("variables"))}
+        default_when = str(config.get("when", "on_success"))
+        rules = config.get("rules")
+        groups = job_needs(job)
+        needs = [n.name for n in groups[0] if not n.optional]
+        if isinstance(rules, list):
+            found = self.first_rule(rules, variables)
+            if found is None:
+                return []
+            index, rule = found
+            when = str(rule.get("when", default_when))
+            if when == "never":
+                return []
+            allow = rule.get("allow_failure", config.get("allow_failure", False))
+            if "needs" in rule:
+                needs = [n.name for n in groups[1 + self._rule_needs_index(rules, index)] if not n.optional]
+            decided: Mark | None = rules.item_mark(index) if isinstance(rules, YList) else job.mark
+        else:
+            only = self._policy(config.get("only", ["branches", "tags"]), variables)
+            except_ = self._policy(config.get("except"), variables)
+            if only is False or except_ is True:
+                return []
+            when = default_when
+            # A manual job outside rules may fail without failing the pipeline.
+            allow = config.get("allow_failure", when == "manual")
+            decided = job.key_mark("only") if "only" in config else None
+        stage = self.pipeline.stage_of(job) or "test"
+        allow_failure = allow is not False if not isinstance(allow, dict) else True
+        names = instance_names(job) or [job.name]
+        return [PlannedJob(name, stage, when, allow_failure, list(needs), decided) for name in names]
+
+    @staticmethod
+    def _rule_needs_index(rules: list[Any], index: int) -> int:
+        """Which rules:needs group (job_needs order) the rule at index is."""
+        return sum(1 for r in rules[:index] if isinstance(r, dict) and "needs" in r)
+
+
+def simulate(pipeline: Pipeline, event: Event, root: Path | None) -> Simulation:
+    return Simulator(pipeline, event, repository_files(root)).run()

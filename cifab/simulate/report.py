@@ -1,0 +1,56 @@
+"""A simulated pipeline as text or as JSON (format "cifab-jobs/1", documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cifab.frames import printable
+from cifab.simulate.pipeline import Simulation
+from cifab.yamlpos import Mark
+
+FORMAT_VERSION = "cifab-jobs/1"
+
+
+def _where(mark: Mark | None) -> str | None:
+    return f"{mark[0]}:{mark[1]}" if mark else None
+
+
+def as_json(sim: Simulation) -> str:
+    doc: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "event": {"source": sim.event.source, "ref": sim.event.ref, "tag": sim.event.tag,
+                  "target": sim.event.target, "default_branch": sim.event.default_branch,
+                  "changed": list(sim.event.changed) if sim.event.changed is not None else None},
+        "pipeline": {"created": sim.created, "reason": sim.reason, "decided_by": _where(sim.decided_by)},
+        "jobs": [{"name": j.name, "stage": j.stage, "when": j.when, "allow_failure": j.allow_failure,
+                  "needs": j.needs, "missing_needs": j.missing_needs, "decided_by": _where(j.decided_by)}
+                 for j in sim.jobs],
+        "notes": sim.notes,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_text(sim: Simulation) -> str:
+    lines = [printable(sim.event.describe())]
+    if not sim.created:
+        where = f" ({_where(sim.decided_by)})" if sim.decided_by else ""
+        lines.append(f"no pipeline: {printable(sim.reason)}{where}")
+    else:
+        width = max(len(j.name) for j in sim.jobs)
+        stage = None
+        for job in sim.jobs:
+            if job.stage != stage:
+                stage = job.stage
+                lines.append(f"stage {printable(stage)}")
+            parts = [job.when]
+            if job.allow_failure:
+                parts.append("allow_failure")
+            if job.needs:
+                parts.append("needs: " + ", ".join(job.needs))
+            if job.missing_needs:
+                parts.append("MISSING: " + ", ".join(job.missing_needs))
+            by = _where(job.decided_by) or "defaults"
+            lines.append(f"  {printable(job.name):<{width}}  {printable('  '.join(parts))}  [{printable(by)}]")
+    lines.extend(f"note: {printable(n)}" for n in sim.notes)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,219 @@
+"""`cifab jobs`: the pipeline GitLab would create for an event, with cases from GitLab's
+documentation of rules, workflow:rules, only/except and needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cifab.lint.model import build_pipeline
+from cifab.simulate.event import Event
+from cifab.expression import ExpressionError, evaluate
+from cifab.simulate.pipeline import Simulation, simulate
+from cifab.yamlpos import load_text
+from tests.conftest import EXAMPLES
+
+
+def run(text: str, event: Event, root: Path | None = None) -> Simulation:
+    return simulate(build_pipeline(load_text(text, ".gitlab-ci.yml"), root), event, root)
+
+
+def names(sim: Simulation) -> list[str]:
+    return [j.name for j in sim.jobs]
+
+
+PUSH_MAIN = Event("push", "main")
+PUSH_FEATURE = Event("push", "feature")
+MR = Event("merge_request_event", "feature", target="main")
+TAG = Event("push", "v1.0.0", tag=True)
+SCHEDULE = Event("schedule", "main")
+
+
+# ------------------------------------------------------------------ expressions
+
+
+@pytest.mark.parametrize(("expression", "variables", "holds"), [
+    ('$CI_PIPELINE_SOURCE == "merge_request_event"', {"CI_PIPELINE_SOURCE": "merge_request_event"}, True),
+    ("$CI_COMMIT_BRANCH", {}, False),
+    ("$CI_COMMIT_BRANCH", {"CI_COMMIT_BRANCH": ""}, False),
+    ("$VAR == null", {}, True),
+    ("$A == $B", {"A": "x", "B": "x"}, True),
+    ("$CI_COMMIT_REF_NAME =~ /^feature/", {"CI_COMMIT_REF_NAME": "feature-1"}, True),
+    ("$CI_COMMIT_REF_NAME =~ /^FEATURE/i", {"CI_COMMIT_REF_NAME": "feature-1"}, True),
+    ("$CI_COMMIT_REF_NAME !~ /^feature/", {"CI_COMMIT_REF_NAME": "feature-1"}, False),
+    ("$NAME =~ $PATTERN", {"NAME": "release-1", "PATTERN": "/^release/"}, True),
+    # && binds tighter than ||: true || (false && false)
+    ("$A || $B && $C", {"A": "1"}, True),
+    ("($A || $B) && $C", {"A": "1"}, False),
+    ('$FLAG == "false"', {"FLAG": "false"}, True),
+])
+def test_expressions_evaluate_as_gitlab_does(expression: str, variables: dict[str, str], holds: bool) -> None:
+    assert evaluate(expression, variables) is holds
+
+
+@pytest.mark.parametrize("expression", ["${VAR} == 'x'", "$A ==", "($A", "$A = 'x'"])
+def test_what_gitlab_cannot_parse_is_an_error(expression: str) -> None:
+    with pytest.raises(ExpressionError):
+        evaluate(expression, {})
+
+
+# ------------------------------------------------------------------ workflow:rules (docs/ci/yaml/workflow.md)
+
+SWITCH = """workflow:
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+    - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS
+      when: never
+    - if: $CI_COMMIT_BRANCH
+test:
+  script: make test
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+    - if: $CI_COMMIT_BRANCH
+"""
+
+
+def test_switch_between_branch_and_merge_request_pipelines() -> None:
+    assert names(run(SWITCH, PUSH_FEATURE)) == ["test"]
+    with_mr = Event("push", "feature", extra={"CI_OPEN_MERGE_REQUESTS": "group/project!1"})
+    blocked = run(SWITCH, with_mr)
+    assert not blocked.created and "workflow:rules[1]" in blocked.reason and blocked.decided_by[1] == 4  # type: ignore[index]
+    assert names(run(SWITCH, MR)) == ["test"]
+    assert not run(SWITCH, TAG).created
+
+
+# ------------------------------------------------------------------ rules (docs/ci/jobs/job_rules.md)
+
+RULES = """docker build:
+  script: docker build -t my-image:$CI_COMMIT_REF_SLUG .
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+      changes:
+        - Dockerfile
+      when: manual
+      allow_failure: true
+    - if: $CI_PIPELINE_SOURCE == "push"
+job:
+  script: echo
+  rules:
+    - if: $CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH
+      when: delayed
+      start_in: 3 hours
+    - if: $CI_PIPELINE_SOURCE == "schedule"
+      when: never
+    - when: on_success
+"""
+
+
+def test_rules_decide_when_and_allow_failure() -> None:
+    mr = run(RULES, Event("merge_request_event", "feature", target="main", changed=("Dockerfile",)))
+    assert [(j.name, j.when, j.allow_failure) for j in mr.jobs] == [("docker build", "manual", True),
+                                                                   ("job", "on_success", False)]
+    untouched = run(RULES, Event("merge_request_event", "feature", target="main", changed=("README.md",)))
+    assert names(untouched) == ["job"]
+    main = run(RULES, PUSH_MAIN)
+    assert [(j.name, j.when) for j in main.jobs] == [("docker build", "on_success"), ("job", "delayed")]
+    nightly = run(RULES, Event("schedule", "nightly"))
+    assert names(nightly) == [] and not nightly.created and "no job was added" in nightly.reason
+
+
+def test_changes_without_a_diff_hold_and_the_output_says_so() -> None:
+    sim = run(RULES, MR)
+    assert "docker build" in names(sim) and any("--changed" in n for n in sim.notes)
+
+
+def test_exists_globs_the_repositorys_files(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("x")
+    text = "docs:\n  script: mkdocs build\n  rules:\n    - exists: ['docs/**/*.md']\n"
+    assert names(run(text, PUSH_MAIN, tmp_path)) == ["docs"]
+    assert names(run(text.replace(".md", ".rst"), PUSH_MAIN, tmp_path)) == []
+
+
+# ------------------------------------------------------------------ only/except (docs/ci/yaml/_index.md)
+
+ONLY = """job1:
+  script: echo
+  only:
+    - main
+    - /^issue-.*$/
+    - merge_requests
+job2:
+  script: echo
+  except:
+    - main
+    - /^stable-branch.*$/
+    - schedules
+plain:
+  script: echo
+"""
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    (PUSH_MAIN, ["job1", "plain"]),
+    (Event("push", "issue-42"), ["job1", "job2", "plain"]),
+    (Event("push", "stable-branch-1"), ["plain"]),
+    (MR, ["job1"]),  # the default only: [branches, tags] is no merge request pipeline
+    (Event("schedule", "feature"), ["plain"]),
+    (TAG, ["job2", "plain"]),
+])
+def test_only_and_except(event: Event, expected: list[str]) -> None:
+    assert names(run(ONLY, event)) == expected
+
+
+# ------------------------------------------------------------------ needs and matrix
+
+
+def test_a_need_on_a_job_left_out_is_named() -> None:
+    text = ("build:\n  stage: build\n  script: make\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+            "deploy:\n  stage: deploy\n  script: deploy\n  needs: [build]\n")
+    [deploy] = run(text, PUSH_MAIN).jobs
+    assert deploy.missing_needs == ["build"]
+    assert all(j.missing_needs == [] for j in run(text, TAG).jobs)
+
+
+def test_parallel_matrix_jobs_are_listed_per_instance() -> None:
+    text = "test:\n  script: make\n  parallel:\n    matrix:\n      - GO: ['1.25', '1.26']\n"
+    assert names(run(text, PUSH_MAIN)) == ["test: [1.25]", "test: [1.26]"]
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_json_output_is_stable(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".gitlab-ci.yml").write_text(RULES)
+    result = cli("jobs", "--branch", "main", "--format", "json", cwd=tmp_path)
+    doc = json.loads(result.stdout)
+    assert doc["format"] == "cifab-jobs/1"
+    assert set(doc) == {"format", "event", "pipeline", "jobs", "notes"}
+    assert doc["pipeline"]["created"] is True
+    assert doc["jobs"][1] == {"name": "job", "stage": "test", "when": "delayed", "allow_failure": False, "needs": [],
+                              "missing_needs": [], "decided_by": ".gitlab-ci.yml:13"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--branch", "a", "--tag", "b"), "cannot be combined"),
+    (("--source", "cron"), "not one of"),
+    (("--var", "NOVALUE"), "expected KEY=VALUE"),
+])
+def test_bad_options_are_usage_errors(cli, tmp_path: Path, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".gitlab-ci.yml").write_text(RULES)
+    result = cli("jobs", *args, cwd=tmp_path)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyped-def]
+    example = EXAMPLES / "go-service"
+
+    def jobs(*args: str) -> list[str]:
+        doc = json.loads(cli("jobs", "--format", "json", "--default-branch", "main", *args, cwd=example).stdout)
+        assert all(j["missing_needs"] == [] for j in doc["jobs"])
+        return [j["name"] for j in doc["jobs"]]
+
+    checks = ["golangci-lint", "go-vet", "gofmt", "go-test", "go-build: [linux, amd64]", "container-image"]
+    assert jobs("--branch", "feature") == checks
+    assert jobs("--branch", "main") == [*checks, "deploy-staging"]
+    assert jobs("--tag", "v1.2.0") == [*checks, "deploy-production"]
+    assert jobs("--mr", "feature") == []  # branch pipelines only: the MR shows its branch's pipeline
