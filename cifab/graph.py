@@ -13,7 +13,7 @@ from typing import Any
 
 from cifab.errors import CifabError
 from cifab.lint.model import Pipeline, build_pipeline
-from cifab.lint.rules.graph import job_needs
+from cifab.lint.needs import job_needs
 from cifab.lint.run import include_root, read_source
 from cifab.yamlpos import YamlError, load_text
 

@@ -135,9 +135,10 @@ def reset_hints() -> None:
 def suggest(word: str, options: Iterable[str]) -> str | None:
     import difflib  # only when there is something to suggest
 
-    candidates = [o for o in options if isinstance(o, str)]
-    if _hint_budget[0] < len(candidates):
+    pool = options if isinstance(options, list) else list(options)
+    if _hint_budget[0] < len(pool):
         return None
+    candidates = [o for o in pool if isinstance(o, str)]
     _hint_budget[0] -= len(candidates)
     match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return match[0] if match else None

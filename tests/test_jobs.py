@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from cifab.expression import ExpressionError, evaluate
 from cifab.lint.model import build_pipeline
 from cifab.simulate.event import Event
-from cifab.expression import ExpressionError, evaluate
 from cifab.simulate.pipeline import Simulation, simulate
 from cifab.yamlpos import load_text
 from tests.conftest import EXAMPLES
+from tests.lint_helpers import lint, messages, of
 
 
 def run(text: str, event: Event, root: Path | None = None) -> Simulation:
@@ -217,3 +218,48 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
     assert jobs("--branch", "main") == [*checks, "deploy-staging"]
     assert jobs("--tag", "v1.2.0") == [*checks, "deploy-production"]
     assert jobs("--mr", "feature") == []  # branch pipelines only: the MR shows its branch's pipeline
+
+
+# ------------------------------------------------------------------ lint: errors at pipeline creation
+
+MR_AND_BRANCH = ("workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n"
+                 "    - if: $CI_COMMIT_BRANCH\n")
+LEFT_OUT = ("build:\n  stage: build\n  script: make\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+            "deploy:\n  stage: deploy\n  script: deploy\n  needs: [build]\n")
+
+
+def test_a_need_left_out_in_some_pipeline_is_an_error_naming_it() -> None:
+    [found] = of(lint(LEFT_OUT), "needs-absent")
+    assert found.message == ("'deploy' job needs 'build' job, but 'build' does not exist in the pipeline for "
+                             "a push to main")
+    assert "optional: true" in (found.hint or "") and (found.line, found.col) == (9, 11)
+    optional = LEFT_OUT.replace("needs: [build]", "needs:\n    - job: build\n      optional: true")
+    assert of(lint(optional), "needs-absent") == []
+
+
+def test_merge_request_pipelines_without_jobs_for_them_are_a_warning() -> None:
+    text = (MR_AND_BRANCH + "test:\n  script: make test\n")
+    assert messages(of(lint(text), "pipeline-empty")) == [
+        "a merge request into main creates no pipeline: the rules configuration prevented any jobs from being "
+        "added to the pipeline"]
+    assert of(lint("test:\n  script: make test\n"), "pipeline-empty") == []  # no workflow asked for MR pipelines
+
+
+def test_two_pipelines_for_one_push_are_a_warning() -> None:
+    both = MR_AND_BRANCH + "test:\n  script: make test\n  rules:\n    - when: on_success\n"
+    assert len(of(lint(both), "pipelines-duplicate")) == 1
+    one = both.replace("    - if: $CI_COMMIT_BRANCH\n", "    - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS\n"
+                                                       "      when: never\n    - if: $CI_COMMIT_BRANCH\n")
+    assert of(lint(one), "pipelines-duplicate") == []
+
+
+def test_a_job_no_standard_pipeline_adds_is_an_info() -> None:
+    text = "ok:\n  script: make\nweb-only:\n  script: make\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"web\"\n"
+    assert [f.message.split(" ")[0] for f in of(lint(text), "job-never-runs")] == ["web-only"]
+
+
+def test_scenarios_can_be_turned_off(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "ci.yml").write_text(LEFT_OUT)
+    assert cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path).exit_code == 1
+    (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  scenarios: false\n")
+    assert cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path).exit_code == 0

@@ -44,7 +44,7 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
     except YamlError as exc:
         return _filter([SYNTAX.at(exc.src, exc.line, exc.col, exc.message)], options, [(src, text)])
     pipeline = build_pipeline(loaded, options.root, options.root_verified)
-    ctx = Context(pipeline, options.settings)
+    ctx = Context(pipeline, options.settings, options.root)
     rules: list[Rule] = [*RULES, SHELLCHECK] if options.shellcheck else list(RULES)
     # What the model found while it resolved includes, extends and !reference.
     findings: list[Finding] = [f for f in pipeline.findings if f.rule_id not in options.ignore]

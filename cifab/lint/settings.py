@@ -13,3 +13,4 @@ class LintSettings:
     ignore: frozenset[str] = frozenset()
     shellcheck_exclude: tuple[str, ...] = tuple(DEFAULT_EXCLUDED)
     shellcheck_timeout: float = DEFAULT_TIMEOUT
+    scenarios: bool = True  # simulate the standard events (cifab.lint.rules.scenarios)

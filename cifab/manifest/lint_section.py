@@ -45,7 +45,7 @@ def load_settings(manifest_path: Path) -> LintSettings:
     exclude = [c for c in DEFAULT_EXCLUDED if c not in shellcheck.get("include", [])]
     exclude += [c for c in shellcheck.get("exclude", []) if c not in exclude]
     return LintSettings(frozenset(section.get("ignore") or ()), tuple(exclude),
-                        float(shellcheck.get("timeout", DEFAULT_TIMEOUT)))
+                        float(shellcheck.get("timeout", DEFAULT_TIMEOUT)), section.get("scenarios", True) is not False)
 
 
 def lint_section_problems(data: YMap) -> list[Finding]:

@@ -20,7 +20,7 @@ from typing import Any
 from cifab.expression import ExpressionError, evaluate
 from cifab.gitlab import fnmatch_regex
 from cifab.lint.model import Job, Pipeline
-from cifab.lint.rules.graph import instance_names, job_needs
+from cifab.lint.needs import instance_names, job_needs
 from cifab.simulate.event import Event
 from cifab.yamlpos import Mark, YList, YMap
 

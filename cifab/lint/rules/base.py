@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from cifab.diagnostics import Rule
 from cifab.lint.model import Job, Pipeline
@@ -12,9 +13,10 @@ from cifab.lint.settings import LintSettings
 class Context:
     """What every check sees: the resolved pipeline and facts derived from it once."""
 
-    def __init__(self, pipeline: Pipeline, settings: LintSettings | None = None) -> None:
+    def __init__(self, pipeline: Pipeline, settings: LintSettings | None = None, root: Path | None = None) -> None:
         self.pipeline = pipeline
         self.settings = settings or LintSettings()
+        self.root = root  # the repository, for what GitLab reads from it (rules:exists)
 
     @cached_property
     def stage_index(self) -> dict[str, int]:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
 
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import MAX_PARALLEL
 from cifab.lint.model import Job
+from cifab.lint.needs import Need, instance_names, job_needs
 from cifab.lint.rules.base import Context, Rule
 from cifab.schemaerrors import suggest
-from cifab.yamlpos import Mark, YList
+from cifab.yamlpos import YList
 
 
 def check_stage(ctx: Context) -> Iterable[Finding]:
@@ -33,102 +30,6 @@ def check_stage(ctx: Context) -> Iterable[Finding]:
                                 f"did you mean `{near}`?" if near else "add it to `stages:`")
 
 
-class Need(NamedTuple):
-    name: str
-    mark: Mark
-    optional: bool
-    key: str  # identity for duplicate detection (name plus matrix, if any)
-
-
-# $[[ matrix.NAME ]] in needs:parallel:matrix: each instance of a parallel:matrix job
-# names its own permutation (interpolation/matrix_interpolator.rb).
-MATRIX_EXPRESSION = re.compile(r"\$\[\[\s*matrix\.([a-zA-Z0-9_-]+)\s*\]\]")
-
-
-def _permutations(entry: dict[str, Any]) -> list[list[str]]:
-    combos: list[list[str]] = [[]]
-    for value in entry.values():
-        options = value if isinstance(value, list) else [value]
-        combos = [[*c, str(o)] for c in combos for o in options]
-    return combos
-
-
-def matrix_variables(job: Job) -> list[dict[str, str]]:
-    """The variables of each instance of a parallel:matrix job ([{}] for any other job)."""
-    parallel = job.get("parallel")
-    matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
-    if not isinstance(matrix, list) or not matrix or matrix_size(matrix) > MAX_PARALLEL:
-        return [{}]
-    out: list[dict[str, str]] = []
-    for entry in matrix:
-        if isinstance(entry, dict):
-            keys = [str(k) for k in entry]
-            out.extend(dict(zip(keys, combo, strict=True)) for combo in _permutations(entry))
-    return out or [{}]
-
-
-def _interpolate_matrix(value: Any, variables: dict[str, str], unknown: set[str]) -> Any:
-    if isinstance(value, str):
-        def replace(match: re.Match[str]) -> str:
-            if match.group(1) not in variables:
-                unknown.add(match.group(1))
-                return match.group(0)
-            return variables[match.group(1)]
-        return MATRIX_EXPRESSION.sub(replace, value)
-    if isinstance(value, list):
-        return [_interpolate_matrix(v, variables, unknown) for v in value]
-    if isinstance(value, dict):
-        return {k: _interpolate_matrix(v, variables, unknown) for k, v in value.items()}
-    return value
-
-
-def _matrix_needs(name: str, matrix: Any, instances: list[dict[str, str]], unknown: set[str]) -> list[str]:
-    """The job instances a needs:parallel:matrix names: `build: [linux, amd64]`, once per
-    permutation, interpolated for every instance of the needing job."""
-    names: list[str] = []
-    if not isinstance(matrix, list) or matrix_size(matrix) > MAX_PARALLEL:
-        return names
-    for variables in instances if MATRIX_EXPRESSION.search(json.dumps(matrix, default=str)) else [{}]:
-        for entry in _interpolate_matrix(matrix, variables, unknown):
-            if isinstance(entry, dict):
-                names.extend(f"{name}: [{', '.join(c)}]" for c in _permutations(entry))
-    return list(dict.fromkeys(names))
-
-
-def _needs_of(value: Any, fallback: Mark, instances: list[dict[str, str]] | None = None,
-              unknown: set[str] | None = None) -> Iterator[Need]:
-    if not isinstance(value, list):
-        return
-    for i, entry in enumerate(value):
-        mark = value.item_mark(i) if isinstance(value, YList) else fallback
-        if isinstance(entry, str):
-            yield Need(entry, mark, False, entry)
-        elif isinstance(entry, dict) and isinstance(entry.get("job"), str):
-            if "pipeline" in entry or "project" in entry:
-                continue  # cross-pipeline artifacts: another pipeline's job
-            parallel = entry.get("parallel")
-            key = entry["job"] + (json.dumps(parallel, sort_keys=True, default=str) if parallel else "")
-            optional = entry.get("optional") is True
-            matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
-            names = _matrix_needs(entry["job"], matrix, instances or [{}], unknown if unknown is not None else set())
-            for name in names or [entry["job"]]:
-                if not MATRIX_EXPRESSION.search(name):  # one that could not be interpolated: reported as such
-                    yield Need(name, mark, optional, key)
-
-
-def job_needs(job: Job, unknown: set[str] | None = None) -> list[list[Need]]:
-    """The job's `needs`, and each `rules:needs`, as separate lists; a need of matrix
-    instances is one Need per instance. Matrix variables no instance has go to `unknown`."""
-    instances = matrix_variables(job)
-    groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
-    rules = job.get("rules")
-    if isinstance(rules, list):
-        for rule in rules:
-            if isinstance(rule, dict) and "needs" in rule:
-                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
-    return groups
-
-
 def check_matrix_expressions(ctx: Context) -> Iterable[Finding]:
     for job in ctx.pipeline.visible_jobs:
         unknown: set[str] = set()
@@ -136,32 +37,6 @@ def check_matrix_expressions(ctx: Context) -> Iterable[Finding]:
         for name in sorted(unknown):
             yield MATRIX.finding(job.value_mark("needs"), f"{job.name} job: '{name}' does not exist in matrix "
                                                           "configuration")
-
-
-def matrix_size(matrix: Any) -> int:
-    """How many jobs a parallel:matrix expands to, computed without expanding it."""
-    total = 0
-    for entry in matrix if isinstance(matrix, list) else []:
-        if isinstance(entry, dict):
-            total += math.prod(len(v) if isinstance(v, list) else 1 for v in entry.values())
-    return total
-
-
-def instance_names(job: Job) -> list[str]:
-    """Names GitLab gives the jobs that `parallel` expands to; needs may name them. Beyond
-    GitLab's limit there are none: GitLab rejects the job (limits-exceeded says so), and
-    enumerating `parallel: 100000000` would take gigabytes."""
-    parallel = job.get("parallel")
-    if isinstance(parallel, int) and not isinstance(parallel, bool) and parallel > 1:
-        return [f"{job.name} {i}/{parallel}" for i in range(1, parallel + 1)] if parallel <= MAX_PARALLEL else []
-    matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
-    if matrix_size(matrix) > MAX_PARALLEL:
-        return []
-    names: list[str] = []
-    for entry in matrix if isinstance(matrix, list) else []:
-        if isinstance(entry, dict):
-            names.extend(f"{job.name}: [{', '.join(c)}]" for c in _permutations(entry))
-    return names
 
 
 def _known(ctx: Context) -> dict[str, Job]:

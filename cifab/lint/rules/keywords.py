@@ -16,8 +16,8 @@ from cifab.gitlab import (
     MAX_START_IN_SECONDS,
 )
 from cifab.lint.model import Job
+from cifab.lint.needs import matrix_size
 from cifab.lint.rules.base import Context, Rule
-from cifab.lint.rules.graph import matrix_size
 from cifab.yamlpos import Mark, YMap
 
 _UNITS = {
