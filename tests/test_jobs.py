@@ -263,3 +263,16 @@ def test_scenarios_can_be_turned_off(cli, tmp_path: Path) -> None:  # type: igno
     assert cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path).exit_code == 1
     (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  scenarios: false\n")
     assert cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path).exit_code == 0
+
+
+def test_scenarios_of_your_own(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    text = ("build:\n  stage: build\n  script: make\n  rules:\n    - if: $CI_COMMIT_BRANCH =~ /^release/\n"
+            "deploy:\n  stage: deploy\n  script: deploy\n  needs: [build]\n  rules:\n    - if: $CI_COMMIT_BRANCH\n")
+    (tmp_path / "ci.yml").write_text(text)
+    (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  scenarios:\n"
+                                        "    - {name: a release branch, branch: release/1.0}\n")
+    assert cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path).exit_code == 0
+    (tmp_path / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  scenarios:\n"
+                                        "    - {name: a hotfix branch, branch: hotfix/2}\n")
+    result = cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path)
+    assert result.exit_code == 1 and "does not exist in the pipeline for a hotfix branch" in result.stdout

@@ -4,6 +4,7 @@ cifab.manifest.lint_section reads them from cifab.yml's `lint:`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cifab.lint.shellcheck import DEFAULT_EXCLUDED, DEFAULT_TIMEOUT
 
@@ -13,4 +14,6 @@ class LintSettings:
     ignore: frozenset[str] = frozenset()
     shellcheck_exclude: tuple[str, ...] = tuple(DEFAULT_EXCLUDED)
     shellcheck_timeout: float = DEFAULT_TIMEOUT
-    scenarios: bool = True  # simulate the standard events (cifab.lint.rules.scenarios)
+    # The pipelines lint simulates (cifab.lint.rules.scenarios): True for the standard ones,
+    # False for none, or the manifest's own list of {name, branch|tag|merge_request, ...}.
+    scenarios: bool | tuple[dict[str, Any], ...] = True

@@ -21,6 +21,12 @@ from cifab.lint.shellcheck import DEFAULT_EXCLUDED, DEFAULT_TIMEOUT
 from cifab.yamlpos import YamlError, YMap, load_bytes
 
 
+def plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    return node
+
+
 def load_settings(manifest_path: Path) -> LintSettings:
     """The manifest's lint settings; the defaults when there is no manifest. A manifest that
     cannot be read as YAML, or a `lint:` section that is wrong, raises ProblemsError."""
@@ -45,7 +51,11 @@ def load_settings(manifest_path: Path) -> LintSettings:
     exclude = [c for c in DEFAULT_EXCLUDED if c not in shellcheck.get("include", [])]
     exclude += [c for c in shellcheck.get("exclude", []) if c not in exclude]
     return LintSettings(frozenset(section.get("ignore") or ()), tuple(exclude),
-                        float(shellcheck.get("timeout", DEFAULT_TIMEOUT)), section.get("scenarios", True) is not False)
+                        float(shellcheck.get("timeout", DEFAULT_TIMEOUT)), _scenarios(section.get("scenarios", True)))
+
+
+def _scenarios(value: Any) -> bool | tuple[dict[str, Any], ...]:
+    return tuple(plain(v) for v in value) if isinstance(value, list) else value is not False
 
 
 def lint_section_problems(data: YMap) -> list[Finding]:

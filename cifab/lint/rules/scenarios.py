@@ -35,7 +35,25 @@ _RESULTS: WeakKeyDictionary[Context, list[tuple[str, Simulation]]] = WeakKeyDict
 
 
 def _applies(ctx: Context) -> bool:
-    return ctx.settings.scenarios and not ctx.incomplete
+    return ctx.settings.scenarios is not False and not ctx.incomplete
+
+
+def _events(ctx: Context, default: str) -> list[tuple[str, Event]]:
+    configured = ctx.settings.scenarios
+    if not isinstance(configured, tuple):
+        return standard_events(default)
+    out = []
+    for item in configured:
+        extra = {str(k): str(v) for k, v in (item.get("variables") or {}).items()}
+        if "merge_request" in item:
+            event = Event("merge_request_event", str(item["merge_request"]), target=default, default_branch=default,
+                          extra=extra)
+        else:
+            ref = str(item.get("tag") or item.get("branch") or default)
+            event = Event(str(item.get("source", "push")), ref, tag="tag" in item, default_branch=default,
+                          extra=extra)
+        out.append((str(item["name"]), event))
+    return out
 
 
 def _scenarios(ctx: Context) -> list[tuple[str, Simulation]]:
@@ -46,7 +64,7 @@ def _scenarios(ctx: Context) -> list[tuple[str, Simulation]]:
         uses_exists = any("exists" in text for _, text in pipeline.texts())
         files = repository_files(ctx.root) if uses_exists else []
         found = _RESULTS[ctx] = [(name, Simulator(pipeline, event, files).run())
-                                 for name, event in standard_events(git_default_branch(ctx.root))]
+                                 for name, event in _events(ctx, git_default_branch(ctx.root))]
     return found
 
 
@@ -72,7 +90,8 @@ def check_absent_needs(ctx: Context) -> Iterable[Finding]:
 def check_empty(ctx: Context) -> Iterable[Finding]:
     if not _applies(ctx):
         return
-    for scenario, sim in _scenarios(ctx)[:2]:  # the merge request and the default branch
+    checked = _scenarios(ctx) if isinstance(ctx.settings.scenarios, tuple) else _scenarios(ctx)[:2]
+    for scenario, sim in checked:  # the merge request and the default branch, or the configured ones
         # Only where workflow:rules asked for the pipeline: without them, GitLab creates a
         # merge request pipeline only for jobs that ask for one, and that is no mistake.
         if not sim.created and sim.reason.startswith("no job was added") and sim.decided_by is not None:
@@ -85,6 +104,8 @@ def check_empty(ctx: Context) -> Iterable[Finding]:
 def check_duplicates(ctx: Context) -> Iterable[Finding]:
     if not _applies(ctx):
         return
+    if isinstance(ctx.settings.scenarios, tuple):
+        return  # which pushes pair up is known for the standard pipelines only
     results = dict(_scenarios(ctx))
     mr = next(sim for name, sim in results.items() if name.startswith("a merge request"))
     branch = results["a push to a feature branch with an open merge request"]
