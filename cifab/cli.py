@@ -428,6 +428,31 @@ def jobs(
     sys.stdout.write(report.as_json(result) if fmt == "json" else report.as_text(result))
 
 
+@app.command()
+def diff(
+    base: Annotated[str | None, typer.Argument(help="Base revision (default: the merge-base with the default "
+                                                    "branch).")] = None,
+    head: Annotated[str | None, typer.Argument(help="Head revision (default: the working tree).")] = None,
+    path: Annotated[str, typer.Option("--file", help="The pipeline file, relative to the repository.")] =
+    ".gitlab-ci.yml",
+    default_branch: Annotated[str | None, typer.Option(help="The project's default branch.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", click_type=_choice(("text", "markdown", "json")),
+                                     help="text, markdown, or json (cifab-diff/1).")] = "text",
+) -> None:
+    """What a change does to the pipelines: jobs and needs per event, between two revisions."""
+    from cifab.files import repository_root
+    from cifab.simulate import diff as differ
+
+    root = repository_root(Path.cwd())
+    if root is None:
+        raise CifabError("cifab diff compares git revisions: run it inside a git checkout")
+    shown_base, shown_head, found = differ.diff_revisions(root, base, head, path, default_branch)
+    if fmt == "json":
+        sys.stdout.write(differ.as_json(found, shown_base, shown_head))
+    else:
+        sys.stdout.write(differ.as_text(found, markdown=fmt == "markdown"))
+
+
 templates_app = typer.Typer(help="List and print the templates pipelines are made from.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 

@@ -78,3 +78,21 @@ def git_default_branch(folder: Path | None) -> str:
 def slug(ref: str) -> str:
     """CI_COMMIT_REF_SLUG: lowercased, non-alphanumerics to -, at most 63 characters."""
     return re.sub(r"[^a-z0-9]", "-", ref.lower())[:63].strip("-")
+
+
+OPEN_MR = {"CI_OPEN_MERGE_REQUESTS": "group/project!1"}
+
+
+def standard_events(default: str) -> list[tuple[str, Event]]:
+    """The events most pipelines meet: a merge request into the default branch, pushes to
+    it and to another branch (with and without an open MR), a tag and a schedule."""
+    return [
+        ("a merge request into " + default, Event("merge_request_event", "feature", target=default,
+                                                   default_branch=default)),
+        ("a push to " + default, Event("push", default, default_branch=default)),
+        ("a push to a feature branch", Event("push", "feature", default_branch=default)),
+        ("a push to a feature branch with an open merge request",
+         Event("push", "feature", default_branch=default, extra=dict(OPEN_MR))),
+        ("a tag", Event("push", "v1.0.0", tag=True, default_branch=default)),
+        ("a schedule on " + default, Event("schedule", default, default_branch=default)),
+    ]

@@ -37,6 +37,7 @@ class PlannedJob:
     needs: list[str]
     decided_by: Mark | None  # the rule (or only/except) that added it; None: the job's defaults
     missing_needs: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # the job after extends and default:
 
 
 @dataclass
@@ -244,7 +245,8 @@ class Simulator:
         stage = self.pipeline.stage_of(job) or "test"
         allow_failure = allow is not False if not isinstance(allow, dict) else True
         names = instance_names(job) or [job.name]
-        return [PlannedJob(name, stage, when, allow_failure, list(needs), decided) for name in names]
+        return [PlannedJob(name, stage, when, allow_failure, list(needs), decided, config=dict(config))
+                for name in names]
 
     @staticmethod
     def _rule_needs_index(rules: list[Any], index: int) -> int:

@@ -9,27 +9,9 @@ from weakref import WeakKeyDictionary
 from cifab.diagnostics import Finding, Severity
 from cifab.lint.needs import instance_names, job_needs
 from cifab.lint.rules.base import Context, Rule
-from cifab.simulate.event import Event, git_default_branch
+from cifab.simulate.event import Event, git_default_branch, standard_events
 from cifab.simulate.pipeline import Simulation, Simulator, repository_files
 from cifab.yamlpos import YMap
-
-OPEN_MR = {"CI_OPEN_MERGE_REQUESTS": "group/project!1"}
-
-
-def standard_events(default: str) -> list[tuple[str, Event]]:
-    """The events most pipelines meet: a merge request into the default branch, pushes to
-    it and to another branch (with and without an open MR), a tag and a schedule."""
-    return [
-        ("a merge request into " + default, Event("merge_request_event", "feature", target=default,
-                                                   default_branch=default)),
-        ("a push to " + default, Event("push", default, default_branch=default)),
-        ("a push to a feature branch", Event("push", "feature", default_branch=default)),
-        ("a push to a feature branch with an open merge request",
-         Event("push", "feature", default_branch=default, extra=dict(OPEN_MR))),
-        ("a tag", Event("push", "v1.0.0", tag=True, default_branch=default)),
-        ("a schedule on " + default, Event("schedule", default, default_branch=default)),
-    ]
-
 
 _RESULTS: WeakKeyDictionary[Context, list[tuple[str, Simulation]]] = WeakKeyDictionary()
 

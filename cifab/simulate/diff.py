@@ -1,0 +1,177 @@
+"""What a change does to the pipelines: two revisions of a repository, each simulated for the
+standard events (cifab.lint.rules.scenarios.standard_events), compared job by job.
+
+A revision is read with `git archive` into a scratch folder, so its local includes resolve
+as they were at that revision; the working tree is read where it is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cifab.errors import CifabError
+from cifab.lint.model import build_pipeline
+from cifab.simulate.event import Event, git_default_branch, standard_events
+from cifab.simulate.pipeline import Simulation, simulate
+from cifab.yamlpos import YamlError, load_text
+
+COMPARED = ("when", "image", "script", "before_script", "after_script", "variables", "needs", "artifacts")
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class ScenarioDiff:
+    scenario: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # job: the keys that changed
+    edges_added: list[tuple[str, str]] = field(default_factory=list)
+    edges_removed: list[tuple[str, str]] = field(default_factory=list)
+    pipeline: tuple[bool, bool] = (True, True)  # created at base, at head
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.edges_added or self.edges_removed) \
+            and self.pipeline[0] == self.pipeline[1]
+
+
+def git(root: Path, *args: str) -> str:
+    try:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CifabError(f"git {' '.join(args)} failed: {exc}") from None
+    if proc.returncode != 0:
+        said = proc.stderr.strip().splitlines()
+        raise CifabError(f"git {' '.join(args)}: {said[-1] if said else 'failed'}")
+    return proc.stdout.strip()
+
+
+def default_base(root: Path, default_branch: str) -> str:
+    """The merge-base of HEAD with the default branch (its remote-tracking ref when there is one)."""
+    for ref in (f"origin/{default_branch}", default_branch):
+        try:
+            return git(root, "merge-base", "HEAD", ref)
+        except CifabError:
+            continue
+    raise CifabError(f"no merge-base of HEAD with {default_branch}: name the base revision")
+
+
+@contextmanager
+def checkout(root: Path, revision: str | None) -> Iterator[Path]:
+    """The repository as it was at revision (None: the working tree)."""
+    if revision is None:
+        yield root
+        return
+    sha = git(root, "rev-parse", "--verify", f"{revision}^{{commit}}")
+    proc = subprocess.run(["git", "archive", "--format=tar", sha], cwd=root, capture_output=True, timeout=300,
+                          check=False)
+    if proc.returncode != 0 or len(proc.stdout) > MAX_ARCHIVE_BYTES:
+        raise CifabError(f"cannot read revision {revision}: git archive failed or the tree is over 512 MB")
+    with tempfile.TemporaryDirectory(prefix="cifab-diff-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
+            _extract(archive, Path(tmp))
+        (Path(tmp) / ".git").mkdir()  # marks the root for local includes
+        yield Path(tmp)
+
+
+def _extract(archive: tarfile.TarFile, into: Path) -> None:
+    """Regular files and folders only, inside `into` (Python before 3.11.4 has no
+    extraction filters, so this is done by hand)."""
+    for member in archive.getmembers():
+        target = (into / member.name).resolve()
+        if not target.is_relative_to(into.resolve()):
+            continue
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif member.isfile():
+            source = archive.extractfile(member)
+            if source is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(source.read())
+
+
+def pipelines(root: Path, path: str, events: list[tuple[str, Event]]) -> dict[str, Simulation | None]:
+    """Each event's simulated pipeline for the file at root/path; None when there is no file."""
+    file = root / path
+    if not file.is_file():
+        return {name: None for name, _ in events}
+    try:
+        loaded = load_text(file.read_text(encoding="utf-8"), path)
+    except (OSError, YamlError, UnicodeDecodeError) as exc:
+        raise CifabError(f"{path}: cannot be read: {exc}") from None
+    pipeline = build_pipeline(loaded, root)
+    return {name: simulate(pipeline, event, root) for name, event in events}
+
+
+def _configs(sim: Simulation | None) -> dict[str, dict[str, Any]]:
+    return {j.name: {"when": j.when, "needs": j.needs, **j.config} for j in sim.jobs} if sim else {}
+
+
+def compare(scenario: str, base: Simulation | None, head: Simulation | None) -> ScenarioDiff:
+    before, after = _configs(base), _configs(head)
+    out = ScenarioDiff(scenario, sorted(set(after) - set(before)), sorted(set(before) - set(after)),
+                       pipeline=(bool(base and base.created), bool(head and head.created)))
+    for name in sorted(set(before) & set(after)):
+        keys = [k for k in COMPARED if _plain(before[name].get(k)) != _plain(after[name].get(k))]
+        if keys:
+            out.changed[name] = keys
+    edges_before = {(n, job) for job, c in before.items() for n in c["needs"]}
+    edges_after = {(n, job) for job, c in after.items() for n in c["needs"]}
+    out.edges_added = sorted(edges_after - edges_before)
+    out.edges_removed = sorted(edges_before - edges_after)
+    return out
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def diff_revisions(root: Path, base: str | None, head: str | None, path: str = ".gitlab-ci.yml",
+                   default_branch: str | None = None) -> tuple[str, str, list[ScenarioDiff]]:
+    """(base, head as shown, each standard event's differences). base None: the merge-base
+    with the default branch; head None: the working tree."""
+    default = default_branch or git_default_branch(root)
+    base = base or default_base(root, default)
+    events = standard_events(default)
+    with checkout(root, base) as before_root:
+        before = pipelines(before_root, path, events)
+    with checkout(root, head) as after_root:
+        after = pipelines(after_root, path, events)
+    return base, head or "the working tree", [compare(name, before[name], after[name]) for name, _ in events]
+
+
+def as_text(diffs: list[ScenarioDiff], markdown: bool = False) -> str:
+    lines: list[str] = []
+    for d in diffs:
+        lines.append(f"### {d.scenario}" if markdown else d.scenario)
+        if d.empty:
+            lines.append("- no change" if markdown else "  no change")
+            continue
+        bullet = "- " if markdown else "  "
+        if d.pipeline[0] != d.pipeline[1]:
+            lines.append(f"{bullet}pipeline: {'created' if d.pipeline[1] else 'no longer created'}")
+        lines += [f"{bullet}+ {name}" for name in d.added]
+        lines += [f"{bullet}- {name}" for name in d.removed]
+        lines += [f"{bullet}~ {name}: {', '.join(keys)} changed" for name, keys in d.changed.items()]
+        lines += [f"{bullet}+ edge {a} → {b}" for a, b in d.edges_added]
+        lines += [f"{bullet}- edge {a} → {b}" for a, b in d.edges_removed]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(diffs: list[ScenarioDiff], base: str, head: str) -> str:
+    return json.dumps({
+        "format": "cifab-diff/1", "base": base, "head": head,
+        "scenarios": [{"name": d.scenario, "pipeline": {"base": d.pipeline[0], "head": d.pipeline[1]},
+                       "added": d.added, "removed": d.removed, "changed": d.changed,
+                       "edges_added": [list(e) for e in d.edges_added],
+                       "edges_removed": [list(e) for e in d.edges_removed]} for d in diffs],
+    }, indent=2, ensure_ascii=False) + "\n"

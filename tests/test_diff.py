@@ -1,0 +1,68 @@
+"""`cifab diff`: what a change does to the pipelines, per event, between two revisions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+BASE = ("include:\n  - local: ci/test.yml\n"
+        "build:\n  stage: build\n  script: make\n")
+TEST_BASE = "test:\n  stage: test\n  script: make test\n  needs: [build]\n"
+TEST_HEAD = "test:\n  stage: test\n  script: make test\n"
+RELEASE = "release:\n  stage: deploy\n  script: make release\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "ci").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "dev")
+    (root / ".gitlab-ci.yml").write_text(BASE)
+    (root / "ci" / "test.yml").write_text(TEST_BASE)
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "feature")
+    # The change: the include drops a need, the root file adds a tag-only job.
+    (root / "ci" / "test.yml").write_text(TEST_HEAD)
+    (root / ".gitlab-ci.yml").write_text(BASE + RELEASE)
+    return root
+
+
+def test_the_working_tree_against_the_merge_base(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(cli("diff", "--format", "json", cwd=repo).stdout)
+    assert doc["format"] == "cifab-diff/1" and doc["head"] == "the working tree"
+    by_name = {s["name"]: s for s in doc["scenarios"]}
+    tag = by_name["a tag"]
+    assert tag["added"] == ["release"] and tag["edges_removed"] == [["build", "test"]]
+    assert tag["changed"] == {"test": ["needs"]}  # read through the include, at each revision
+    assert by_name["a push to main"]["added"] == []
+    assert by_name["a merge request into main"]["pipeline"] == {"base": False, "head": False}
+
+
+def test_two_revisions_and_markdown(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "change")
+    out = cli("diff", "main", "feature", "--format", "markdown", cwd=repo).stdout
+    assert "### a tag\n- + release\n- ~ test: needs changed\n- - edge build → test\n" in out
+    assert "### a push to main\n- ~ test: needs changed\n" in out
+    same = cli("diff", "feature", "feature", cwd=repo).stdout
+    assert same.count("no change") == 6
+
+
+def test_outside_git_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("diff", cwd=tmp_path)
+    assert result.exit_code == 2 and "inside a git checkout" in result.stderr
+
+
+def test_an_unknown_revision_is_named(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("diff", "no-such-rev", cwd=repo)
+    assert result.exit_code == 2 and "git rev-parse" in result.stderr
