@@ -335,6 +335,9 @@ def check(
                                                 help="Ask GitLab always / never (default: when a token is set).",
                                                 rich_help_panel="GitLab")] = None,
     shellcheck: ShellcheckOpt = True,
+    comment: Annotated[bool, typer.Option("--comment", help="Post (or update) the review note on the merge "
+                                                           "request (CIFAB_GITLAB_TOKEN or GITLAB_TOKEN).",
+                                          rich_help_panel="GitLab")] = False,
     *,
     gitlab: RemoteOptions,
 ) -> None:
@@ -342,6 +345,11 @@ def check(
     from cifab.check import check as run_check
     from cifab.lint import report
 
+    where = None
+    if comment:  # the token is checked before any work, so a misconfigured job fails at once
+        from cifab.remote.comment import target
+
+        where = target(gitlab.url, gitlab.project, gitlab.timeout)
     result = run_check(manifest, output, remote, gitlab, shellcheck)
     if result.diff and fmt == "text":
         _write_diff(result.diff)
@@ -352,6 +360,15 @@ def check(
     _notes(result.run.notes, fmt)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
+    if where is not None:
+        from cifab import review
+        from cifab.files import repository_root
+        from cifab.remote.comment import post
+
+        root = repository_root(manifest.resolve().parent)
+        pipeline = (output or manifest.parent / ".gitlab-ci.yml").resolve()
+        relative = pipeline.relative_to(root).as_posix() if root and pipeline.is_relative_to(root) else pipeline.name
+        typer.echo(f"note: {post(where, review.body(result, root, relative))}", err=True)
     if result.remote_error is not None:
         raise result.remote_error
     raise typer.Exit(result.run.exit_code(fail_on))

@@ -264,3 +264,8 @@ def test_readme_shows_the_pre_commit_config() -> None:
     assert ".pre-commit-config.yaml" in readme
     for hook in ("cifab-lint", "cifab-check"):
         assert f"- id: {hook}" in readme
+
+
+def test_self_check_can_post_the_review(cli, go_repo: Path) -> None:
+    job = self_check_pipeline(cli, go_repo, "self_check:\n  install: {pypi: 0.3.1}\n  comment: true\n")["cifab-check"]
+    assert job["script"][-1] == "cifab check --codequality gl-code-quality-report.json --comment"

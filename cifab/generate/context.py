@@ -23,6 +23,7 @@ class SelfCheck(TypedDict):
     job: str
     image: str
     install: str | None  # None: the image has cifab
+    comment: bool
 
 
 def build(manifest: Manifest) -> dict[str, Any]:
@@ -74,7 +75,8 @@ def self_check(data: dict[str, Any]) -> SelfCheck | None:
         return None
     options = setting if isinstance(setting, dict) else {}
     return SelfCheck(job=SELF_CHECK_JOB, image=options.get("image", SELF_CHECK_IMAGE),
-                     install=install_command(options.get("install", {"pypi": __version__})))
+                     install=install_command(options.get("install", {"pypi": __version__})),
+                     comment=options.get("comment", False) is True)
 
 
 def install_command(install: Any) -> str | None:
