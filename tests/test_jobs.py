@@ -276,3 +276,11 @@ def test_scenarios_of_your_own(cli, tmp_path: Path) -> None:  # type: ignore[no-
                                         "    - {name: a hotfix branch, branch: hotfix/2}\n")
     result = cli("lint", "--no-shellcheck", "ci.yml", cwd=tmp_path)
     assert result.exit_code == 1 and "does not exist in the pipeline for a hotfix branch" in result.stdout
+
+
+def test_a_dependency_left_out_in_some_pipeline_is_an_error_too() -> None:
+    text = ("build:\n  stage: build\n  script: make\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+            "package:\n  stage: deploy\n  script: pack\n  dependencies: [build]\n")
+    [found] = of(lint(text), "needs-absent")
+    assert found.message == ("'package' job depends on 'build' job, but 'build' does not exist in the pipeline "
+                             "for a push to main")

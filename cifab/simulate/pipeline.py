@@ -38,6 +38,7 @@ class PlannedJob:
     decided_by: Mark | None  # the rule (or only/except) that added it; None: the job's defaults
     missing_needs: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)  # the job after extends and default:
+    missing_dependencies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -208,6 +209,9 @@ class Simulator:
             present |= {re.sub(r"(: \[.*\]| \d+/\d+)$", "", j.name) for j in simulation.jobs}
             for planned in simulation.jobs:
                 planned.missing_needs = [n for n in planned.needs if n not in present]
+                deps = planned.config.get("dependencies")
+                planned.missing_dependencies = [d for d in deps if isinstance(d, str) and d not in present] \
+                    if isinstance(deps, list) else []
             if not simulation.jobs:
                 simulation.created = False
                 simulation.reason = "no job was added: the rules configuration left every job out"

@@ -67,6 +67,14 @@ def check_absent_needs(ctx: Context) -> Iterable[Finding]:
                 yield ABSENT.finding(mark, f"'{job.name}' job needs '{missing}' job, but '{missing}' does not "
                                            f"exist in the pipeline for {scenario}",
                                      f"add `optional: true` to the need if {missing} may be left out")
+            for missing in planned.missing_dependencies:
+                if job is None or missing not in defined or (job.name, "dependency " + missing) in reported:
+                    continue
+                reported.add((job.name, "dependency " + missing))
+                yield ABSENT.finding(job.value_mark("dependencies"),
+                                     f"'{job.name}' job depends on '{missing}' job, but '{missing}' does not exist "
+                                     f"in the pipeline for {scenario}",
+                                     f"give {job.name} the same rules as {missing}, or drop the dependency")
 
 
 def check_empty(ctx: Context) -> Iterable[Finding]:
@@ -115,7 +123,8 @@ def check_never(ctx: Context) -> Iterable[Finding]:
 
 ABSENT = Rule(
     "needs-absent", Severity.ERROR, "a need must be in every pipeline that has the needing job",
-    "GitLab refuses to create a pipeline in which a job needs a job that its rules left out. cifab "
+    "GitLab refuses to create a pipeline in which a job needs (or depends on) a job that its rules left "
+    "out. cifab "
     "simulates the common events (a merge request, pushes to the default and to a feature branch, a "
     "tag, a schedule) and names the one where this happens. `needs: [{job: X, optional: true}]` "
     "accepts a missing X.",
