@@ -372,3 +372,12 @@ def _syntax_error(exc: yaml.MarkedYAMLError, src: str, text: str) -> YamlError:
         problem += " (a tab: YAML does not allow tabs for indentation)"
     context = f" {exc.context}" if exc.context else ""
     return YamlError(f"YAML syntax error: {problem}{context}".rstrip(), src, line, col)
+
+
+def plain(node: Any) -> Any:
+    """Position-carrying (or ruamel) containers to plain dicts and lists."""
+    if isinstance(node, dict):
+        return {k: plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node

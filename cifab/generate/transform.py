@@ -14,9 +14,10 @@ from cifab.diagnostics import Finding
 from cifab.errors import ProblemsError
 from cifab.gitlab import deep_merge, is_job_name
 from cifab.manifest.hatches import SCRIPT_HOOKS
-from cifab.manifest.load import Manifest, plain
+from cifab.manifest.load import Manifest
 from cifab.manifest.rules import INVALID
 from cifab.schemaerrors import suggest
+from cifab.yamlpos import plain
 
 
 def needed(data: dict[str, Any]) -> bool:

@@ -18,13 +18,7 @@ from cifab.gitlab import MAX_FILE_BYTES
 from cifab.lint.recorded import SYNTAX
 from cifab.lint.settings import LintSettings
 from cifab.lint.shellcheck import DEFAULT_EXCLUDED, DEFAULT_TIMEOUT
-from cifab.yamlpos import YamlError, YMap, load_bytes
-
-
-def plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): plain(v) for k, v in node.items()}
-    return node
+from cifab.yamlpos import YamlError, YMap, load_bytes, plain
 
 
 def load_settings(manifest_path: Path) -> LintSettings:

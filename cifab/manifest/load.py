@@ -21,7 +21,7 @@ from cifab.manifest.lint_section import unknown_rule_ids
 from cifab.manifest.problems import problems_for
 from cifab.manifest.rules import DUPLICATE_KEY, INVALID, MISSING
 from cifab.manifest.schema import fill_defaults, schema, validator
-from cifab.yamlpos import YamlError, YMap, load_bytes
+from cifab.yamlpos import YamlError, YMap, load_bytes, plain
 
 MANIFEST_NAME = "cifab.yml"
 
@@ -124,14 +124,5 @@ def self_check_problems(data: YMap) -> list[Finding]:
                        "write self_check: {install: ...} with {git: URL, ref: TAG}, {registry: GROUP/PROJECT} "
                        "(a project that publishes cifab's package), {pypi: VERSION}, a command, or false with an "
                        "image that has cifab")]
-
-
-def plain(node: Any) -> Any:
-    """Position-carrying (or ruamel) containers to plain dicts and lists."""
-    if isinstance(node, dict):
-        return {k: plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    return node
 
 

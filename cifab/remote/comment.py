@@ -61,10 +61,8 @@ def post(where: Target, body: str) -> str:
     headers: dict[str, str] = {}
 
     def work() -> str:
-        with exchange.session(headers) as session:
-            client = gitlab.Gitlab(settings.url, private_token=settings.token, timeout=settings.timeout,
-                                   ssl_verify=settings.ssl_verify, retry_transient_errors=False, session=session)
-            project = client.projects.get(settings.project, lazy=True)
+        session, project = exchange.project(settings, headers)
+        with session:
             iid = where.merge_request or _open_merge_request(project, where.branch)
             if iid is None:
                 return f"no open merge request for branch {where.branch}: no note written"

@@ -60,6 +60,17 @@ def session(headers_seen: dict[str, str]) -> Any:
     return bounded
 
 
+def project(settings: Settings, headers_seen: dict[str, str]) -> tuple[Any, Any]:
+    """(the bounded session, python-gitlab's lazy project) for one exchange: no retries of
+    python-gitlab's own, so that a timeout is one timeout; the caller closes the session."""
+    import gitlab
+
+    bounded = session(headers_seen)
+    client = gitlab.Gitlab(settings.url, private_token=settings.token, timeout=settings.timeout,
+                           ssl_verify=settings.ssl_verify, retry_transient_errors=False, session=bounded)
+    return bounded, client.projects.get(settings.project, lazy=True)
+
+
 def within(settings: Settings, work: Callable[[], T]) -> T:
     """work() if it ends within settings.timeout seconds; a RemoteError otherwise. The
     exchange runs on a daemon thread: one that overruns is left behind, and the command,

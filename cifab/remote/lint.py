@@ -97,15 +97,10 @@ def _network_error(exc: Exception, settings: Settings) -> RemoteError:
 def lint_content(settings: Settings, content: str, *, dry_run: bool = False, ref: str | None = None,
                  include_jobs: bool = False, sleep: Callable[[float], None] = time.sleep) -> RemoteResult:
     """Ask GitLab to lint `content` in the project's context."""
-    import gitlab
-
     if settings.token:
         register_secret(settings.token)
     last_headers: dict[str, str] = {}  # for Retry-After
-    session = exchange.session(last_headers)
-    client = gitlab.Gitlab(settings.url, private_token=settings.token, timeout=settings.timeout,
-                           ssl_verify=settings.ssl_verify, retry_transient_errors=False, session=session)
-    project = client.projects.get(settings.project, lazy=True)
+    session, project = exchange.project(settings, last_headers)
     data: dict[str, Any] = {"content": content}
     if dry_run:
         data["dry_run"] = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 SOURCES = ("push", "web", "schedule", "api", "trigger", "pipeline", "parent_pipeline", "merge_request_event")
@@ -60,6 +61,7 @@ class Event:
         return out
 
 
+@cache  # lint asks once per file; git answers the same for the run
 def git_default_branch(folder: Path | None) -> str:
     """The remote's default branch as git knows it (origin/HEAD), else `main`."""
     import subprocess

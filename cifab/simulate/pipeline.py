@@ -19,7 +19,7 @@ from typing import Any
 
 from cifab.expression import ExpressionError, evaluate
 from cifab.gitlab import fnmatch_regex
-from cifab.lint.model import Job, Pipeline
+from cifab.lint.model import Job, Pipeline, glob_in
 from cifab.lint.needs import instance_names, job_needs
 from cifab.simulate.event import Event
 from cifab.yamlpos import Mark, YList, YMap
@@ -76,7 +76,8 @@ def repository_files(root: Path | None) -> list[str]:
             return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
     except (OSError, subprocess.TimeoutExpired):
         pass
-    return [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts][:100_000]
+    # Not a git checkout: the bounded walk local includes use (no symlinked folders followed).
+    return [p for p in glob_in(root, "**") if not p.startswith(".git/")]
 
 
 class Simulator:
