@@ -264,6 +264,8 @@ def lint(
     fail_on: FailOnOpt = "error",
     root: Annotated[Path | None, typer.Option(help="Repository root for local includes.")] = None,
     shellcheck: ShellcheckOpt = True,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache",
+                                        help="Reuse ShellCheck's verdicts kept in .cifab_cache/.")] = True,
     manifest: ManifestOpt = Path("cifab.yml"),
     remote: Annotated[bool, typer.Option("--remote", help="Also ask GitLab's CI Lint API.",
                                          rich_help_panel="GitLab")] = False,
@@ -280,7 +282,10 @@ def lint(
 
     if not remote and (gitlab.dry_run or include_jobs or merged or gitlab.ref):
         raise CifabError("--dry-run, --ref, --include-jobs and --merged need --remote")
-    run = lint_paths(paths or [".gitlab-ci.yml"], root, load_settings(manifest), shellcheck)
+    settings = load_settings(manifest)
+    if not cache:
+        settings = dataclasses.replace(settings, shellcheck_cache=False)
+    run = lint_paths(paths or [".gitlab-ci.yml"], root, settings, shellcheck)
     extra = ""
     if remote:
         from cifab.remote.run import add_remote

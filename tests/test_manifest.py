@@ -27,7 +27,7 @@ def test_minimal_manifest_gets_every_default() -> None:
     assert data["go"]["targets"] == ["linux/amd64", "linux/arm64"]
     assert data["image"]["build"] is False
     assert data["deploy"] == {"image": "alpine:3.22", "environments": []}
-    assert data["lint"] == {"ignore": [], "shellcheck": {"exclude": [], "include": [], "timeout": 60},
+    assert data["lint"] == {"ignore": [], "shellcheck": {"exclude": [], "include": [], "timeout": 60, "cache": True},
                             "scenarios": True}
 
 

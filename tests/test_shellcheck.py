@@ -191,3 +191,107 @@ def test_a_wrong_lint_section_is_an_error(cli, tmp_path: Path, manifest: str, ex
     result = cli("lint", "ci.yml", "--no-shellcheck", cwd=tmp_path)
     assert result.exit_code == 2, result.output
     assert "cifab.yml:" in result.output and "manifest-invalid" in result.output and expect in result.output
+
+
+# ------------------------------------------------------------------ verdicts kept between runs
+
+
+def _logging_shellcheck(folder: Path, real: str) -> Path:
+    """A `shellcheck` first on PATH that notes the scripts it is given, then runs the real one."""
+    log = folder / "calls.log"
+    wrapper = folder / "bin" / "shellcheck"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nfor a in "$@"; do case "$a" in *.sh) echo "$a" >> "{log}";; esac; done\n'
+                       f'exec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    return log
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    import os
+    import subprocess
+
+    real = runner.binary()
+    assert real is not None
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    log = _logging_shellcheck(tmp_path, real)
+    monkeypatch.setenv("PATH", f"{log.parent / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    return repo, log
+
+
+def _checked(log: Path) -> int:
+    count = len(log.read_text().splitlines()) if log.exists() else 0
+    log.unlink(missing_ok=True)
+    return count
+
+
+PIPELINE = "a:\n  script: [echo $A]\nb:\n  script: [echo $B]\nc:\n  script: [echo ok]\n"
+
+
+@needs_binary
+def test_a_second_run_reuses_the_verdicts_and_reports_the_same(cli, checkout: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+    repo, log = checkout
+    first = findings(cli, repo, PIPELINE)
+    assert _checked(log) == 3 and codes(first) == {(2, 17, "SC2086"), (4, 17, "SC2086")}
+    assert findings(cli, repo, PIPELINE) == first
+    assert _checked(log) == 0
+    # One script changed: only that one is read again.
+    changed = findings(cli, repo, PIPELINE.replace("echo $B", "echo \"$B\""))
+    assert _checked(log) == 1 and codes(changed) == {(2, 17, "SC2086")}
+
+
+@needs_binary
+def test_the_cache_stays_out_of_git_and_other_options_start_afresh(cli, checkout: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    repo, log = checkout
+    findings(cli, repo, PIPELINE)
+    assert _checked(log) == 3
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout
+    assert status.split() == ["??", "ci.yml"]
+    manifest = "cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    exclude: [SC2086]\n"
+    assert findings(cli, repo, PIPELINE, manifest) == []
+    assert _checked(log) == 3  # other exclusions are other verdicts
+
+
+@needs_binary
+@pytest.mark.parametrize("damage", ["{not json", '{"format": 1, "verdicts": []}', '{"format": 99}',
+                                    '{"format": 1, "verdicts": {"x": 5}}'])
+def test_a_damaged_cache_counts_as_empty(cli, checkout: tuple[Path, Path], damage: str) -> None:  # type: ignore[no-untyped-def]
+    repo, log = checkout
+    first = findings(cli, repo, PIPELINE)
+    (cached,) = (repo / ".cifab_cache").glob("shellcheck-*.json")
+    cached.write_text(damage)
+    _checked(log)
+    assert findings(cli, repo, PIPELINE) == first
+    assert _checked(log) == 3 and json.loads(cached.read_text())["format"] == 1
+
+
+@needs_binary
+def test_no_cache_when_asked_or_outside_a_checkout(cli, checkout: tuple[Path, Path], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo, log = checkout
+    (repo / "ci.yml").write_text(PIPELINE)
+    assert cli("lint", "ci.yml", "--no-cache", cwd=repo).exit_code == 0
+    (repo / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    cache: false\n")
+    assert cli("lint", "ci.yml", cwd=repo).exit_code == 0
+    assert cli("lint", "-", cwd=repo, input=PIPELINE).exit_code == 0
+    assert not (repo / ".cifab_cache").exists() and _checked(log) == 9
+    elsewhere = tmp_path / "plain-folder"  # no git checkout around it: nothing is written there
+    elsewhere.mkdir()
+    findings(cli, elsewhere, PIPELINE)
+    assert not (elsewhere / ".cifab_cache").exists()
+
+
+@needs_binary
+def test_a_planted_link_does_not_carry_the_cache_out_of_the_repository(cli, checkout: tuple[Path, Path],  # type: ignore[no-untyped-def]
+                                                                        tmp_path: Path) -> None:
+    repo, _ = checkout
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / ".cifab_cache").symlink_to(outside)
+    assert codes(findings(cli, repo, PIPELINE)) == {(2, 17, "SC2086"), (4, 17, "SC2086")}
+    assert list(outside.iterdir()) == []

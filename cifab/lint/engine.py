@@ -9,10 +9,12 @@ from typing import NamedTuple
 from cifab.diagnostics import Finding, Severity
 from cifab.lint.model import build_pipeline
 from cifab.lint.recorded import SYNTAX
-from cifab.lint.rules import RULES, Context, Rule
+from cifab.lint.rules import RULES, Context
 from cifab.lint.rules.schema import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
+from cifab.lint.rules.shellcheck import begin as begin_shellcheck
 from cifab.lint.settings import LintSettings
+from cifab.lint.shellcheck_cache import FOLDER as CACHE_FOLDER
 from cifab.lint.suppress import inline_ignores
 from cifab.schemaerrors import reset_hints
 from cifab.yamlpos import YamlError, load_text, no_gc
@@ -30,6 +32,14 @@ class Options(NamedTuple):
     def ignore(self) -> frozenset[str]:
         return self.settings.ignore
 
+    @property
+    def cache_folder(self) -> Path | None:
+        """Where ShellCheck's verdicts are kept between runs: in the checkout (or --root)
+        only, never beside a file linted from elsewhere or read from stdin."""
+        if self.root is None or not self.root_verified or not self.settings.shellcheck_cache:
+            return None
+        return self.root / CACHE_FOLDER
+
 
 def lint_text(text: str, src: str, options: Options | None = None) -> list[Finding]:
     """All findings for one file's text, sorted by position."""
@@ -45,12 +55,15 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
         return _filter([SYNTAX.at(exc.src, exc.line, exc.col, exc.message)], options, [(src, text)])
     pipeline = build_pipeline(loaded, options.root, options.root_verified)
     ctx = Context(pipeline, options.settings, options.root)
-    rules: list[Rule] = [*RULES, SHELLCHECK] if options.shellcheck else list(RULES)
+    # ShellCheck starts first and works in other processes while the rules below run.
+    shellcheck = (begin_shellcheck(ctx, options.cache_folder)
+                  if options.shellcheck and SHELLCHECK.id not in options.ignore else list)
     # What the model found while it resolved includes, extends and !reference.
     findings: list[Finding] = [f for f in pipeline.findings if f.rule_id not in options.ignore]
-    for rule in rules:
+    for rule in RULES:
         if rule.id not in options.ignore:
             findings.extend(rule.check(ctx))
+    findings.extend(shellcheck())
     kept = _filter(_prefer_semantic(findings), options, pipeline.texts())
     return collapse_repeats(kept, set(pipeline.jobs))
 

@@ -15,10 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cifab.lint.shellcheck_cache import ResultCache, identity
 
 # ShellCheck codes skipped by default in CI scripts, each with its reason. `lint.shellcheck`
 # in cifab.yml can exclude more, or include any of these again.
@@ -65,41 +67,83 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def check_scripts(program: str, texts: list[str], exclude: list[str], timeout: float = DEFAULT_TIMEOUT) -> Outcome:
+class Pending:
+    """ShellCheck running in the background while the other rules run: `outcome()` waits."""
+
+    def __init__(self, outcome: Outcome, texts: list[str], chunks: list[list[int]],
+                 futures: list[Future[list[dict[str, Any]] | str | None]], pool: ThreadPoolExecutor | None,
+                 scratch: tempfile.TemporaryDirectory[str] | None, cache: ResultCache | None) -> None:
+        self._outcome, self._texts, self._chunks = outcome, texts, chunks
+        self._futures, self._pool, self._scratch, self._cache = futures, pool, scratch, cache
+
+    def outcome(self) -> Outcome:
+        outcome = self._outcome
+        try:
+            results = [f.result() for f in self._futures]
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            if self._scratch is not None:
+                self._scratch.cleanup()
+        for chunk, result in zip(self._chunks, results, strict=True):
+            if result is None:
+                outcome.timed_out += len(chunk)
+            elif isinstance(result, str):
+                outcome.failure = outcome.failure or result
+            else:
+                found: dict[int, list[dict[str, Any]]] = {i: [] for i in chunk}
+                for comment in result:
+                    try:
+                        index = int(Path(str(comment["file"])).stem)
+                    except (KeyError, ValueError):
+                        continue
+                    if index in found:
+                        found[index].append(comment)
+                for index, comments in found.items():
+                    if comments:
+                        outcome.comments[index] = comments
+                    if self._cache is not None:
+                        self._cache.put(self._texts[index], comments)
+        if self._cache is not None:
+            self._cache.save()
+        return outcome
+
+
+def start(program: str, texts: list[str], exclude: list[str], timeout: float = DEFAULT_TIMEOUT,
+          cache_folder: Path | None = None) -> Pending:
+    """Start ShellCheck on the scripts that no earlier run has checked (see
+    shellcheck_cache); the rest of lint runs while it works."""
     outcome = Outcome()
+    command = [program, "--format=json1", "--shell=bash", "--norc"]
+    if exclude:
+        command.append("--exclude=" + ",".join(exclude))
+    cache = ResultCache(cache_folder, identity(program, command[1:])) if cache_folder is not None else None
     todo = []
     for i, text in enumerate(texts):
         if text.count("\n") > MAX_SCRIPT_LINES or len(text) > MAX_SCRIPT_BYTES:
             outcome.too_long.append(i)
-        else:
+            continue
+        known = cache.get(text) if cache is not None else None
+        if known is None:
             todo.append(i)
+        elif known:
+            outcome.comments[i] = known
     if not todo:
-        return outcome
+        return Pending(outcome, texts, [], [], None, None, cache)
     deadline = time.monotonic() + timeout
-    with tempfile.TemporaryDirectory(prefix="cifab-sc-", dir=_scratch()) as tmp:
+    scratch = tempfile.TemporaryDirectory(prefix="cifab-sc-", dir=_scratch())
+    try:
         for i in todo:
-            Path(tmp, f"{i}.sh").write_text(texts[i], encoding="utf-8")
-        count = workers()
-        size = max(1, min(CHUNK, -(-len(todo) // count)))
-        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-        command = [program, "--format=json1", "--shell=bash", "--norc"]
-        if exclude:
-            command.append("--exclude=" + ",".join(exclude))
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            results = list(pool.map(lambda chunk: _run(command, tmp, chunk, deadline), chunks))
-    for chunk, result in zip(chunks, results, strict=True):
-        if result is None:
-            outcome.timed_out += len(chunk)
-        elif isinstance(result, str):
-            outcome.failure = outcome.failure or result
-        else:
-            for comment in result:
-                try:
-                    index = int(Path(str(comment["file"])).stem)
-                except (KeyError, ValueError):
-                    continue
-                outcome.comments.setdefault(index, []).append(comment)
-    return outcome
+            Path(scratch.name, f"{i}.sh").write_text(texts[i], encoding="utf-8")
+    except BaseException:
+        scratch.cleanup()
+        raise
+    count = workers()
+    size = max(1, min(CHUNK, -(-len(todo) // count)))
+    chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+    pool = ThreadPoolExecutor(max_workers=count)
+    futures = [pool.submit(_run, command, scratch.name, chunk, deadline) for chunk in chunks]
+    return Pending(outcome, texts, chunks, futures, pool, scratch, cache)
 
 
 def _run(command: list[str], tmp: str, chunk: list[int], deadline: float) -> list[dict[str, Any]] | str | None:

@@ -45,7 +45,8 @@ def load_settings(manifest_path: Path) -> LintSettings:
     exclude = [c for c in DEFAULT_EXCLUDED if c not in shellcheck.get("include", [])]
     exclude += [c for c in shellcheck.get("exclude", []) if c not in exclude]
     return LintSettings(frozenset(section.get("ignore") or ()), tuple(exclude),
-                        float(shellcheck.get("timeout", DEFAULT_TIMEOUT)), _scenarios(section.get("scenarios", True)))
+                        float(shellcheck.get("timeout", DEFAULT_TIMEOUT)), shellcheck.get("cache", True) is not False,
+                        _scenarios(section.get("scenarios", True)))
 
 
 def _scenarios(value: Any) -> bool | tuple[dict[str, Any], ...]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from cifab.diagnostics import Finding, Severity
@@ -29,35 +30,47 @@ def collect(ctx: Context) -> tuple[list[str], list[list[Script]]]:
 
 
 def check(ctx: Context) -> Iterable[Finding]:
+    return begin(ctx)()
+
+
+def begin(ctx: Context, cache_folder: Path | None = None) -> Callable[[], Iterable[Finding]]:
+    """Start ShellCheck now and return what collects its findings: the engine runs the other
+    rules in between, so ShellCheck's processes and cifab's own work share the cores."""
     program = runner.binary()
-    root = (ctx.pipeline.root.src, 0, 0)
     if program is None:
-        return  # said once per run, on a terminal (LintRun.notes), not in every report
+        return list  # said once per run, on a terminal (LintRun.notes), not in every report
     texts, owners = collect(ctx)
     if not texts:
-        return
-    outcome = runner.check_scripts(program, texts, list(ctx.settings.shellcheck_exclude),
-                                   ctx.settings.shellcheck_timeout)
+        return list
+    pending = runner.start(program, texts, list(ctx.settings.shellcheck_exclude),
+                           ctx.settings.shellcheck_timeout, cache_folder)
+    return lambda: _findings(ctx, texts, owners, pending.outcome())
+
+
+def _findings(ctx: Context, texts: list[str], owners: list[list[Script]], outcome: runner.Outcome) -> list[Finding]:
+    root = (ctx.pipeline.root.src, 0, 0)
+    out: list[Finding] = []
     sources = Sources(dict(ctx.pipeline.texts()))
     for at, comments in sorted(outcome.comments.items()):
         for script in owners[at]:
             for comment in comments:
                 found = _finding(script, comment, sources)
                 if found is not None:
-                    yield found
+                    out.append(found)
     for at in outcome.too_long:
         for script in owners[at]:
             first = next((p.mark for p in script.pieces), root)
-            yield SHELLCHECK.finding(first, f"this job's script is {texts[at].count(chr(10)):,} lines long; "
-                                     f"ShellCheck checks scripts of up to {runner.MAX_SCRIPT_LINES:,} lines "
-                                     f"and {runner.MAX_SCRIPT_BYTES:,} bytes, so it was not checked",
-                                     severity=Severity.INFO)
+            out.append(SHELLCHECK.finding(first, f"this job's script is {texts[at].count(chr(10)):,} lines long; "
+                                          f"ShellCheck checks scripts of up to {runner.MAX_SCRIPT_LINES:,} lines "
+                                          f"and {runner.MAX_SCRIPT_BYTES:,} bytes, so it was not checked",
+                                          severity=Severity.INFO))
     if outcome.timed_out:
-        yield SHELLCHECK.finding(root, f"ShellCheck stopped after {ctx.settings.shellcheck_timeout:g} s: "
-                                 f"{outcome.timed_out:,} of {len(texts):,} scripts were not checked",
-                                 "raise lint.shellcheck.timeout in cifab.yml", severity=Severity.INFO)
+        out.append(SHELLCHECK.finding(root, f"ShellCheck stopped after {ctx.settings.shellcheck_timeout:g} s: "
+                                      f"{outcome.timed_out:,} of {len(texts):,} scripts were not checked",
+                                      "raise lint.shellcheck.timeout in cifab.yml", severity=Severity.INFO))
     if outcome.failure:
-        yield SHELLCHECK.finding(root, outcome.failure, severity=Severity.INFO)
+        out.append(SHELLCHECK.finding(root, outcome.failure, severity=Severity.INFO))
+    return out
 
 
 def _finding(script: Script, comment: dict[str, Any], sources: Sources) -> Finding | None:
