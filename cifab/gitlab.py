@@ -34,6 +34,8 @@ DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", 
 DEFAULT_STAGES = ("build", "test", "deploy")
 INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
 ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
+# Keys an entry refuses together (`mutually_exclusive_keys:` in entry/*.rb), by entry name.
+MUTUALLY_EXCLUSIVE_KEYS = {"artifacts": ("access", "public")}
 
 # Limits GitLab enforces.
 MAX_INCLUDES = 150

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
-from cifab.lint.model import Pipeline, build_pipeline
+from cifab.lint.model import Pipeline, build_pipeline, flat_rules
 from cifab.lint.needs import job_needs
 from cifab.lint.run import include_root, read_source
 from cifab.yamlpos import YamlError, load_text
@@ -69,8 +69,8 @@ def _rules_summary(rules: list[Any]) -> str:
 
 
 def _when(config: dict[str, Any]) -> tuple[str, bool]:
-    rules = config.get("rules")
-    if isinstance(rules, list):
+    if isinstance(config.get("rules"), list):
+        rules = flat_rules(config["rules"])
         manual = any(isinstance(r, dict) and r.get("when") == "manual" for r in rules)
         return _rules_summary(rules), manual
     when = config.get("when", "on_success")

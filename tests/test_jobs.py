@@ -284,3 +284,49 @@ def test_a_dependency_left_out_in_some_pipeline_is_an_error_too() -> None:
     [found] = of(lint(text), "needs-absent")
     assert found.message == ("'package' job depends on 'build' job, but 'build' does not exist in the pipeline "
                              "for a push to main")
+
+
+# The rules docs' own reuse pattern: `!reference [.default_rules, rules]` inside `rules:` is a
+# list in a list, which Entry::Rules flattens (`[super].flatten`).
+REFERENCED_RULES = """.default_rules:
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "schedule"
+      when: never
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+      when: manual
+build:
+  stage: build
+  script: make
+  rules:
+    - if: $CI_COMMIT_BRANCH
+job1:
+  stage: test
+  script: echo
+  rules:
+    - !reference [.default_rules, rules]
+    - if: $CI_COMMIT_BRANCH
+      needs: [build]
+"""
+
+
+def test_rules_brought_in_by_a_reference_decide_as_if_written_in_place() -> None:
+    main = run(REFERENCED_RULES, PUSH_MAIN)
+    [job1] = [j for j in main.jobs if j.name == "job1"]
+    assert job1.when == "manual" and job1.decided_by is not None and job1.decided_by[1] == 5  # the template's line
+    [feature] = [j for j in run(REFERENCED_RULES, PUSH_FEATURE).jobs if j.name == "job1"]
+    assert feature.when == "on_success" and feature.needs == ["build"]
+    assert names(run(REFERENCED_RULES, Event("schedule", "main"))) == ["build"]
+
+
+def test_a_last_referenced_rule_counts_as_the_last_rule() -> None:
+    text = (".always:\n  rules:\n    - when: always\njob:\n  script: make\n  rules:\n"
+            "    - if: $CI_COMMIT_TAG\n      when: never\n    - !reference [.always, rules]\n")
+    assert len(of(lint(text), "rules-multiple-pipelines")) == 1
+
+
+def test_exists_in_another_project_is_taken_to_hold_and_said() -> None:
+    text = ("docs:\n  script: make\n  rules:\n    - exists:\n        paths: ['**/*.md']\n"
+            "        project: my-group/my-project\n        ref: v1.0.0\n")
+    sim = run(text, PUSH_MAIN)
+    assert names(sim) == ["docs"] and any("exists:project" in n for n in sim.notes)
+    assert names(run(text.replace("        project: my-group/my-project\n        ref: v1.0.0\n", ""), PUSH_MAIN)) == []

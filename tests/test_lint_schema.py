@@ -38,6 +38,9 @@ def test_wrong_type_in_gitlab_words() -> None:
     ("variables: x\nrspec:\n  script: x\n", "variables config should be a hash"),
     ("rspec:\n  script: x\n  before_script: [1]\n",
      "jobs:rspec:before_script config should be a string or a nested array of strings up to 10 levels deep"),
+    # Entry::Artifacts: mutually_exclusive_keys: %i[access public], named in the config's order.
+    ("rspec:\n  script: x\n  artifacts:\n    public: false\n    access: developer\n",
+     "jobs:rspec:artifacts config these keys cannot be used together: public, access"),
 ])
 def test_gitlab_messages(snippet: str, expected: str) -> None:
     assert expected in messages(lint(snippet))

@@ -542,6 +542,21 @@ def _apply_default(job: Any, defaults: dict[str, Any]) -> Any:
     return out
 
 
+def flat_rules(value: Any) -> list[Any]:
+    """A `rules:` list as GitLab reads it: Entry::Rules#value is `[super].flatten`, so the
+    lists that `!reference [.template, rules]` puts inside it are spliced in place. A
+    reference left unresolved stays one item."""
+    if not isinstance(value, list):
+        return []
+    return [r for item in value
+            for r in (flat_rules(item) if isinstance(item, list) and not isinstance(item, Reference) else [item])]
+
+
+def rule_mark(rule: Any, fallback: Mark) -> Mark:
+    """Where a rule is written: its own mapping's start, wherever a reference brought it from."""
+    return rule.start if isinstance(rule, YMap) else fallback
+
+
 def flatten_stages(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [s for item in value for s in flatten_stages(item)]

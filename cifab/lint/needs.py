@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from cifab.gitlab import MAX_PARALLEL
-from cifab.lint.model import Job
+from cifab.lint.model import Job, flat_rules
 from cifab.yamlpos import Mark, YList
 
 
@@ -102,11 +102,9 @@ def job_needs(job: Job, unknown: set[str] | None = None) -> list[list[Need]]:
     instances is one Need per instance. Matrix variables no instance has go to `unknown`."""
     instances = matrix_variables(job)
     groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
-    rules = job.get("rules")
-    if isinstance(rules, list):
-        for rule in rules:
-            if isinstance(rule, dict) and "needs" in rule:
-                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
+    for rule in flat_rules(job.get("rules")):
+        if isinstance(rule, dict) and "needs" in rule:
+            groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
     return groups
 
 

@@ -19,13 +19,15 @@ from typing import Any
 
 from cifab.expression import ExpressionError, evaluate
 from cifab.gitlab import fnmatch_regex
-from cifab.lint.model import Job, Pipeline, glob_in
+from cifab.lint.model import Job, Pipeline, flat_rules, glob_in, rule_mark
 from cifab.lint.needs import instance_names, job_needs
 from cifab.simulate.event import Event
 from cifab.yamlpos import Mark, YList, YMap
 
 NO_DIFF_NOTE = ("no changed files were given (--changed), so `changes` holds everywhere, as it does in GitLab "
                 "when it knows no diff (new branches, tags, schedules)")
+OTHER_PROJECT_NOTE = ("`exists` in another project (`exists:project`) cannot be checked offline, "
+                      "so it was taken to hold")
 
 
 @dataclass
@@ -108,6 +110,9 @@ class Simulator:
         return any(p.match(path) for p in patterns for path in self.event.changed)
 
     def _exists(self, value: Any, variables: dict[str, str]) -> bool:
+        if isinstance(value, dict) and value.get("project") is not None:
+            self.note(OTHER_PROJECT_NOTE)
+            return True
         paths = value.get("paths") if isinstance(value, dict) else value
         patterns = [fnmatch_regex(_expand(str(p), variables)) for p in (paths if isinstance(paths, list) else [paths])
                     if p is not None]
@@ -182,15 +187,16 @@ class Simulator:
 
     def workflow(self, variables: dict[str, str]) -> tuple[bool, str, Mark | None]:
         workflow = self.pipeline.config.get("workflow")
-        rules = workflow.get("rules") if isinstance(workflow, dict) else None
-        if not isinstance(rules, list):
+        written = workflow.get("rules") if isinstance(workflow, dict) else None
+        if not isinstance(written, list):
             return True, "no workflow:rules", None
+        rules = flat_rules(written)
         found = self.first_rule(rules, variables)
         if found is None:
             mark = workflow.value_mark("rules") if isinstance(workflow, YMap) else None
             return False, "no workflow:rules entry matched", mark
         index, rule = found
-        mark = rules.item_mark(index) if isinstance(rules, YList) else None
+        mark = rule_mark(rule, written.start) if isinstance(written, YList) else None
         if rule.get("when") == "never":
             return False, f"workflow:rules[{index}] says `when: never`", mark
         variables.update(_strings(rule.get("variables")))
@@ -223,10 +229,11 @@ class Simulator:
         config = job.config if isinstance(job.config, dict) else {}
         variables = {**pipeline_variables, **_strings(config.get("variables"))}
         default_when = str(config.get("when", "on_success"))
-        rules = config.get("rules")
+        written = config.get("rules")
+        rules = flat_rules(written)
         groups = job_needs(job)
         needs = [n.name for n in groups[0] if not n.optional]
-        if isinstance(rules, list):
+        if isinstance(written, list):
             found = self.first_rule(rules, variables)
             if found is None:
                 return []
@@ -237,7 +244,7 @@ class Simulator:
             allow = rule.get("allow_failure", config.get("allow_failure", False))
             if "needs" in rule:
                 needs = [n.name for n in groups[1 + self._rule_needs_index(rules, index)] if not n.optional]
-            decided: Mark | None = rules.item_mark(index) if isinstance(rules, YList) else job.mark
+            decided: Mark | None = rule_mark(rule, job.value_mark("rules"))
         else:
             only = self._policy(config.get("only", ["branches", "tags"]), variables)
             except_ = self._policy(config.get("except"), variables)

@@ -15,7 +15,7 @@ from cifab.gitlab import (
     MAX_RETRY,
     MAX_START_IN_SECONDS,
 )
-from cifab.lint.model import Job
+from cifab.lint.model import Job, flat_rules
 from cifab.lint.needs import matrix_size
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YMap
@@ -74,10 +74,7 @@ def check_rules_mix(ctx: Context) -> Iterable[Finding]:
 
 def check_workflow_when(ctx: Context) -> Iterable[Finding]:
     workflow = ctx.pipeline.config.get("workflow")
-    rules = workflow.get("rules") if isinstance(workflow, dict) else None
-    if not isinstance(rules, list):
-        return
-    for rule in rules:
+    for rule in flat_rules(workflow.get("rules") if isinstance(workflow, dict) else None):
         if isinstance(rule, YMap) and "when" in rule and rule["when"] not in ("always", "never"):
             yield WORKFLOW_WHEN.finding(rule.value_mark("when"),
                                         "workflow:rules:rule when should be always or never")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Rule, Severity
 from cifab.lint import recorded
+from cifab.lint.model import flat_rules
 from cifab.lint.rules.base import Context
 
 DOCS_WARNINGS = "https://docs.gitlab.com/ee/ci/troubleshooting.html#pipeline-warnings"
@@ -22,8 +23,8 @@ def check_multiple_pipelines(ctx: Context) -> Iterable[Finding]:
     if isinstance(workflow, dict) and workflow.get("rules") is not None:
         return
     for job in ctx.pipeline.visible_jobs:
-        rules = job.get("rules")
-        if not isinstance(rules, list) or not rules:
+        rules = flat_rules(job.get("rules"))
+        if not rules:
             continue
         last = rules[-1]
         if isinstance(last, dict) and list(last) == ["when"] and last["when"] != "never":

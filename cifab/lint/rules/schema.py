@@ -7,7 +7,7 @@ from typing import Any
 
 from cifab import gitlab_schema, schemaerrors
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import MAX_SCRIPT_NESTING, SCRIPT_KEYS, TOP_LEVEL_KEYWORDS, TOP_LEVEL_WORDS
+from cifab.gitlab import MAX_SCRIPT_NESTING, MUTUALLY_EXCLUSIVE_KEYS, SCRIPT_KEYS, TOP_LEVEL_KEYWORDS, TOP_LEVEL_WORDS
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Reference, YMap
 
@@ -103,8 +103,10 @@ def _spaced(key: str | int) -> str:
     return str(key).replace("_", " ")
 
 
-def message(leaf: schemaerrors.Leaf, root: dict[str, Any]) -> Iterator[tuple[str | None, str, str | None]]:
-    """(unknown key or None, message, hint) for one schema error."""
+def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
+            data: Any = None) -> Iterator[tuple[str | None, str, str | None]]:
+    """(unknown key or None, message, hint) for one schema error; `data`, the document, gives
+    the order keys are written in (the validator's copy of a mapping is sorted)."""
     loc = gitlab_location(leaf.path)
     sub = leaf.subschema
     kind = leaf.kind
@@ -146,8 +148,25 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any]) -> Iterator[tuple[str
         yield None, f"{loc} config must be greater than or equal to {leaf.detail.get('limit')}", None
     elif kind == "MinLength":
         yield None, f"{loc} config can't be blank", None
+    elif kind == "Not" and isinstance(leaf.instance, dict) and leaf.path and \
+            str(leaf.path[-1]) in MUTUALLY_EXCLUSIVE_KEYS:
+        # MutuallyExclusiveKeysValidator names the keys in the order the config has them.
+        written = _node(data, leaf.path)
+        keys = written if isinstance(written, dict) else leaf.instance
+        both = [str(k) for k in keys if k in MUTUALLY_EXCLUSIVE_KEYS[str(leaf.path[-1])]]
+        yield None, f"{loc} config these keys cannot be used together: {', '.join(both)}", None
     else:
         yield None, f"{loc} config is invalid: {leaf.message}", None
+
+
+def _node(data: Any, path: schemaerrors.Path) -> Any:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def _through_reference(data: Any, path: schemaerrors.Path) -> bool:
@@ -194,7 +213,7 @@ def validate_document(data: Any, rule: Rule, seen: set[tuple[str, int, int, str]
             continue  # GitLab reads an empty key (`variables:`) as one that is not set
         if _through_reference(data, leaf.path):
             continue  # its value is checked where it is written; the reference rules check the tag
-        for key, text, hint in message(leaf, root):
+        for key, text, hint in message(leaf, root, data):
             mark = schemaerrors.locate(data, leaf.path, key=key)
             if mark is None:
                 src = data.src if isinstance(data, YMap) else "<input>"
