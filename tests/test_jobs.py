@@ -191,7 +191,7 @@ def test_json_output_is_stable(cli, tmp_path: Path) -> None:  # type: ignore[no-
     assert set(doc) == {"format", "event", "pipeline", "jobs", "notes"}
     assert doc["pipeline"]["created"] is True
     assert doc["jobs"][1] == {"name": "job", "stage": "test", "when": "delayed", "allow_failure": False, "needs": [],
-                              "missing_needs": [], "decided_by": ".gitlab-ci.yml:13"}
+                              "missing_needs": [], "decided_by": ".gitlab-ci.yml:13", "uncertain": False}
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -330,3 +330,41 @@ def test_exists_in_another_project_is_taken_to_hold_and_said() -> None:
     sim = run(text, PUSH_MAIN)
     assert names(sim) == ["docs"] and any("exists:project" in n for n in sim.notes)
     assert names(run(text.replace("        project: my-group/my-project\n        ref: v1.0.0\n", ""), PUSH_MAIN)) == []
+
+
+# A job that takes keys from an include cifab cannot read: what comes from there is not guessed.
+UNREAD = """include:
+  - project: my-group/ci-templates
+    file: /templates/base.yml
+lint:
+  stage: lint
+  extends: .base-lint
+  script: make lint
+test:
+  stage: test
+  needs: [prepare, lint]
+  script:
+    - !reference [.setup, script]
+    - make test
+  rules:
+    - !reference [.rules, rules]
+plain:
+  script: make
+"""
+
+
+def test_jobs_from_an_unread_include_are_listed_as_unknown_not_left_out() -> None:
+    sim = run(UNREAD, PUSH_MAIN)
+    jobs = {j.name: j for j in sim.jobs}
+    assert set(jobs) == {"lint", "test", "plain"}
+    assert jobs["test"].when == "unknown" and jobs["test"].uncertain and jobs["lint"].uncertain
+    assert not jobs["plain"].uncertain and jobs["plain"].when == "on_success"
+    assert jobs["test"].missing_needs == []  # prepare may be defined in the unread file
+    assert any("cannot read offline" in n for n in sim.notes)
+
+
+def test_a_need_whose_stage_an_unread_include_may_declare_is_not_an_error() -> None:
+    assert of(lint(UNREAD), "needs-undefined") == []
+    complete = "stages: [test]\nlint:\n  stage: lint\n  script: x\ntest:\n  stage: test\n  needs: [lint]\n  script: y\n"
+    assert messages(of(lint(complete), "needs-undefined")) == [
+        "test job: need lint is not defined in current or prior stages"]

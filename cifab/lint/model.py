@@ -35,9 +35,10 @@ from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, l
 
 
 class Job:
-    __slots__ = ("config", "hidden", "mark", "name", "partial")
+    __slots__ = ("config", "hidden", "mark", "name", "partial", "unread_references")
 
-    def __init__(self, name: str, mark: Mark, config: Any, hidden: bool, partial: bool = False) -> None:
+    def __init__(self, name: str, mark: Mark, config: Any, hidden: bool, partial: bool = False,
+                 unread_references: bool = False) -> None:
         self.name = name
         self.mark = mark  # where the job's key is
         self.config = config  # after includes, extends, !reference and default:
@@ -45,6 +46,14 @@ class Job:
         # It extends a template from an include cifab cannot read: what it lacks as written
         # (its stage, its needs, its rules) may come from there, so none of it is guessed.
         self.partial = partial
+        # A `!reference` in it names a template no file cifab read defines: the key holding
+        # it (its rules, say) is not known either.
+        self.unread_references = unread_references
+
+    @property
+    def uncertain(self) -> bool:
+        """Some of it comes from an include cifab cannot read."""
+        return self.partial or self.unread_references
 
     def value_mark(self, key: str) -> Mark:
         if isinstance(self.config, YMap) and key in self.config:
@@ -436,9 +445,26 @@ class _References:
         self.reported: set[tuple[str, ...]] = set()
         self.memo: dict[tuple[str, ...], tuple[Any, int, int]] = {}
         self.too_big = False
+        # References an unread include may define, counted so that the jobs holding them
+        # (directly or through another reference) are known to be partial.
+        self.misses = 0
+        self.missed_keys: set[tuple[str, ...]] = set()
 
     def resolve(self, value: Any) -> Any:
         return self.resolve_value(value, ())[0]
+
+    def resolve_config(self, config: YMap) -> tuple[YMap, set[str]]:
+        """The configuration with its references replaced, and the top-level keys holding a
+        reference that no file cifab read defines."""
+        out = YMap(config.src, config.start)
+        partial: set[str] = set()
+        for key, value in config.items():
+            before = self.misses
+            out[key] = self.resolve_value(value, ())[0]
+            _copy_marks(out, config, key)
+            if self.misses != before:
+                partial.add(key)
+        return out, partial
 
     def resolve_value(self, value: Any, chain: tuple[tuple[str, ...], ...]) -> tuple[Any, int, int]:
         """The value with its references replaced, its size in nodes once expanded, and the
@@ -492,9 +518,15 @@ class _References:
                 else:
                     if not self.incomplete:
                         self.report(key, mark, rules.REFERENCE_MISSING, f"{_format_reference(ref)} could not be found")
+                    self.misses += 1
                     return empty
+            before = self.misses
             value, size, height = self.resolve_value(target, (*chain, key))
             hit = self.memo[key] = (value, size, height + 1)
+            if self.misses != before:
+                self.missed_keys.add(key)
+        elif key in self.missed_keys:
+            self.misses += 1
         if len(chain) + hit[2] > MAX_REFERENCE_DEPTH:
             self.report(key, mark, rules.REFERENCE_CIRCULAR,
                         f"{_format_reference(ref)} is nested more than {MAX_REFERENCE_DEPTH} levels deep")
@@ -597,8 +629,9 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
         _copy_marks(extended, config, key)
     # Walking every value for tags costs a tenth of a second on a large file: skip it
     # when no file has one.
+    unread: set[str] = set()
     if any(f.has_references for f in files):
-        resolved = _References(extended, findings, incomplete).resolve(extended)
+        resolved, unread = _References(extended, findings, incomplete).resolve_config(extended)
     else:
         resolved = extended
     defaults: dict[str, Any] = {k: resolved[k] for k in LEGACY_GLOBALS if k in resolved}
@@ -609,5 +642,6 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
         value = resolved[name]
         hidden = name.startswith(".")
         jobs[name] = Job(name, resolved.key_mark(name),
-                         value if hidden else _apply_default(value, defaults), hidden, name in extender.partial)
+                         value if hidden else _apply_default(value, defaults), hidden, name in extender.partial,
+                         name in unread)
     return Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete)

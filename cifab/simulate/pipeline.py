@@ -26,6 +26,8 @@ from cifab.yamlpos import Mark, YList, YMap
 
 NO_DIFF_NOTE = ("no changed files were given (--changed), so `changes` holds everywhere, as it does in GitLab "
                 "when it knows no diff (new branches, tags, schedules)")
+UNREAD_NOTE = ("this pipeline includes files cifab cannot read offline, so the jobs, stages and rules they "
+               "hold are not known here; jobs marked `?` take keys from them, and whether they run is not known")
 OTHER_PROJECT_NOTE = ("`exists` in another project (`exists:project`) cannot be checked offline, "
                       "so it was taken to hold")
 
@@ -41,6 +43,7 @@ class PlannedJob:
     missing_needs: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)  # the job after extends and default:
     missing_dependencies: list[str] = field(default_factory=list)
+    uncertain: bool = False  # it takes keys from an include cifab cannot read
 
 
 @dataclass
@@ -66,6 +69,10 @@ def _strings(value: Any) -> dict[str, str]:
 
 def _expand(text: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), text)
+
+
+def _names(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def repository_files(root: Path | None) -> list[str]:
@@ -214,11 +221,17 @@ class Simulator:
             present = {j.name for j in simulation.jobs}
             # Needing a parallel job by its own name needs all of its instances.
             present |= {re.sub(r"(: \[.*\]| \d+/\d+)$", "", j.name) for j in simulation.jobs}
+            if self.pipeline.incomplete:
+                # A job no file cifab read defines may still be in the pipeline.
+                defined = {j.name for j in self.pipeline.visible_jobs}
+                defined |= {n for j in self.pipeline.visible_jobs for n in instance_names(j)}
+                present |= {n for p in simulation.jobs for n in [*p.needs, *_names(p.config.get("dependencies"))]
+                            if n not in defined}
+                self.note(UNREAD_NOTE)
             for planned in simulation.jobs:
                 planned.missing_needs = [n for n in planned.needs if n not in present]
-                deps = planned.config.get("dependencies")
-                planned.missing_dependencies = [d for d in deps if isinstance(d, str) and d not in present] \
-                    if isinstance(deps, list) else []
+                planned.missing_dependencies = [d for d in _names(planned.config.get("dependencies"))
+                                                if d not in present]
             if not simulation.jobs:
                 simulation.created = False
                 simulation.reason = "no job was added: the rules configuration left every job out"
@@ -235,6 +248,8 @@ class Simulator:
         needs = [n.name for n in groups[0] if not n.optional]
         if isinstance(written, list):
             found = self.first_rule(rules, variables)
+            if found is None and job.uncertain:
+                found = -1, {"when": "unknown"}  # its rules may come from the unread include
             if found is None:
                 return []
             index, rule = found
@@ -254,10 +269,11 @@ class Simulator:
             # A manual job outside rules may fail without failing the pipeline.
             allow = config.get("allow_failure", when == "manual")
             decided = job.key_mark("only") if "only" in config else None
-        stage = self.pipeline.stage_of(job) or "test"
+        stage = self.pipeline.stage_of(job) or "?"
         allow_failure = allow is not False if not isinstance(allow, dict) else True
         names = instance_names(job) or [job.name]
-        return [PlannedJob(name, stage, when, allow_failure, list(needs), decided, config=dict(config))
+        return [PlannedJob(name, stage, when, allow_failure, list(needs), decided, config=dict(config),
+                           uncertain=job.uncertain)
                 for name in names]
 
     @staticmethod

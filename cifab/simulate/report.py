@@ -24,7 +24,8 @@ def as_json(sim: Simulation) -> str:
                   "changed": list(sim.event.changed) if sim.event.changed is not None else None},
         "pipeline": {"created": sim.created, "reason": sim.reason, "decided_by": _where(sim.decided_by)},
         "jobs": [{"name": j.name, "stage": j.stage, "when": j.when, "allow_failure": j.allow_failure,
-                  "needs": j.needs, "missing_needs": j.missing_needs, "decided_by": _where(j.decided_by)}
+                  "needs": j.needs, "missing_needs": j.missing_needs, "decided_by": _where(j.decided_by),
+                  "uncertain": j.uncertain}
                  for j in sim.jobs],
         "notes": sim.notes,
     }
@@ -37,7 +38,7 @@ def as_text(sim: Simulation) -> str:
         where = f" ({_where(sim.decided_by)})" if sim.decided_by else ""
         lines.append(f"no pipeline: {printable(sim.reason)}{where}")
     else:
-        width = max(len(j.name) for j in sim.jobs)
+        width = max(len(j.name) + j.uncertain * 2 for j in sim.jobs)
         stage = None
         for job in sim.jobs:
             if job.stage != stage:
@@ -51,6 +52,7 @@ def as_text(sim: Simulation) -> str:
             if job.missing_needs:
                 parts.append("MISSING: " + ", ".join(job.missing_needs))
             by = _where(job.decided_by) or "defaults"
-            lines.append(f"  {printable(job.name):<{width}}  {printable('  '.join(parts))}  [{printable(by)}]")
+            name = printable(job.name) + (" ?" if job.uncertain else "")
+            lines.append(f"  {name:<{width}}  {printable('  '.join(parts))}  [{printable(by)}]")
     lines.extend(f"note: {printable(n)}" for n in sim.notes)
     return "\n".join(lines) + "\n"

@@ -52,7 +52,12 @@ def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
         return False  # a stage an unread template may set is not known to be wrong
     mine = ctx.job_stage_index(job)
     theirs = ctx.job_stage_index(other)
-    return mine is not None and (theirs is None or theirs > mine)
+    if mine is None:
+        return False
+    if theirs is None:
+        # A stage missing from `stages:` may be declared in an include cifab could not read.
+        return not ctx.incomplete
+    return theirs > mine
 
 
 def _visible_names(ctx: Context) -> list[str]:
