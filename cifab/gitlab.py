@@ -30,6 +30,10 @@ SCRIPT_KEYS = ("before_script", "script", "after_script")
 # Keys a job inherits from `default:` when it does not set them.
 DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens",
                 "identity", "image", "interruptible", "retry", "services", "tags", "timeout")
+# The keys a trigger job takes: Entry::Bridge::ALLOWED_KEYS (trigger, parallel) and
+# Processable::PROCESSABLE_ALLOWED_KEYS. It inherits from `default:` only what is among them.
+BRIDGE_KEYS = ("trigger", "parallel", "extends", "stage", "only", "except", "rules", "variables", "inherit",
+               "allow_failure", "when", "needs", "resource_group", "environment", "interruptible")
 # The stages of a pipeline that declares none; .pre and .post always exist.
 DEFAULT_STAGES = ("build", "test", "deploy")
 INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
@@ -43,6 +47,9 @@ MAX_EXTENDS_LEVELS = 11
 MAX_REFERENCE_DEPTH = 10
 MAX_PARALLEL = 200
 MAX_RETRY = 2
+# ci_needs_size_limit: the needs one job may have, counted after a need on a parallel job
+# became one per instance. 50 by default; administrators of an instance may change it.
+MAX_NEEDS = 50
 MAX_SCRIPT_NESTING = 10  # Entry::Commands: "a nested array of strings up to 10 levels deep"
 MAX_CACHE_KEY_FILES = 10
 MAX_CACHE_KEY_FILES_COMMITS = 2

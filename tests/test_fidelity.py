@@ -131,3 +131,77 @@ def test_one_template_line_is_reported_once_with_a_count() -> None:
 def test_different_problems_on_one_line_stay_apart() -> None:
     text = "a:\n  script: make\n  needs: [x, y]\n"
     assert len(of(lint(text), "needs-undefined")) == 2
+
+
+# ------------------------------------------------------------------ trigger jobs (Entry::Bridge)
+# The docs' "keywords available for use in trigger jobs", plus Processable's inherit and
+# interruptible. Entry::Jobs tries Job before Bridge, so a script makes a Job, which has no trigger.
+
+TRIGGERS_OK = """default:
+  image: ruby:3.3
+  tags: [docker]
+  retry: 2
+  interruptible: true
+.deploy:
+  stage: deploy
+  rules:
+    - if: $CI_COMMIT_BRANCH
+stages: [build, deploy]
+build:
+  stage: build
+  script: make
+trigger-multi-project-pipeline:
+  extends: .deploy
+  trigger:
+    project: my-group/my-project
+    branch: main
+    strategy: depend
+  needs: [build]
+  variables:
+    ENVIRONMENT: staging
+  allow_failure: true
+  when: on_success
+  resource_group: production
+  environment: production
+  inherit:
+    variables: false
+  parallel:
+    matrix:
+      - REGION: [eu, us]
+"""
+
+
+def test_a_trigger_job_with_only_bridge_keys_and_defaults_around_it_is_valid() -> None:
+    assert errors(lint(TRIGGERS_OK)) == []
+
+
+@pytest.mark.parametrize(("job", "expected"), [
+    ("bad:\n  stage: deploy\n  trigger: my/project\n  script: make\n",
+     "jobs:bad config contains unknown keys: trigger"),
+    ("bad:\n  stage: deploy\n  trigger: my/project\n  image: alpine\n  tags: [docker]\n",
+     "jobs:bad config contains unknown keys: image, tags"),
+    (".with-image:\n  image: alpine\nbad:\n  extends: .with-image\n  stage: deploy\n  trigger: my/project\n",
+     "jobs:bad config contains unknown keys: image"),  # checked after extends is merged
+])
+def test_a_trigger_job_refuses_what_gitlab_refuses(job: str, expected: str) -> None:
+    assert messages(of(lint(TRIGGERS_OK + job), "keyword-unknown")) == [expected]
+
+
+def _needing(count: int, parallel: int = 0) -> str:
+    jobs = "".join(f"j{i}:\n  stage: build\n  script: make\n" for i in range(count))
+    par = f"p:\n  stage: build\n  script: make\n  parallel: {parallel}\n" if parallel else ""
+    names = [f"j{i}" for i in range(count)] + (["p"] if parallel else [])
+    return f"stages: [build, test]\n{jobs}{par}t:\n  stage: test\n  script: make\n  needs: [{', '.join(names)}]\n"
+
+
+@pytest.mark.parametrize(("text", "listed"), [
+    (_needing(50), None),
+    (_needing(51), 51),
+    (_needing(49, parallel=2), 51),  # a need on a parallel job needs every instance
+    (_needing(48, parallel=2), None),
+])
+def test_one_job_needs_at_most_fifty_others(text: str, listed: int | None) -> None:
+    # Seed::Build#needs_errors with the default ci_needs_size_limit.
+    expected = [] if listed is None else [f"t: one job can only need 50 others, but you have listed {listed}. "
+                                          "See needs keyword documentation for more details"]
+    assert messages(of(lint(text), "limits-exceeded")) == expected

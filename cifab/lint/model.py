@@ -15,6 +15,7 @@ from typing import Any
 from cifab.diagnostics import Finding, Rule
 from cifab.files import Refused, read_limited
 from cifab.gitlab import (
+    BRIDGE_KEYS,
     DEFAULT_KEYS,
     DEFAULT_STAGES,
     INCLUDE_KINDS,
@@ -562,7 +563,9 @@ def _inherits_default(job: Any, key: str) -> bool:
 def _apply_default(job: Any, defaults: dict[str, Any]) -> Any:
     if not isinstance(job, YMap) or not defaults:
         return job
-    missing = [k for k in DEFAULT_KEYS if k in defaults and k not in job and _inherits_default(job, k)]
+    bridge = "trigger" in job and "script" not in job and "run" not in job
+    missing = [k for k in DEFAULT_KEYS if k in defaults and k not in job and _inherits_default(job, k)
+               and (not bridge or k in BRIDGE_KEYS)]
     if not missing:
         return job
     out = YMap(job.src, job.start)

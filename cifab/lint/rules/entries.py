@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import BRIDGE_KEYS
+from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import YMap
 
@@ -36,6 +38,22 @@ def _caches(value: Any, loc: str) -> Iterator[Finding]:
                 yield RULE.finding(cache.value_mark("key"), f"{loc}:key config missing required keys: files")
 
 
+def _trigger_job(job: Job) -> Iterator[Finding]:
+    config = job.config
+    if not isinstance(config, YMap) or "trigger" not in config:
+        return
+    loc = f"jobs:{job.name}"
+    if "script" in config or "run" in config:
+        # Entry::Jobs tries Job before Bridge, so a job with a script is a Job, which has no trigger.
+        yield RULE.finding(config.key_mark("trigger"), f"{loc} config contains unknown keys: trigger",
+                           "a trigger job runs no script: give the script a job of its own")
+        return
+    unknown = [str(k) for k in config if k not in BRIDGE_KEYS]
+    if unknown:
+        yield RULE.finding(config.key_mark(unknown[0]), f"{loc} config contains unknown keys: {', '.join(unknown)}",
+                           f"a trigger job takes only: {', '.join(BRIDGE_KEYS)}")
+
+
 def check(ctx: Context) -> Iterable[Finding]:
     config = ctx.pipeline.config
     seen: set[Any] = set()
@@ -47,6 +65,8 @@ def check(ctx: Context) -> Iterable[Finding]:
     default = config.get("default")
     if isinstance(default, YMap):
         found.extend(_caches(default.get("cache"), "default:cache"))
+    for job in ctx.pipeline.visible_jobs:
+        found.extend(_trigger_job(job))
     for job in ctx.pipeline.jobs.values():
         if isinstance(job.config, dict) and "cache" in job.config and job.config["cache"] is not (
                 default.get("cache") if isinstance(default, YMap) else None):
@@ -59,10 +79,13 @@ def check(ctx: Context) -> Iterable[Finding]:
 
 
 RULE = Rule(
-    "keyword-unknown", Severity.ERROR, "workflow and cache take only the keys GitLab knows",
+    "keyword-unknown", Severity.ERROR, "workflow, cache and trigger jobs take only the keys GitLab knows",
     "GitLab rejects unknown keys in `workflow` (name, rules, auto_cancel) and in `cache` "
     "(key, paths, untracked, unprotect, when, policy, fallback_keys), where its published "
-    "schema lets them through. A `cache:key` mapping needs `files` (or `files_commits`).",
+    "schema lets them through. A `cache:key` mapping needs `files` (or `files_commits`). "
+    "A trigger job takes only " + ", ".join(BRIDGE_KEYS) + " (after `extends` is merged; it "
+    "inherits nothing else from `default:`), and a job with both `script` and `trigger` is read "
+    "as a job with a script, which knows no `trigger`.",
     bad="workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n  variables:\n    DEBUG: \"1\"\n\n"
         "test:\n  script: make test\n",
     good="variables:\n  DEBUG: \"1\"\n\nworkflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n\n"
