@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 _LEXEMES = [
@@ -146,7 +147,7 @@ def _present(value: Any) -> bool:
 def parses(text: str) -> bool:
     """Whether GitLab's lexer and parser accept the expression."""
     try:
-        parser = _Parser(_tokens(text), {})
+        parser = _Parser(list(_lexed(text)[0]), {})
         parser.expression()
     except ExpressionError:
         return False
@@ -154,9 +155,30 @@ def parses(text: str) -> bool:
 
 
 def evaluate(text: str, variables: Mapping[str, str]) -> bool:
-    """Whether the expression holds for these variables. Raises ExpressionError."""
-    parser = _Parser(_tokens(text), variables)
-    value = parser.expression()
-    if parser.peek() is not None:
-        raise ExpressionError("invalid expression syntax")
-    return _present(value)
+    """Whether the expression holds for these variables. Raises ExpressionError.
+
+    A pipeline asks the same few expressions thousands of times (every job of every simulated
+    event), so the tokens are read once per text and the verdict kept per text and values of
+    the variables it names."""
+    tokens, names = _lexed(text)
+    key = (text, tuple(variables.get(name) for name in names))
+    found = _verdicts.get(key)
+    if found is None:
+        parser = _Parser(list(tokens), variables)
+        value = parser.expression()
+        if parser.peek() is not None:
+            raise ExpressionError("invalid expression syntax")
+        if len(_verdicts) > _MAX_VERDICTS:
+            _verdicts.clear()
+        found = _verdicts[key] = _present(value)
+    return found
+
+
+_MAX_VERDICTS = 100_000
+_verdicts: dict[tuple[str, tuple[str | None, ...]], bool] = {}
+
+
+@lru_cache(maxsize=4096)
+def _lexed(text: str) -> tuple[tuple[tuple[str, Any], ...], tuple[str, ...]]:
+    tokens = tuple(_tokens(text))
+    return tokens, tuple(dict.fromkeys(value for kind, value in tokens if kind == "variable"))

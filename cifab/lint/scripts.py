@@ -15,9 +15,12 @@ from typing import Any, NamedTuple
 from cifab.lint.model import Job
 from cifab.yamlpos import Mark, YList
 
-# The runner writes `if set -o | grep pipefail ...; then set -o pipefail; fi; set -o errexit`:
-# bash has pipefail, so for ShellCheck's purposes this line says the same.
-PRELUDE = "set -o pipefail -o errexit\n"
+# The runner writes `if set -o | grep pipefail ...; then set -o pipefail; fi; set -o errexit`.
+# ShellCheck takes errexit from a shebang's `-e` exactly as from `set -e` (its hasSetE), and
+# pipefail matters only to its optional checks, which cifab does not enable. A shebang is free,
+# while a `set` command costs ShellCheck as much as any command: a quarter of a three-line
+# script. The two preludes gave the same 595 findings on the 353 scripts of the shared corpus.
+PRELUDE = "#!/bin/bash -e\n"
 PRELUDE_LINES = 1
 
 # Jobs that run PowerShell: on Windows runners (PowerShell is their default shell) or in

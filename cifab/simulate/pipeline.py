@@ -20,7 +20,7 @@ from typing import Any
 from cifab.expression import ExpressionError, evaluate
 from cifab.gitlab import fnmatch_regex
 from cifab.lint.model import Job, Pipeline, flat_rules, glob_in, rule_mark
-from cifab.lint.needs import instance_names, job_needs
+from cifab.lint.needs import Need, instance_names, job_needs
 from cifab.simulate.event import Event
 from cifab.yamlpos import Mark, YList, YMap
 
@@ -90,11 +90,14 @@ def repository_files(root: Path | None) -> list[str]:
 
 
 class Simulator:
-    def __init__(self, pipeline: Pipeline, event: Event, files: list[str]) -> None:
+    def __init__(self, pipeline: Pipeline, event: Event, files: list[str],
+                 needs: dict[str, list[list[Need]]] | None = None) -> None:
         self.pipeline = pipeline
         self.event = event
         self.files = files
         self.notes: list[str] = []
+        # Each job's needs, shared by the simulators of one pipeline's events.
+        self.needs = {} if needs is None else needs
 
     # ------------------------------------------------------------ clauses
 
@@ -244,7 +247,9 @@ class Simulator:
         default_when = str(config.get("when", "on_success"))
         written = config.get("rules")
         rules = flat_rules(written)
-        groups = job_needs(job)
+        groups = self.needs.get(job.name)
+        if groups is None:
+            groups = self.needs[job.name] = job_needs(job)
         needs = [n.name for n in groups[0] if not n.optional]
         if isinstance(written, list):
             found = self.first_rule(rules, variables)

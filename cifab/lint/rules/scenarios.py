@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from weakref import WeakKeyDictionary
 
 from cifab.diagnostics import Finding, Severity
-from cifab.lint.needs import instance_names, job_needs
+from cifab.lint.needs import Need, instance_names, job_needs
 from cifab.lint.rules.base import Context, Rule
 from cifab.simulate.event import Event, git_default_branch, standard_events
 from cifab.simulate.pipeline import Simulation, Simulator, repository_files
@@ -45,7 +45,8 @@ def _scenarios(ctx: Context) -> list[tuple[str, Simulation]]:
         pipeline = ctx.pipeline
         uses_exists = any("exists" in text for _, text in pipeline.texts())
         files = repository_files(ctx.root) if uses_exists else []
-        found = _RESULTS[ctx] = [(name, Simulator(pipeline, event, files).run())
+        needs: dict[str, list[list[Need]]] = {}
+        found = _RESULTS[ctx] = [(name, Simulator(pipeline, event, files, needs).run())
                                  for name, event in _events(ctx, git_default_branch(ctx.root))]
     return found
 
