@@ -205,3 +205,22 @@ def test_one_job_needs_at_most_fifty_others(text: str, listed: int | None) -> No
     expected = [] if listed is None else [f"t: one job can only need 50 others, but you have listed {listed}. "
                                           "See needs keyword documentation for more details"]
     assert messages(of(lint(text), "limits-exceeded")) == expected
+
+
+@pytest.mark.parametrize(("coverage", "valid"), [
+    ("'/Code coverage: \\d+(?:\\.\\d+)?/'", True),   # the docs' example
+    ("'/^TOTAL.+?(\\d+\\%)$/'", True),
+    ("'/\\pL+ (\\d+)%/'", True),                     # RE2 syntax Python's re lacks is not refused
+    ("'/(/'", False),
+    ("'Code coverage'", False),                      # not a /regex/
+])
+def test_coverage_is_a_regular_expression_with_re2_syntax(coverage: str, valid: bool) -> None:
+    found = messages(of(lint(f"test:\n  script: rspec\n  coverage: {coverage}\n"), "expression-syntax"))
+    assert found == ([] if valid else ["jobs:test:coverage config must be a regular expression with re2 syntax"])
+    assert of(lint(f"test:\n  script: rspec\n  coverage: {coverage}\n"), "gitlab-schema") == []
+
+
+def test_a_rule_brought_in_by_a_reference_is_checked_where_it_lands() -> None:
+    text = ".rules:\n  rules:\n    - if: $A = 1\ntest:\n  script: x\n  rules:\n    - !reference [.rules, rules]\n"
+    [found] = of(lint(text), "expression-syntax")
+    assert found.message == "jobs:test:rules:rule if invalid expression syntax" and found.line == 3

@@ -1,4 +1,5 @@
-"""CI/CD variable expressions (`rules:if`, `only:variables`) and ref patterns (`only`/`except`)."""
+"""CI/CD variable expressions (`rules:if`, `only:variables`) and the patterns GitLab compiles with RE2
+(`only`/`except` refs, `coverage`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from cifab.diagnostics import Finding, Severity
 from cifab.expression import parses
+from cifab.lint.model import flat_rules
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Mark, YList, YMap
 
@@ -17,21 +19,36 @@ def valid_expression(expression: str) -> bool:
     return parses(expression)
 
 
-def valid_ref_pattern(ref: str) -> bool:
-    """A `/regex/` entry of only/except must compile (Python's re stands in for RE2)."""
-    if not (len(ref) >= 2 and ref.startswith("/") and ref.rstrip("i").endswith("/")):
+# RE2 syntax Python's re does not know. Python's re stands in for RE2 here, and must never
+# refuse what RE2 accepts: a pattern using any of these is taken as valid.
+_RE2_ONLY = re.compile(r"\\[pPQEzC]|\[\[:\w+:\]\]")
+
+
+def re2_compiles(body: str) -> bool:
+    if _RE2_ONLY.search(body):
         return True
     try:
-        re.compile(ref[1:].rstrip("i")[:-1])
-    except re.error:
+        re.compile(body)
+    except (re.error, OverflowError, RecursionError):
         return False
     return True
 
 
+def valid_ref_pattern(ref: str) -> bool:
+    """A `/regex/` entry of only/except must compile."""
+    if not (len(ref) >= 2 and ref.startswith("/") and ref.rstrip("i").endswith("/")):
+        return True
+    return re2_compiles(ref[1:].rstrip("i")[:-1])
+
+
+def valid_coverage(value: str) -> bool:
+    """Entry::Coverage's RegexpValidator: a /regex/ (flags allowed) that RE2 compiles."""
+    match = re.fullmatch(r"/(.+)/[ismU]*", value, re.DOTALL)
+    return match is not None and re2_compiles(match.group(1))
+
+
 def _rule_ifs(rules: Any, where: str) -> Iterator[tuple[Mark, str, str]]:
-    if not isinstance(rules, YList):
-        return
-    for rule in rules:
+    for rule in flat_rules(rules):  # a rule a reference brings in is checked where it lands
         if isinstance(rule, YMap) and isinstance(rule.get("if"), str):
             yield rule.value_mark("if"), rule["if"], f"{where}:rules:rule if invalid expression syntax"
 
@@ -63,6 +80,10 @@ def check(ctx: Context) -> Iterable[Finding]:
         if isinstance(job.config, YMap):
             candidates.extend(_rule_ifs(job.config.get("rules"), f"jobs:{job.name}"))
             candidates.extend(_only_except(job.config, job.name))
+            coverage = job.config.get("coverage")
+            if isinstance(coverage, str) and not valid_coverage(coverage):
+                candidates.append((job.value_mark("coverage"), "",
+                                   f"jobs:{job.name}:coverage config must be a regular expression with re2 syntax"))
     seen: set[Mark] = set()
     for mark, expression, message in candidates:
         if mark in seen:
@@ -76,7 +97,8 @@ RULE = Rule(
     "expression-syntax", Severity.ERROR, "rules:if and only/except conditions must parse",
     "`rules:if`, `workflow:rules:if` and `only:variables` take GitLab's expression language: "
     "variables, quoted strings, /regex/ patterns and null, compared with == != =~ !~ and joined "
-    "with && || and parentheses. `only`/`except` refs written as /regex/ must be valid patterns.",
+    "with && || and parentheses. `only`/`except` refs written as /regex/, and `coverage`, must be "
+    "valid RE2 patterns.",
     bad="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH = \"main\"\n",
     good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n",
     check=check,
