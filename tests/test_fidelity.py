@@ -224,3 +224,21 @@ def test_a_rule_brought_in_by_a_reference_is_checked_where_it_lands() -> None:
     text = ".rules:\n  rules:\n    - if: $A = 1\ntest:\n  script: x\n  rules:\n    - !reference [.rules, rules]\n"
     [found] = of(lint(text), "expression-syntax")
     assert found.message == "jobs:test:rules:rule if invalid expression syntax" and found.line == 3
+
+
+@pytest.mark.parametrize(("variables", "expected"), [
+    ("variables:\n  VAR:\n    value: val1\n    options: [val1, val2]\n", []),
+    ("variables:\n  VAR:\n    value: val\n    options: [val1, val2]\n",
+     ["variables:var config value must be present in options"]),   # GitLab lowercases its messages
+    ("variables:\n  VAR:\n    options: [val1, val2]\n", ["variables:var config value must be present in options"]),
+    ("variables:\n  VAR1:\n    invalid: hello\n", ["variables:var1 config uses invalid data keys: invalid"]),
+    ("variables:\n  VAR1:\n    value: a\n    description: b\n    expand: false\n", []),
+])
+def test_variables_written_as_mappings(variables: str, expected: list[str]) -> None:
+    found = lint(variables + "rspec:\n  script: bin/rspec\n")
+    assert messages(errors(found)) == expected
+
+
+def test_a_jobs_variable_takes_only_value_and_expand() -> None:
+    text = "rspec:\n  script: bin/rspec\n  variables:\n    MODE:\n      value: fast\n      description: how\n"
+    assert messages(errors(lint(text))) == ["jobs:rspec:variables:mode config uses invalid data keys: description"]

@@ -6,7 +6,7 @@ from cifab.lint.rules import entries, expressions, graph, jobs, keywords, resolu
 from cifab.lint.rules.base import Context, Rule
 from cifab.lint.rules.shellcheck import SHELLCHECK
 
-RULES: list[Rule] = [schema.RULE, entries.RULE, *jobs.RULES, *graph.RULES, *keywords.RULES,
+RULES: list[Rule] = [schema.RULE, *entries.RULES, *jobs.RULES, *graph.RULES, *keywords.RULES,
                      expressions.RULE, *resolution.RULES, *scenarios.RULES]
 # Opt-in: it runs an external program on every script.
 OPTIONAL_RULES: list[Rule] = [SHELLCHECK]
