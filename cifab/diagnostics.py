@@ -70,10 +70,16 @@ class Rule(NamedTuple):
     good: str  # the same input, fixed
     check: Callable[[Any], Iterable[Finding]] = _nothing
     kind: str = "lint"
+    # Its messages are GitLab's configuration-entry errors, which GitLab gives lowercased whole.
+    entry_messages: bool = False
 
     def finding(self, mark: Mark, message: str, hint: str | None = None,
                 severity: Severity | None = None) -> Finding:
         src, line, col = mark
+        if self.entry_messages:
+            from cifab.gitlab import entry_message
+
+            message = entry_message(message)
         return Finding(src, line, col, self.id, severity if severity is not None else self.severity,
                        message, hint)
 

@@ -145,3 +145,14 @@ def fnmatch_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out) + r"\Z")
+
+
+_IMPLEMENT = re.compile(r"^jobs ([a-z\s]+) config should implement")
+
+
+def entry_message(text: str) -> str:
+    """A message as Gitlab::Config::Entry::Validator#messages gives it: `"#{location}
+    #{error}".downcase`, so job and variable names come lowercased, and the spaces of a job's
+    name in "jobs NAME config should implement" become underscores."""
+    lowered = text.lower()
+    return _IMPLEMENT.sub(lambda m: f"jobs {m.group(1).replace(' ', '_')} config should implement", lowered)

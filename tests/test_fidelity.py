@@ -242,3 +242,17 @@ def test_variables_written_as_mappings(variables: str, expected: list[str]) -> N
 def test_a_jobs_variable_takes_only_value_and_expand() -> None:
     text = "rspec:\n  script: bin/rspec\n  variables:\n    MODE:\n      value: fast\n      description: how\n"
     assert messages(errors(lint(text))) == ["jobs:rspec:variables:mode config uses invalid data keys: description"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Gitlab::Config::Entry::Validator#messages: "#{location} #{error}".downcase
+    ("Build:\n  script: make\n  Artifacts: {}\n", "jobs:build config contains unknown keys: artifacts"),
+    ("Build Docs:\n  stage: test\n", "jobs build_docs config should implement the script:, run:, or trigger: keyword"),
+])
+def test_entry_errors_come_lowercased_as_gitlab_gives_them(text: str, expected: str) -> None:
+    assert expected in messages(errors(lint(text)))
+
+
+def test_errors_gitlab_raises_outside_its_entries_keep_their_case() -> None:
+    text = "Build:\n  stage: build\n  script: make\nTest:\n  script: make test\n  needs: [Biuld]\n"
+    assert messages(of(lint(text), "needs-undefined")) == ["Test job: undefined need: Biuld"]

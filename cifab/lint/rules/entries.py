@@ -124,6 +124,7 @@ RULE = Rule(
     good="variables:\n  DEBUG: \"1\"\n\nworkflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n\n"
          "test:\n  script: make test\n",
     check=check,
+    entry_messages=True,
 )
 OPTIONS = Rule(
     "variable-options", Severity.ERROR, "a variable with options must have one of them as its value",
@@ -136,5 +137,6 @@ OPTIONS = Rule(
     good="variables:\n  DEPLOY_ENVIRONMENT:\n    value: \"staging\"\n    options: [production, staging]\n\n"
          "deploy:\n  script: ./deploy \"$DEPLOY_ENVIRONMENT\"\n",
     check=check_variables,
+    entry_messages=True,
 )
 RULES = [RULE, OPTIONS]

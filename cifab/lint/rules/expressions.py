@@ -102,4 +102,5 @@ RULE = Rule(
     bad="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH = \"main\"\n",
     good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n",
     check=check,
+    entry_messages=True,
 )

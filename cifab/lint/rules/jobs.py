@@ -76,6 +76,7 @@ SCRIPT = Rule(
     bad="test:\n  stage: test\n",
     good="test:\n  stage: test\n  script: make test\n",
     check=check_runnable,
+    entry_messages=True,
 )
 NAMES = Rule(
     "job-name-reserved", Severity.ERROR, "job names must not be global keywords or blank",

@@ -241,6 +241,7 @@ RULES_MIX = Rule(
     bad="test:\n  script: make test\n  only: [main]\n  rules:\n    - if: $CI_COMMIT_TAG\n",
     good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n    - if: $CI_COMMIT_TAG\n",
     check=check_rules_mix,
+    entry_messages=True,
 )
 WORKFLOW_WHEN = Rule(
     "workflow-rules-when", Severity.ERROR, "workflow:rules may only use when: always or never",
@@ -249,6 +250,7 @@ WORKFLOW_WHEN = Rule(
     bad="workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: manual\n\ntest:\n  script: make test\n",
     good="workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: always\n\ntest:\n  script: make test\n",
     check=check_workflow_when,
+    entry_messages=True,
 )
 ENVIRONMENT = Rule(
     "environment-invalid", Severity.ERROR, "environment:action and on_stop must be consistent",
@@ -269,6 +271,7 @@ DURATION = Rule(
     bad="test:\n  script: make test\n  timeout: soon\n",
     good="test:\n  script: make test\n  timeout: 30 minutes\n",
     check=check_durations,
+    entry_messages=True,
 )
 LIMITS = Rule(
     "limits-exceeded", Severity.ERROR, "parallel, retry, needs and cache key files stay within GitLab's limits",
@@ -291,6 +294,7 @@ JOB_WHEN_RULE = Rule(
     bad="cleanup:\n  script: make clean\n  when: never\n",
     good="cleanup:\n  script: make clean\n  rules:\n    - when: never\n",
     check=check_job_when,
+    entry_messages=True,
 )
 RULES_BLANK = Rule(
     "rules-blank", Severity.ERROR, "rules: must not be an empty list",
@@ -299,6 +303,7 @@ RULES_BLANK = Rule(
     bad="test:\n  script: make test\n  rules: []\n",
     good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH\n",
     check=check_rules_blank,
+    entry_messages=True,
 )
 
 RULES = [RULES_MIX, WORKFLOW_WHEN, JOB_WHEN_RULE, RULES_BLANK, ENVIRONMENT, DURATION, LIMITS]

@@ -292,4 +292,5 @@ key counts as unset.""",
     paths: [out/]
 """,
     check=check,
+    entry_messages=True,
 )
