@@ -256,3 +256,20 @@ def test_entry_errors_come_lowercased_as_gitlab_gives_them(text: str, expected: 
 def test_errors_gitlab_raises_outside_its_entries_keep_their_case() -> None:
     text = "Build:\n  stage: build\n  script: make\nTest:\n  script: make test\n  needs: [Biuld]\n"
     assert messages(of(lint(text), "needs-undefined")) == ["Test job: undefined need: Biuld"]
+
+
+@pytest.mark.parametrize(("artifacts", "expected"), [
+    ("    expose_as: 'artifact 1'\n    paths: ['file.txt']\n", []),   # the docs' example
+    ("    expose_as: 'artifact 1'\n", ["jobs:test:artifacts paths can't be blank"]),
+    ("    expose_as: 'artifact 1'\n    paths: ['out/*.txt']\n",
+     ["jobs:test:artifacts paths can't contain '*' when used with 'expose_as'"]),
+    ("    expose_as: 'my/artifact'\n    paths: [out/]\n",
+     ["jobs:test:artifacts expose as can contain only letters, digits, '-', '_' and spaces"]),
+    ("    expose_as: 'é'\n    paths: [out/]\n",
+     ["jobs:test:artifacts expose as can contain only letters, digits, '-', '_' and spaces"]),
+    (f"    expose_as: '{'a' * 101}'\n    paths: [out/]\n",
+     ["jobs:test:artifacts expose as is too long (maximum is 100 characters)"]),
+])
+def test_expose_as_wants_plain_paths_and_a_plain_name(artifacts: str, expected: list[str]) -> None:
+    # Entry::Artifacts, validated only when expose_as is set.
+    assert messages(errors(lint("test:\n  script: make\n  artifacts:\n" + artifacts))) == expected
