@@ -53,6 +53,11 @@ def _correct(sch: dict[str, Any]) -> None:
     - script, before_script, after_script: Entry::Commands takes a string or an array of
       strings nested up to 10 levels deep (StringOrNestedArrayOfStringsValidator); the
       schema allows 2.
+    - cache:key: KeyValidator refuses a "/" (after URL-decoding) and exactly "." or "..";
+      the schema's pattern also refuses "..." and lets "%2F" through. The rule
+      keyword-unknown checks it as GitLab does (cifab.lint.rules.entries).
+    - environment:url: Entry::Environment checks only that it is a string; the schema wants
+      http(s):// or $VAR, and so refused `url: ${REVIEW_URL}` and `url: example.com`.
     """
     definitions = sch.get("definitions", {})
     artifacts = definitions.get("artifacts", {})
@@ -64,6 +69,15 @@ def _correct(sch: dict[str, Any]) -> None:
         junit = props.get("reports", {}).get("properties", {}).get("junit")
         for branch in junit.get("oneOf", []) if isinstance(junit, dict) else []:
             branch.pop("minItems", None)
+    key = definitions.get("cache_item", {}).get("properties", {}).get("key", {})
+    for branch in key.get("oneOf", []):
+        if branch.get("type") == "string":
+            branch.pop("pattern", None)
+    for variant in definitions.get("job_template", {}).get("properties", {}).get("environment", {}).get("oneOf", []):
+        url = variant.get("properties", {}).get("url") if isinstance(variant, dict) else None
+        if isinstance(url, dict):
+            url.pop("pattern", None)
+            url.pop("format", None)
     for name in ("script", "optional_script"):
         for branch in definitions.get(name, {}).get("oneOf", []):
             if branch.get("type") == "array":

@@ -273,3 +273,24 @@ def test_errors_gitlab_raises_outside_its_entries_keep_their_case() -> None:
 def test_expose_as_wants_plain_paths_and_a_plain_name(artifacts: str, expected: list[str]) -> None:
     # Entry::Artifacts, validated only when expose_as is set.
     assert messages(errors(lint("test:\n  script: make\n  artifacts:\n" + artifacts))) == expected
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("key/with/some/slashes", 'jobs:test:cache:key config cannot contain the "/" character'),
+    ("key%2Fwith%2Fslashes", 'jobs:test:cache:key config cannot contain the "/" character'),  # decoded first
+    ("'.'", 'jobs:test:cache:key config cannot be "." or ".."'),
+    ("'..'", 'jobs:test:cache:key config cannot be "." or ".."'),
+    ("'...'", None),   # the published schema refused it; KeyValidator does not
+    ("$CI_COMMIT_REF_SLUG", None),
+])
+def test_a_cache_key_names_a_folder(key: str, expected: str | None) -> None:
+    text = f"test:\n  script: make\n  cache:\n    key: {key}\n    paths: [vendor/]\n"
+    assert messages(errors(lint(text))) == ([] if expected is None else [expected])
+
+
+@pytest.mark.parametrize("url", ["https://$CI_COMMIT_REF_NAME.review.example.com", "${REVIEW_URL}",
+                                 "review.example.com", "$REVIEW_URL"])
+def test_an_environment_url_is_any_string_as_in_gitlab(url: str) -> None:
+    # Entry::Environment checks the url's type only; the schema wanted http(s):// or $VAR.
+    text = f"deploy:\n  script: make deploy\n  environment:\n    name: review\n    url: \"{url}\"\n"
+    assert errors(lint(text)) == []

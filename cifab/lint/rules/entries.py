@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from cifab.diagnostics import Finding, Severity
 from cifab.gitlab import BRIDGE_KEYS
@@ -33,6 +34,13 @@ def _caches(value: Any, loc: str) -> Iterator[Finding]:
             continue
         yield from _unknown(cache, CACHE_KEYS, loc)
         key = cache.get("key")
+        if isinstance(key, str):
+            # KeyValidator: the key names a folder, so no "/" (URL-encoded or not), and not . or ..
+            plain_key = unquote(key)
+            if "/" in plain_key:
+                yield RULE.finding(cache.value_mark("key"), f'{loc}:key config cannot contain the "/" character')
+            elif plain_key in (".", ".."):
+                yield RULE.finding(cache.value_mark("key"), f'{loc}:key config cannot be "." or ".."')
         if isinstance(key, YMap):
             yield from _unknown(key, CACHE_KEY_KEYS, f"{loc}:key")
             if "files" not in key and "files_commits" not in key:
@@ -158,7 +166,8 @@ RULE = Rule(
     "keyword-unknown", Severity.ERROR, "workflow, cache and trigger jobs take only the keys GitLab knows",
     "GitLab rejects unknown keys in `workflow` (name, rules, auto_cancel) and in `cache` "
     "(key, paths, untracked, unprotect, when, policy, fallback_keys), where its published "
-    "schema lets them through. A `cache:key` mapping needs `files` (or `files_commits`). "
+    "schema lets them through. A `cache:key` mapping needs `files` (or `files_commits`); a "
+    "`cache:key` string names a folder, so it holds no \"/\" and is not \".\" or \"..\". "
     "A trigger job takes only " + ", ".join(BRIDGE_KEYS) + " (after `extends` is merged; it "
     "inherits nothing else from `default:`), and a job with both `script` and `trigger` is read "
     "as a job with a script, which knows no `trigger`.",
