@@ -37,6 +37,8 @@ BRIDGE_KEYS = ("trigger", "parallel", "extends", "stage", "only", "except", "rul
 # The stages of a pipeline that declares none; .pre and .post always exist.
 DEFAULT_STAGES = ("build", "test", "deploy")
 INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
+# External::File::Base::YAML_WHITELIST_EXTENSION: what an included file's name must end with.
+YAML_EXTENSION = re.compile(r".+\.(yml|yaml)$", re.IGNORECASE)
 ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
 # Keys an entry refuses together (`mutually_exclusive_keys:` in entry/*.rb), by entry name.
 MUTUALLY_EXCLUSIVE_KEYS = {"artifacts": ("access", "public")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -42,12 +43,12 @@ _SCRIPT_ITEM = {"anyOf": [{"type": "string"}, {"type": "array"}]}
 
 
 def _correct(sch: dict[str, Any]) -> None:
-    """Where the published schema is stricter than GitLab itself, GitLab wins. Each case was
+    r"""Where the published schema is stricter than GitLab itself, GitLab wins. Each case was
     checked against lib/gitlab/ci/config/entry/*.rb:
 
-    - artifacts:paths: the schema asks for at least one path, but GitLab's Artifacts entry
-      only checks for an array of strings, and pipelines with `paths: []` (OpenMW's, for
-      one) run every day.
+    - artifacts:paths and artifacts:exclude: the schema asks for at least one item, but
+      GitLab's Artifacts entry only checks for an array of strings, and pipelines with
+      `paths: []` (OpenMW's, for one) run every day.
     - artifacts:reports:junit: Entry::Reports validates junit as an array of strings or a
       string; `junit: []` is valid there, while the schema asks for one item.
     - script, before_script, after_script: Entry::Commands takes a string or an array of
@@ -56,6 +57,9 @@ def _correct(sch: dict[str, Any]) -> None:
     - cache:key: KeyValidator refuses a "/" (after URL-decoding) and exactly "." or "..";
       the schema's pattern also refuses "..." and lets "%2F" through. The rule
       keyword-unknown checks it as GitLab does (cifab.lint.rules.entries).
+    - include file names: GitLab takes any name matching /.+\.(yml|yaml)$/i, upper case too,
+      and says "does not have YAML extension!" otherwise (cifab.lint.model reports that);
+      the schema's patterns are case-sensitive and speak JSON Schema.
     - environment:url: Entry::Environment checks only that it is a string; the schema wants
       http(s):// or $VAR, and so refused `url: ${REVIEW_URL}` and `url: example.com`.
     """
@@ -63,9 +67,10 @@ def _correct(sch: dict[str, Any]) -> None:
     artifacts = definitions.get("artifacts", {})
     for variant in [artifacts, *artifacts.get("oneOf", []), *artifacts.get("anyOf", [])]:
         props = variant.get("properties", {}) if isinstance(variant, dict) else {}
-        paths = props.get("paths")
-        if isinstance(paths, dict):
-            paths.pop("minItems", None)
+        for name in ("paths", "exclude"):
+            listed = props.get(name)
+            if isinstance(listed, dict):
+                listed.pop("minItems", None)
         junit = props.get("reports", {}).get("properties", {}).get("junit")
         for branch in junit.get("oneOf", []) if isinstance(junit, dict) else []:
             branch.pop("minItems", None)
@@ -78,10 +83,30 @@ def _correct(sch: dict[str, Any]) -> None:
         if isinstance(url, dict):
             url.pop("pattern", None)
             url.pop("format", None)
+    _drop_extension_patterns(sch)
     for name in ("script", "optional_script"):
         for branch in definitions.get(name, {}).get("oneOf", []):
             if branch.get("type") == "array":
                 branch["items"] = _SCRIPT_ITEM
+
+
+_EXTENSION_PATTERN = re.compile(r"\\\.ya\?ml\$$")
+
+
+def _drop_extension_patterns(node: Any) -> None:
+    r"""Removes the patterns that end in `\.ya?ml$`; a remote URL keeps its scheme."""
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and _EXTENSION_PATTERN.search(pattern):
+            if pattern.startswith("^https?://"):
+                node["pattern"] = "^https?://"
+            else:
+                node.pop("pattern")
+        for value in node.values():
+            _drop_extension_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_extension_patterns(value)
 
 
 @cache

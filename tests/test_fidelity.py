@@ -294,3 +294,18 @@ def test_an_environment_url_is_any_string_as_in_gitlab(url: str) -> None:
     # Entry::Environment checks the url's type only; the schema wanted http(s):// or $VAR.
     text = f"deploy:\n  script: make deploy\n  environment:\n    name: review\n    url: \"{url}\"\n"
     assert errors(lint(text)) == []
+
+
+@pytest.mark.parametrize(("include", "refused"), [
+    ("invalid", "invalid"),                                   # GitLab's own spec case
+    ("- local: ci/build.txt", "ci/build.txt"),
+    ("- project: my/project\n    file: [a.yml, b.json]", "b.json"),
+    ("- template: Bash", "Bash"),
+    ("- local: ci/Build.YML", None),                           # the extension is matched without case
+])
+def test_an_included_file_must_be_named_yml_or_yaml(tmp_path: Path, include: str, refused: str | None) -> None:
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "Build.YML").write_text("build:\n  script: make\n")
+    found = lint(f"include:\n  {include}\ntest:\n  script: make\n", tmp_path)
+    expected = [] if refused is None else [f"Included file `{refused}` does not have YAML extension!"]
+    assert messages(errors(found)) == expected

@@ -80,6 +80,7 @@ def test_formats_are_not_checked() -> None:
 
 def test_empty_artifact_paths_are_accepted_like_gitlab() -> None:
     assert schema_findings("rspec:\n  script: x\n  artifacts:\n    paths: []\n") == []
+    assert schema_findings("rspec:\n  script: x\n  artifacts:\n    paths: [out/]\n    exclude: []\n") == []
 
 
 def test_errors_in_included_files_point_into_them(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from cifab.gitlab import (
     MAX_INCLUDES,
     MAX_PARSED_NODES,
     MAX_REFERENCE_DEPTH,
+    YAML_EXTENSION,
     deep_merge,
     fnmatch_regex,
     is_job_name,
@@ -156,6 +157,23 @@ def _local_path(entry: Any) -> str | None:
     return None
 
 
+def _without_yaml_extension(entry: Any) -> str | None:
+    """The first file an include names whose name GitLab refuses (validate_location!);
+    components and wildcards are named otherwise."""
+    if isinstance(entry, str):
+        names: list[Any] = [entry]
+    elif isinstance(entry, dict) and "component" not in entry:
+        names = [entry.get(k) for k in ("local", "remote", "template")]
+        files = entry.get("file") if "project" in entry else None
+        names += files if isinstance(files, list) else [files]
+    else:
+        return None
+    for name in names:
+        if isinstance(name, str) and not YAML_EXTENSION.match(name):
+            return name
+    return None
+
+
 def _unresolvable_kind(entry: Any) -> str | None:
     if isinstance(entry, str) and entry.startswith(("http://", "https://")):
         return f"remote {entry}"
@@ -181,6 +199,12 @@ def _expand(state: _IncludeState, data: YMap, depth: int) -> YMap:
                 for content in _load_local(state, found, mark, depth, _inputs_of(entry), component):
                     merged = merge(merged, content)
                 continue
+        unnamed = _without_yaml_extension(entry)
+        if unnamed is not None:
+            state.findings.append(rules.INCLUDE_INVALID.finding(
+                mark, f"Included file `{unnamed}` does not have YAML extension!",
+                "GitLab includes only files whose names end in .yml or .yaml"))
+            continue
         kind = _unresolvable_kind(entry)
         if kind is not None:
             state.unresolved.append(kind)
@@ -280,7 +304,7 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int, inputs:
         return []
     if any(ch in rel for ch in "*?["):
         matches = glob_in(state.root, rel)
-        targets = [m for m in matches if m.endswith((".yml", ".yaml"))]
+        targets = [m for m in matches if YAML_EXTENSION.match(m)]
         if not targets:
             state.findings.append(rules.INCLUDE_MISSING.finding(
                 mark, f"Included file `{path}` does not have any match!"))
