@@ -60,6 +60,9 @@ def _correct(sch: dict[str, Any]) -> None:
     - include file names: GitLab takes any name matching /.+\.(yml|yaml)$/i, upper case too,
       and says "does not have YAML extension!" otherwise (cifab.lint.model reports that);
       the schema's patterns are case-sensitive and speak JSON Schema.
+    - image:entrypoint and services:entrypoint (array_of_strings), allow_failure:exit_codes
+      and retry:exit_codes (array_of_integers_or_integer) may be empty lists; the schema
+      asks for one item.
     - environment:url: Entry::Environment checks only that it is a string; the schema wants
       http(s):// or $VAR, and so refused `url: ${REVIEW_URL}` and `url: example.com`.
     """
@@ -84,10 +87,26 @@ def _correct(sch: dict[str, Any]) -> None:
             url.pop("pattern", None)
             url.pop("format", None)
     _drop_extension_patterns(sch)
+    _allow_empty(sch, ("entrypoint", "exit_codes"))
     for name in ("script", "optional_script"):
         for branch in definitions.get(name, {}).get("oneOf", []):
             if branch.get("type") == "array":
                 branch["items"] = _SCRIPT_ITEM
+
+
+def _allow_empty(node: Any, names: tuple[str, ...]) -> None:
+    """Drops minItems from every schema of a property with one of these names."""
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            if name in names:
+                for branch in [sub, *sub.get("oneOf", []), *sub.get("anyOf", [])] if isinstance(sub, dict) else []:
+                    if isinstance(branch, dict):
+                        branch.pop("minItems", None)
+        for value in node.values():
+            _allow_empty(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _allow_empty(value, names)
 
 
 _EXTENSION_PATTERN = re.compile(r"\\\.ya\?ml\$$")

@@ -78,6 +78,17 @@ def test_formats_are_not_checked() -> None:
     assert schema_findings(text) == []
 
 
+@pytest.mark.parametrize("text", [
+    "rspec:\n  script: x\n  image:\n    name: ruby:3.3\n    entrypoint: []\n",
+    "rspec:\n  script: x\n  services:\n    - name: postgres:17\n      entrypoint: []\n",
+    "rspec:\n  script: x\n  allow_failure:\n    exit_codes: []\n",
+    "rspec:\n  script: x\n  retry:\n    max: 1\n    exit_codes: []\n",
+])
+def test_empty_lists_gitlabs_entries_take_are_accepted(text: str) -> None:
+    # array_of_strings and array_of_integers_or_integer take [], where the schema wants an item.
+    assert schema_findings(text) == []
+
+
 def test_empty_artifact_paths_are_accepted_like_gitlab() -> None:
     assert schema_findings("rspec:\n  script: x\n  artifacts:\n    paths: []\n") == []
     assert schema_findings("rspec:\n  script: x\n  artifacts:\n    paths: [out/]\n    exclude: []\n") == []
