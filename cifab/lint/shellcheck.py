@@ -15,12 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cifab.lint.shellcheck_cache import ResultCache, identity
+if TYPE_CHECKING:  # both load only when ShellCheck runs: lint --no-shellcheck starts faster
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from cifab.lint.shellcheck_cache import ResultCache
 
 # ShellCheck codes skipped by default in CI scripts, each with its reason. `lint.shellcheck`
 # in cifab.yml can exclude more, or include any of these again.
@@ -113,6 +115,10 @@ def start(program: str, texts: list[str], exclude: list[str], timeout: float = D
           cache_folder: Path | None = None) -> Pending:
     """Start ShellCheck on the scripts that no earlier run has checked (see
     shellcheck_cache); the rest of lint runs while it works."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cifab.lint.shellcheck_cache import ResultCache, identity
+
     outcome = Outcome()
     command = [program, "--format=json1", "--shell=bash", "--norc"]
     if exclude:

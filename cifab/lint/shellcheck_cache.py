@@ -14,7 +14,6 @@ cannot be written is left alone without a word.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -32,6 +31,8 @@ _IGNORE_ALL = "# Written by cifab: its cache, never committed.\n*\n"
 
 
 def digest(text: str) -> str:
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
