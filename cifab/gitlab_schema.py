@@ -63,6 +63,8 @@ def _correct(sch: dict[str, Any]) -> None:
     - image:entrypoint and services:entrypoint (array_of_strings), allow_failure:exit_codes
       and retry:exit_codes (array_of_integers_or_integer) may be empty lists; the schema
       asks for one item.
+    - rules:exists: Rules::Rule::Exists takes a string too (SimpleExists applies to a String,
+      an Array or a blank value), which the schema refused.
     - environment:url: Entry::Environment checks only that it is a string; the schema wants
       http(s):// or $VAR, and so refused `url: ${REVIEW_URL}` and `url: example.com`.
     """
@@ -88,6 +90,9 @@ def _correct(sch: dict[str, Any]) -> None:
             url.pop("format", None)
     _drop_extension_patterns(sch)
     _allow_empty(sch, ("entrypoint", "exit_codes"))
+    exists = definitions.get("exists", {})
+    if isinstance(exists.get("anyOf"), list) and {"type": "string"} not in exists["anyOf"]:
+        exists["anyOf"].append({"type": "string"})
     for name in ("script", "optional_script"):
         for branch in definitions.get(name, {}).get("oneOf", []):
             if branch.get("type") == "array":

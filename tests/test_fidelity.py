@@ -309,3 +309,9 @@ def test_an_included_file_must_be_named_yml_or_yaml(tmp_path: Path, include: str
     found = lint(f"include:\n  {include}\ntest:\n  script: make\n", tmp_path)
     expected = [] if refused is None else [f"Included file `{refused}` does not have YAML extension!"]
     assert messages(errors(found)) == expected
+
+
+def test_rules_exists_takes_a_single_path_as_gitlab_does_and_changes_does_not() -> None:
+    # Rules::Rule::Exists applies SimpleExists to a String; Changes knows Arrays and Hashes only.
+    assert errors(lint("test:\n  script: make\n  rules:\n    - exists: Dockerfile\n")) == []
+    assert errors(lint("test:\n  script: make\n  rules:\n    - changes: Dockerfile\n")) != []
