@@ -302,6 +302,7 @@ def test_an_environment_url_is_any_string_as_in_gitlab(url: str) -> None:
     ("- project: my/project\n    file: [a.yml, b.json]", "b.json"),
     ("- template: Bash", "Bash"),
     ("- local: ci/Build.YML", None),                           # the extension is matched without case
+    ("- local: $CI_CONFIG_FILE", None),                        # known once GitLab expands it
 ])
 def test_an_included_file_must_be_named_yml_or_yaml(tmp_path: Path, include: str, refused: str | None) -> None:
     (tmp_path / "ci").mkdir()

@@ -159,7 +159,8 @@ def _local_path(entry: Any) -> str | None:
 
 def _without_yaml_extension(entry: Any) -> str | None:
     """The first file an include names whose name GitLab refuses (validate_location!);
-    components and wildcards are named otherwise."""
+    components are named otherwise, and a name with a variable is known only once GitLab
+    has expanded it."""
     if isinstance(entry, str):
         names: list[Any] = [entry]
     elif isinstance(entry, dict) and "component" not in entry:
@@ -169,7 +170,7 @@ def _without_yaml_extension(entry: Any) -> str | None:
     else:
         return None
     for name in names:
-        if isinstance(name, str) and not YAML_EXTENSION.match(name):
+        if isinstance(name, str) and "$" not in name and not YAML_EXTENSION.match(name):
             return name
     return None
 

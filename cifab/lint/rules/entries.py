@@ -1,4 +1,6 @@
-"""Keys GitLab's configuration entries accept where its JSON schema is looser than GitLab."""
+"""Where GitLab's configuration entries are stricter than its published JSON schema: the keys
+workflow, cache and trigger jobs take, cache key names, variables written as mappings, and
+artifacts:expose_as."""
 
 from __future__ import annotations
 
