@@ -90,6 +90,10 @@ def _correct(sch: dict[str, Any]) -> None:
             url.pop("format", None)
     _drop_extension_patterns(sch)
     _allow_empty(sch, ("entrypoint", "exit_codes"))
+    # Rules::Rule::Changes::SimpleChanges: at most 50 paths; the schema sets no bound.
+    for branch in definitions.get("changes", {}).get("anyOf", []):
+        if branch.get("type") == "array":
+            branch.setdefault("maxItems", 50)
     exists = definitions.get("exists", {})
     if isinstance(exists.get("anyOf"), list) and {"type": "string"} not in exists["anyOf"]:
         exists["anyOf"].append({"type": "string"})

@@ -316,3 +316,17 @@ def test_rules_exists_takes_a_single_path_as_gitlab_does_and_changes_does_not() 
     # Rules::Rule::Exists applies SimpleExists to a String; Changes knows Arrays and Hashes only.
     assert errors(lint("test:\n  script: make\n  rules:\n    - exists: Dockerfile\n")) == []
     assert errors(lint("test:\n  script: make\n  rules:\n    - changes: Dockerfile\n")) != []
+
+
+def test_a_child_pipeline_includes_at_most_three_files() -> None:
+    files = "".join(f"      - local: ci/{name}.yml\n" for name in "abcd")
+    found = lint(f"child:\n  trigger:\n    include:\n{files}")
+    assert messages(errors(found)) == ["jobs:child:trigger:include config is too long (maximum is 3)"]
+    assert errors(lint("child:\n  trigger:\n    include:\n" + files.split("\n", 1)[1])) == []
+
+
+def test_rules_changes_names_at_most_fifty_paths() -> None:
+    def text(count: int) -> str:
+        return f"test:\n  script: make\n  rules:\n    - changes: [{', '.join(f'p{i}' for i in range(count))}]\n"
+    assert messages(errors(lint(text(51)))) == ["jobs:test:rules:rule:changes config has too many entries (maximum 50)"]
+    assert errors(lint(text(50))) == []

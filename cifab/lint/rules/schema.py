@@ -141,7 +141,12 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
         limit = leaf.detail.get("limit")
         yield None, f"{loc} config requires at least {limit} item{'s' if limit != 1 else ''}", None
     elif kind == "MaxItems":
-        yield None, f"{loc} config has too many entries (maximum {leaf.detail.get('limit')})", None
+        limit = leaf.detail.get("limit")
+        if leaf.path[-2:] == ("trigger", "include"):
+            # Entry::Includes with max_size, for a child pipeline's files.
+            yield None, f"{loc} config is too long (maximum is {limit})", None
+        else:
+            yield None, f"{loc} config has too many entries (maximum {limit})", None
     elif kind in {"Maximum", "ExclusiveMaximum"}:
         yield None, f"{loc} config must be less than or equal to {leaf.detail.get('limit')}", None
     elif kind in {"Minimum", "ExclusiveMinimum"}:
