@@ -56,6 +56,8 @@ MAX_SCRIPT_NESTING = 10  # Entry::Commands: "a nested array of strings up to 10 
 MAX_CACHE_KEY_FILES = 10
 MAX_CACHE_KEY_FILES_COMMITS = 2
 MAX_START_IN_SECONDS = 7 * 24 * 3600
+# Entry::Timeout: ChronicDuration.output(Project::MAX_BUILD_TIMEOUT), Rails' 1.month in seconds.
+MAX_JOB_TIMEOUT_SECONDS = 2_629_746
 # The instance defaults ci_max_yaml_size_bytes and max_yaml_depth.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_YAML_DEPTH = 100

@@ -330,3 +330,24 @@ def test_rules_changes_names_at_most_fifty_paths() -> None:
         return f"test:\n  script: make\n  rules:\n    - changes: [{', '.join(f'p{i}' for i in range(count))}]\n"
     assert messages(errors(lint(text(51)))) == ["jobs:test:rules:rule:changes config has too many entries (maximum 50)"]
     assert errors(lint(text(50))) == []
+
+
+@pytest.mark.parametrize(("job", "expected"), [
+    # Entry::Job, as of the keyword list with run and manual_confirmation
+    ("a:\n  script: make\n  run:\n    - name: hello\n      step: gitlab.com/components/echo@v1\n",
+     "jobs:a config these keys cannot be used together: script, run"),
+    ("a:\n  script: []\n", "jobs:a script can't be blank"),
+    ("a:\n  script: make\n  publish: public\n", "jobs:a publish can only be used within a `pages` job"),
+    ("a:\n  script: make\n  timeout: 2 months\n", "jobs:a:timeout config should not exceed the limit"),
+])
+def test_what_gitlabs_job_entry_refuses(job: str, expected: str) -> None:
+    assert messages(errors(lint(job))) == [expected]
+
+
+@pytest.mark.parametrize("job", [
+    "pages:\n  script: make\n  publish: public\n",                  # the legacy pages job
+    "docs:\n  script: make\n  pages: true\n  publish: public\n",
+    "a:\n  script: make\n  timeout: 30 days\n",
+])
+def test_what_gitlabs_job_entry_accepts(job: str) -> None:
+    assert errors(lint(job)) == []

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Severity
 from cifab.gitlab import JOB_MARKERS, RESERVED_JOB_NAMES, RUNNABLE_KEYS, TOP_LEVEL_WORDS
+from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.schemaerrors import suggest
 from cifab.yamlpos import YMap
@@ -33,6 +34,38 @@ def check_runnable(ctx: Context) -> Iterable[Finding]:
             yield SCRIPT.finding(job.mark, f"jobs {job.name} config should implement the script:, run:, "
                                            "or trigger: keyword",
                                  f"did you mean the `{near}` keyword? `{job.name}` is read as a job" if near else None)
+
+
+def check_script_shape(ctx: Context) -> Iterable[Finding]:
+    """Entry::Job: script and run exclude each other; a job without run needs a script
+    that is not blank; publish belongs to pages jobs."""
+    for job in ctx.pipeline.visible_jobs:
+        config = job.config
+        if not isinstance(config, YMap) or "trigger" in config:
+            continue
+        if "script" in config and "run" in config:
+            both = ", ".join(k for k in config if k in ("script", "run"))
+            yield SCRIPT.finding(config.key_mark("run"), f"jobs:{job.name} config these keys cannot be used "
+                                                         f"together: {both}",
+                                 "a job runs commands (script) or steps (run), not both")
+        elif "script" in config and config["script"] in ("", [], None) and not job.uncertain:
+            # A script that is a reference into an unread include is unknown, not blank.
+            yield SCRIPT.finding(job.value_mark("script"), f"jobs:{job.name} script can't be blank")
+        if "publish" in config and not _pages_job(job):
+            yield SCRIPT.finding(config.key_mark("publish"),
+                                 f"jobs:{job.name} publish can only be used within a `pages` job",
+                                 "use `pages: {publish: ...}`, or name the job pages")
+
+
+def check_job_body(ctx: Context) -> Iterable[Finding]:
+    yield from check_runnable(ctx)
+    yield from check_script_shape(ctx)
+
+
+def _pages_job(job: Job) -> bool:
+    """Entry::Job#pages_job?: `pages:` set, or the legacy job name `pages` unless `pages: false`."""
+    pages = job.get("pages")
+    return bool(pages) or (job.name == "pages" and pages is not False)
 
 
 def check_names(ctx: Context) -> Iterable[Finding]:
@@ -72,10 +105,11 @@ VISIBLE = Rule(
 SCRIPT = Rule(
     "job-script-required", Severity.ERROR, "every job needs script:, run: or trigger:",
     "A job runs commands (`script`), steps (`run`) or a downstream pipeline (`trigger`). "
-    "A job with none of them, or a job written as a plain string, is rejected.",
+    "A job with none of them, or a job written as a plain string, is rejected; so is a job with "
+    "both `script` and `run`, a blank `script`, or `publish` outside a pages job.",
     bad="test:\n  stage: test\n",
     good="test:\n  stage: test\n  script: make test\n",
-    check=check_runnable,
+    check=check_job_body,
     entry_messages=True,
 )
 NAMES = Rule(

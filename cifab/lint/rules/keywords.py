@@ -11,6 +11,7 @@ from cifab.gitlab import (
     ENVIRONMENT_ACTIONS,
     MAX_CACHE_KEY_FILES,
     MAX_CACHE_KEY_FILES_COMMITS,
+    MAX_JOB_TIMEOUT_SECONDS,
     MAX_NEEDS,
     MAX_PARALLEL,
     MAX_RETRY,
@@ -168,8 +169,12 @@ def check_durations(ctx: Context) -> Iterable[Finding]:
         for mark, value, message in _durations(job):
             if isinstance(value, str) and value.startswith("$"):
                 continue  # a variable: its value is known only when the pipeline runs
-            if duration_seconds(value) is None:
+            seconds = duration_seconds(value)
+            if seconds is None:
                 yield DURATION.finding(mark, message, 'write it like "30 minutes" or "1h 30m"')
+            elif message.endswith(":timeout config should be a duration") and seconds > MAX_JOB_TIMEOUT_SECONDS:
+                yield DURATION.finding(mark, message.replace("should be a duration", "should not exceed the limit"),
+                                       "a job runs for at most a month")
         when = job.get("when")
         start_in = job.get("start_in")
         if when == "delayed":
