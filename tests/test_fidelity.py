@@ -177,14 +177,15 @@ def test_a_trigger_job_with_only_bridge_keys_and_defaults_around_it_is_valid() -
 
 @pytest.mark.parametrize(("job", "expected"), [
     ("bad:\n  stage: deploy\n  trigger: my/project\n  script: make\n",
-     "jobs:bad config contains unknown keys: trigger"),
+     ["jobs:bad config these keys cannot be used together: trigger, script",
+      "jobs:bad config contains unknown keys: trigger"]),
     ("bad:\n  stage: deploy\n  trigger: my/project\n  image: alpine\n  tags: [docker]\n",
-     "jobs:bad config contains unknown keys: image, tags"),
+     ["jobs:bad config contains unknown keys: image, tags"]),
     (".with-image:\n  image: alpine\nbad:\n  extends: .with-image\n  stage: deploy\n  trigger: my/project\n",
-     "jobs:bad config contains unknown keys: image"),  # checked after extends is merged
+     ["jobs:bad config contains unknown keys: image"]),  # checked after extends is merged
 ])
-def test_a_trigger_job_refuses_what_gitlab_refuses(job: str, expected: str) -> None:
-    assert messages(of(lint(TRIGGERS_OK + job), "keyword-unknown")) == [expected]
+def test_a_trigger_job_refuses_what_gitlab_refuses(job: str, expected: list[str]) -> None:
+    assert sorted(messages(of(lint(TRIGGERS_OK + job), "keyword-unknown"))) == sorted(expected)
 
 
 def _needing(count: int, parallel: int = 0) -> str:

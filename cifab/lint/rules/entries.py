@@ -55,9 +55,13 @@ def _trigger_job(job: Job) -> Iterator[Finding]:
         return
     loc = f"jobs:{job.name}"
     if "script" in config or "run" in config:
-        # Entry::Jobs tries Job before Bridge, so a job with a script is a Job, which has no trigger.
-        yield RULE.finding(config.key_mark("trigger"), f"{loc} config contains unknown keys: trigger",
+        # Entry::Jobs tries Job before Bridge, so a job with a script is a Job, which has no trigger;
+        # Processable refuses the two together as well, and GitLab reports both.
+        runs = "script" if "script" in config else "run"
+        both = ", ".join(str(k) for k in config if k in (runs, "trigger"))
+        yield RULE.finding(config.key_mark(runs), f"{loc} config these keys cannot be used together: {both}",
                            "a trigger job runs no script: give the script a job of its own")
+        yield RULE.finding(config.key_mark("trigger"), f"{loc} config contains unknown keys: trigger")
         return
     unknown = [str(k) for k in config if k not in BRIDGE_KEYS]
     if unknown:

@@ -9,7 +9,10 @@ from cifab.lint import recorded
 from cifab.lint.model import flat_rules
 from cifab.lint.rules.base import Context
 
-DOCS_WARNINGS = "https://docs.gitlab.com/ee/ci/troubleshooting.html#pipeline-warnings"
+# Processable#validate_against_warnings names this page (it moved from ci/troubleshooting.html).
+DOCS_WARNINGS = ("https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html"
+                 "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning")
+
 
 def check_duplicate_keys(ctx: Context) -> Iterable[Finding]:
     for loaded in ctx.pipeline.files:
