@@ -352,3 +352,19 @@ def test_what_gitlabs_job_entry_refuses(job: str, expected: str) -> None:
 ])
 def test_what_gitlabs_job_entry_accepts(job: str) -> None:
     assert errors(lint(job)) == []
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    # Rules::Rule: start_in belongs to `when: delayed`, which needs one of at most a week
+    ("    - if: $CI_COMMIT_BRANCH\n      when: delayed\n", "jobs:test:rules:rule start in can't be blank"),
+    ("    - if: $CI_COMMIT_BRANCH\n      start_in: 1 hour\n",
+     "jobs:test:rules:rule config contains disallowed keys: start_in"),
+    ("    - if: $CI_COMMIT_BRANCH\n      when: delayed\n      start_in: 2 weeks\n",
+     "jobs:test:rules:rule start in should not exceed the limit"),
+    ("    - if: $CI_COMMIT_BRANCH\n      when: delayed\n      start_in: soonish\n",
+     "jobs:test:rules:rule start in should be a duration"),
+    ("    - if: $CI_COMMIT_BRANCH\n      when: delayed\n      start_in: '3 hours'\n", None),   # the docs' example
+])
+def test_a_rule_delays_as_gitlab_allows(rule: str, expected: str | None) -> None:
+    found = errors(lint("test:\n  script: make\n  rules:\n" + rule))
+    assert messages(found) == ([] if expected is None else [expected])

@@ -189,6 +189,35 @@ def check_durations(ctx: Context) -> Iterable[Finding]:
         elif start_in is not None and job.get("rules") is None:
             yield DURATION.finding(job.value_mark("start_in"), f"jobs:{job.name} start in must be blank",
                                    "`start_in` only works with `when: delayed`")
+        yield from _rule_delays(job)
+
+
+def _rule_delays(job: Job) -> Iterator[Finding]:
+    """Rules::Rule: start_in belongs to a rule with `when: delayed`, which needs one of at most
+    a week."""
+    loc = f"jobs:{job.name}:rules:rule"
+    for rule in flat_rules(job.get("rules")):
+        if not isinstance(rule, YMap):
+            continue
+        start_in = rule.get("start_in")
+        if rule.get("when") != "delayed":
+            if "start_in" in rule:
+                yield DURATION.finding(rule.key_mark("start_in"), f"{loc} config contains disallowed keys: start_in",
+                                       "`start_in` only works with `when: delayed`")
+            continue
+        if start_in is None or start_in == "":
+            yield DURATION.finding(rule.value_mark("when"), f"{loc} start in can't be blank",
+                                   "`when: delayed` needs `start_in`, such as `start_in: 30 minutes`")
+            continue
+        if isinstance(start_in, str) and start_in.startswith("$"):
+            continue
+        seconds = duration_seconds(start_in)
+        if seconds is None:
+            yield DURATION.finding(rule.value_mark("start_in"), f"{loc} start in should be a duration",
+                                   'write it like "30 minutes" or "1h 30m"')
+        elif seconds > MAX_START_IN_SECONDS:
+            yield DURATION.finding(rule.value_mark("start_in"), f"{loc} start in should not exceed the limit",
+                                   "a delayed job starts within a week")
 
 
 def check_limits(ctx: Context) -> Iterable[Finding]:
