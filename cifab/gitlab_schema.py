@@ -67,6 +67,9 @@ def _correct(sch: dict[str, Any]) -> None:
       an Array or a blank value), which the schema refused.
     - environment:url: Entry::Environment checks only that it is a string; the schema wants
       http(s):// or $VAR, and so refused `url: ${REVIEW_URL}` and `url: example.com`.
+
+    One bound goes the other way, where a schema bound is the simplest way to say GitLab's:
+    rules:changes lists at most 50 paths (Rules::Rule::Changes::SimpleChanges).
     """
     definitions = sch.get("definitions", {})
     artifacts = definitions.get("artifacts", {})

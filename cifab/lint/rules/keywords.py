@@ -152,27 +152,28 @@ def check_environment(ctx: Context) -> Iterable[Finding]:
                                       f"{job.name} job: on_stop job {stop} needs to have action stop defined")
 
 
-def _durations(job: Job) -> Iterator[tuple[Any, str, str]]:
-    """(mark, value, message) for each duration the job sets."""
+def _durations(job: Job) -> Iterator[tuple[Any, str, str, float | None]]:
+    """(mark, value, message, longest in seconds or None) for each duration the job sets."""
     if "timeout" in job.config:
-        yield job.value_mark("timeout"), job.config["timeout"], f"jobs:{job.name}:timeout config should be a duration"
+        yield (job.value_mark("timeout"), job.config["timeout"], f"jobs:{job.name}:timeout config should be a duration",
+               MAX_JOB_TIMEOUT_SECONDS)
     artifacts = job.get("artifacts")
     if isinstance(artifacts, YMap) and "expire_in" in artifacts and artifacts["expire_in"] != "never":
         yield (artifacts.value_mark("expire_in"), artifacts["expire_in"],
-               f"jobs:{job.name}:artifacts expire in should be a duration")
+               f"jobs:{job.name}:artifacts expire in should be a duration", None)
 
 
 def check_durations(ctx: Context) -> Iterable[Finding]:
     for job in ctx.pipeline.visible_jobs:
         if not isinstance(job.config, dict):
             continue
-        for mark, value, message in _durations(job):
+        for mark, value, message, longest in _durations(job):
             if isinstance(value, str) and value.startswith("$"):
                 continue  # a variable: its value is known only when the pipeline runs
             seconds = duration_seconds(value)
             if seconds is None:
                 yield DURATION.finding(mark, message, 'write it like "30 minutes" or "1h 30m"')
-            elif message.endswith(":timeout config should be a duration") and seconds > MAX_JOB_TIMEOUT_SECONDS:
+            elif longest is not None and seconds > longest:
                 yield DURATION.finding(mark, message.replace("should be a duration", "should not exceed the limit"),
                                        "a job runs for at most a month")
         when = job.get("when")
