@@ -125,3 +125,16 @@ def test_a_key_missing_after_the_merge_is_still_reported_at_the_job() -> None:
     [f] = schema_findings(".s: {stage: test}\nqa: {extends: .s, trigger: {inputs: {x: y}}}\n")
     assert f.message == "jobs:qa:trigger config missing required keys: project"
     assert (f.line, f.col) == (2, 28)
+
+
+def test_a_release_date_is_a_valid_datetime() -> None:
+    text = "release:\n  script: x\n  release:\n    tag_name: v1\n    description: d\n    released_at: '{}'\n"
+    assert messages(schema_findings(text.format("yesterday"))) == [
+        "jobs:release:release released at must be a valid datetime"]
+    assert schema_findings(text.format("2021-03-15T08:00:00Z")) == []
+
+
+def test_a_pattern_error_keeps_the_pattern_out_of_the_lowercased_message() -> None:
+    [found] = schema_findings("include:\n  - remote: ftp://example.com/ci.yml\ntest:\n  script: x\n")
+    assert found.message == 'include:remote config is invalid: "ftp://example.com/ci.yml" is not in the expected format'
+    assert found.hint == "the schema's pattern: ^https?://"

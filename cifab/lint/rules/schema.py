@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -153,6 +154,13 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
         yield None, f"{loc} config must be greater than or equal to {leaf.detail.get('limit')}", None
     elif kind == "MinLength":
         yield None, f"{loc} config can't be blank", None
+    elif kind == "Pattern" and leaf.path and leaf.path[-1] == "released_at":
+        # Entry::Release parses it with DateTime.iso8601.
+        yield None, f"{parent} released at must be a valid datetime", 'write it like "2021-03-15T08:00:00Z"'
+    elif kind == "Pattern":
+        # GitLab lowercases its messages, which would garble the schema's regular expression.
+        yield None, f"{loc} config is invalid: {json.dumps(leaf.instance)} is not in the expected format", \
+            f"the schema's pattern: {leaf.detail.get('pattern')}"
     elif kind == "Not" and isinstance(leaf.instance, dict) and leaf.path and \
             str(leaf.path[-1]) in MUTUALLY_EXCLUSIVE_KEYS:
         # MutuallyExclusiveKeysValidator names the keys in the order the config has them.
