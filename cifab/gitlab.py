@@ -53,6 +53,7 @@ MAX_RETRY = 2
 # became one per instance. 50 by default; administrators of an instance may change it.
 MAX_NEEDS = 50
 MAX_SCRIPT_NESTING = 10  # Entry::Commands: "a nested array of strings up to 10 levels deep"
+MAX_CACHES = 4  # Entry::Caches::MULTIPLE_CACHE_LIMIT
 MAX_CACHE_KEY_FILES = 10
 MAX_CACHE_KEY_FILES_COMMITS = 2
 MAX_START_IN_SECONDS = 7 * 24 * 3600

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
+from cifab.gitlab import DEFAULT_KEYS
 
 RELATIVE = Path("builtin_schemas", "vendor", "gitlab-ci.json")
 
@@ -68,6 +69,9 @@ def _correct(sch: dict[str, Any]) -> None:
     - environment:url: Entry::Environment checks only that it is a string; the schema wants
       http(s):// or $VAR, and so refused `url: ${REVIEW_URL}` and `url: example.com`.
 
+    - inherit:default: Inherit::Default takes any of Default::ALLOWED_KEYS, which now holds
+      hooks and id_tokens (and identity); the schema's list stops at timeout.
+
     One bound goes the other way, where a schema bound is the simplest way to say GitLab's:
     rules:changes lists at most 50 paths (Rules::Rule::Changes::SimpleChanges).
     """
@@ -97,6 +101,11 @@ def _correct(sch: dict[str, Any]) -> None:
     for branch in definitions.get("changes", {}).get("anyOf", []):
         if branch.get("type") == "array":
             branch.setdefault("maxItems", 50)
+    inherit = definitions.get("job_template", {}).get("properties", {}).get("inherit", {})
+    for branch in inherit.get("properties", {}).get("default", {}).get("oneOf", []):
+        items = branch.get("items") if isinstance(branch, dict) else None
+        if isinstance(items, dict) and isinstance(items.get("enum"), list):
+            items["enum"] = sorted(set(items["enum"]) | set(DEFAULT_KEYS))
     exists = definitions.get("exists", {})
     if isinstance(exists.get("anyOf"), list) and {"type": "string"} not in exists["anyOf"]:
         exists["anyOf"].append({"type": "string"})

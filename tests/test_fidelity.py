@@ -368,3 +368,17 @@ def test_what_gitlabs_job_entry_accepts(job: str) -> None:
 def test_a_rule_delays_as_gitlab_allows(rule: str, expected: str | None) -> None:
     found = errors(lint("test:\n  script: make\n  rules:\n" + rule))
     assert messages(found) == ([] if expected is None else [expected])
+
+
+def test_inherit_default_names_what_default_takes() -> None:
+    # Inherit::Default's values are Default::ALLOWED_KEYS, hooks and id_tokens included.
+    assert errors(lint("test:\n  script: make\n  inherit:\n    default: [hooks, id_tokens, image]\n")) == []
+    assert messages(errors(lint("test:\n  script: make\n  inherit:\n    default: [image, imgae]\n"))) == [
+        "jobs:test:inherit:default config contains unknown values: imgae"]
+
+
+def test_a_job_has_at_most_four_caches() -> None:
+    caches = "".join(f"    - key: k{i}\n      paths: [p{i}/]\n" for i in range(5))
+    assert messages(errors(lint("test:\n  script: make\n  cache:\n" + caches))) == [
+        "jobs:test:cache config no more than 4 caches can be created"]
+    assert errors(lint("test:\n  script: make\n  cache:\n" + caches.split("    - key: k4")[0])) == []

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import BRIDGE_KEYS
+from cifab.gitlab import BRIDGE_KEYS, MAX_CACHES
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import YList, YMap
@@ -31,6 +31,9 @@ def _unknown(entry: YMap, allowed: tuple[str, ...], loc: str) -> Iterator[Findin
 
 
 def _caches(value: Any, loc: str) -> Iterator[Finding]:
+    if isinstance(value, YList) and len(value) > MAX_CACHES:
+        yield RULE.finding(value.start, f"{loc} config no more than {MAX_CACHES} caches can be created",
+                           "merge caches that share a key, or move some paths into one cache")
     for cache in value if isinstance(value, list) else [value]:
         if not isinstance(cache, YMap):
             continue

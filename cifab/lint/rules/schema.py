@@ -128,7 +128,10 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
         return
     parent = gitlab_location(leaf.path[:-1]) if leaf.path else "root"
     last = _spaced(leaf.path[-1]) if leaf.path else ""
-    if kind == "Enum":
+    if kind == "Enum" and len(leaf.path) >= 3 and isinstance(leaf.path[-1], int) and leaf.path[-3] == "inherit":
+        # Inherit::Default and Inherit::Variables: AllowedArrayValuesValidator on the whole list.
+        yield None, f"{parent} config contains unknown values: {leaf.instance}", None
+    elif kind == "Enum":
         options = ", ".join(str(o) for o in leaf.detail.get("options", []))
         near = schemaerrors.suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
         yield None, f"{parent} {last} should be one of: {options}", (f"did you mean `{near}`?" if near else None)
