@@ -152,41 +152,53 @@ def check_environment(ctx: Context) -> Iterable[Finding]:
                                       f"{job.name} job: on_stop job {stop} needs to have action stop defined")
 
 
-def _durations(job: Job) -> Iterator[tuple[Any, str, str, float | None]]:
-    """(mark, value, message, longest in seconds or None) for each duration the job sets."""
+WRITE_A_DURATION = 'write it like "30 minutes" or "1h 30m"'
+NOT_A_DURATION = "should be a duration"
+
+
+def _durations(job: Job) -> Iterator[tuple[Any, Any, str, float | None, str | None]]:
+    """(mark, value, where, longest in seconds or None, hint when too long) for each duration
+    the job sets."""
     if "timeout" in job.config:
-        yield (job.value_mark("timeout"), job.config["timeout"], f"jobs:{job.name}:timeout config should be a duration",
-               MAX_JOB_TIMEOUT_SECONDS)
+        yield (job.value_mark("timeout"), job.config["timeout"], f"jobs:{job.name}:timeout config",
+               MAX_JOB_TIMEOUT_SECONDS, "a job runs for at most a month")
     artifacts = job.get("artifacts")
     if isinstance(artifacts, YMap) and "expire_in" in artifacts and artifacts["expire_in"] != "never":
-        yield (artifacts.value_mark("expire_in"), artifacts["expire_in"],
-               f"jobs:{job.name}:artifacts expire in should be a duration", None)
+        yield (artifacts.value_mark("expire_in"), artifacts["expire_in"], f"jobs:{job.name}:artifacts expire in",
+               None, None)
+
+
+def _duration_problem(value: Any, longest: float | None) -> str | None:
+    """DurationValidator's complaint about a value, if it has one."""
+    seconds = duration_seconds(value)
+    if seconds is None:
+        return NOT_A_DURATION
+    if longest is not None and seconds > longest:
+        return "should not exceed the limit"
+    return None
 
 
 def check_durations(ctx: Context) -> Iterable[Finding]:
     for job in ctx.pipeline.visible_jobs:
         if not isinstance(job.config, dict):
             continue
-        for mark, value, message, longest in _durations(job):
+        for mark, value, where, longest, too_long in _durations(job):
             if isinstance(value, str) and value.startswith("$"):
                 continue  # a variable: its value is known only when the pipeline runs
-            seconds = duration_seconds(value)
-            if seconds is None:
-                yield DURATION.finding(mark, message, 'write it like "30 minutes" or "1h 30m"')
-            elif longest is not None and seconds > longest:
-                yield DURATION.finding(mark, message.replace("should be a duration", "should not exceed the limit"),
-                                       "a job runs for at most a month")
+            problem = _duration_problem(value, longest)
+            if problem is not None:
+                yield DURATION.finding(mark, f"{where} {problem}",
+                                       WRITE_A_DURATION if problem == NOT_A_DURATION else too_long)
         when = job.get("when")
         start_in = job.get("start_in")
         if when == "delayed":
-            seconds = duration_seconds(start_in)
-            if seconds is None:
+            problem = _duration_problem(start_in, MAX_START_IN_SECONDS)
+            if problem == NOT_A_DURATION:
                 yield DURATION.finding(job.value_mark("start_in") if start_in is not None else job.value_mark("when"),
-                                       f"jobs:{job.name} start in should be a duration",
+                                       f"jobs:{job.name} start in {problem}",
                                        "`when: delayed` needs `start_in`, such as `start_in: 30 minutes`")
-            elif seconds > MAX_START_IN_SECONDS:
-                yield DURATION.finding(job.value_mark("start_in"),
-                                       f"jobs:{job.name} start in should not exceed the limit")
+            elif problem is not None:
+                yield DURATION.finding(job.value_mark("start_in"), f"jobs:{job.name} start in {problem}")
         elif start_in is not None and job.get("rules") is None:
             yield DURATION.finding(job.value_mark("start_in"), f"jobs:{job.name} start in must be blank",
                                    "`start_in` only works with `when: delayed`")
@@ -212,13 +224,11 @@ def _rule_delays(job: Job) -> Iterator[Finding]:
             continue
         if isinstance(start_in, str) and start_in.startswith("$"):
             continue
-        seconds = duration_seconds(start_in)
-        if seconds is None:
-            yield DURATION.finding(rule.value_mark("start_in"), f"{loc} start in should be a duration",
-                                   'write it like "30 minutes" or "1h 30m"')
-        elif seconds > MAX_START_IN_SECONDS:
-            yield DURATION.finding(rule.value_mark("start_in"), f"{loc} start in should not exceed the limit",
-                                   "a delayed job starts within a week")
+        problem = _duration_problem(start_in, MAX_START_IN_SECONDS)
+        if problem is not None:
+            yield DURATION.finding(rule.value_mark("start_in"), f"{loc} start in {problem}",
+                                   WRITE_A_DURATION if problem == NOT_A_DURATION
+                                   else "a delayed job starts within a week")
 
 
 def check_limits(ctx: Context) -> Iterable[Finding]:
