@@ -6,7 +6,7 @@ generator and the linter both read it from here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # Top-level keys that are keywords, not jobs (Gitlab::Ci::Config::Entry::Root).
@@ -42,6 +42,14 @@ YAML_EXTENSION = re.compile(r".+\.(yml|yaml)$", re.IGNORECASE)
 ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
 # Keys an entry refuses together (`mutually_exclusive_keys:` in entry/*.rb), by entry name.
 MUTUALLY_EXCLUSIVE_KEYS = {"artifacts": ("access", "public")}
+
+
+def keys_together(config: Iterable[Any], group: Iterable[str]) -> str | None:
+    """MutuallyExclusiveKeysValidator's complaint when more than one key of the group is set,
+    naming them in the order the config has them."""
+    wanted = set(group)
+    present = [str(k) for k in config if k in wanted]
+    return f"config these keys cannot be used together: {', '.join(present)}" if len(present) > 1 else None
 
 # Limits GitLab enforces.
 MAX_INCLUDES = 150

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import BRIDGE_KEYS, MAX_CACHES
+from cifab.gitlab import BRIDGE_KEYS, MAX_CACHES, keys_together
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import YList, YMap
@@ -61,8 +61,7 @@ def _trigger_job(job: Job) -> Iterator[Finding]:
         # Entry::Jobs tries Job before Bridge, so a job with a script is a Job, which has no trigger;
         # Processable refuses the two together as well, and GitLab reports both.
         runs = "script" if "script" in config else "run"
-        both = ", ".join(str(k) for k in config if k in (runs, "trigger"))
-        yield RULE.finding(config.key_mark(runs), f"{loc} config these keys cannot be used together: {both}",
+        yield RULE.finding(config.key_mark(runs), f"{loc} {keys_together(config, (runs, 'trigger'))}",
                            "a trigger job runs no script: give the script a job of its own")
         yield RULE.finding(config.key_mark("trigger"), f"{loc} config contains unknown keys: trigger")
         return

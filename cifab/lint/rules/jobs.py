@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import JOB_MARKERS, RESERVED_JOB_NAMES, RUNNABLE_KEYS, TOP_LEVEL_WORDS
+from cifab.gitlab import JOB_MARKERS, RESERVED_JOB_NAMES, RUNNABLE_KEYS, TOP_LEVEL_WORDS, keys_together
 from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
 from cifab.schemaerrors import suggest
@@ -43,10 +43,9 @@ def check_script_shape(ctx: Context) -> Iterable[Finding]:
         config = job.config
         if not isinstance(config, YMap) or "trigger" in config:
             continue
-        if "script" in config and "run" in config:
-            both = ", ".join(k for k in config if k in ("script", "run"))
-            yield SCRIPT.finding(config.key_mark("run"), f"jobs:{job.name} config these keys cannot be used "
-                                                         f"together: {both}",
+        together = keys_together(config, ("script", "run"))
+        if together is not None:
+            yield SCRIPT.finding(config.key_mark("run"), f"jobs:{job.name} {together}",
                                  "a job runs commands (script) or steps (run), not both")
         elif "script" in config and config["script"] in ("", [], None) and not job.uncertain:
             # A script that is a reference into an unread include is unknown, not blank.

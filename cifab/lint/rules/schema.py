@@ -8,7 +8,14 @@ from typing import Any
 
 from cifab import gitlab_schema, schemaerrors
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import MAX_SCRIPT_NESTING, MUTUALLY_EXCLUSIVE_KEYS, SCRIPT_KEYS, TOP_LEVEL_KEYWORDS, TOP_LEVEL_WORDS
+from cifab.gitlab import (
+    MAX_SCRIPT_NESTING,
+    MUTUALLY_EXCLUSIVE_KEYS,
+    SCRIPT_KEYS,
+    TOP_LEVEL_KEYWORDS,
+    TOP_LEVEL_WORDS,
+    keys_together,
+)
 from cifab.lint.rules.base import Context, Rule
 from cifab.yamlpos import Reference, YMap
 
@@ -169,8 +176,8 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
         # MutuallyExclusiveKeysValidator names the keys in the order the config has them.
         written = _node(data, leaf.path)
         keys = written if isinstance(written, dict) else leaf.instance
-        both = [str(k) for k in keys if k in MUTUALLY_EXCLUSIVE_KEYS[str(leaf.path[-1])]]
-        yield None, f"{loc} config these keys cannot be used together: {', '.join(both)}", None
+        together = keys_together(keys, MUTUALLY_EXCLUSIVE_KEYS[str(leaf.path[-1])])
+        yield None, f"{loc} {together or 'config is invalid: ' + leaf.message}", None
     else:
         yield None, f"{loc} config is invalid: {leaf.message}", None
 
