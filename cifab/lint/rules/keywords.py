@@ -311,8 +311,9 @@ ENVIRONMENT = Rule(
 )
 DURATION = Rule(
     "duration-invalid", Severity.ERROR, "timeout, expire_in and start_in must be durations",
-    "GitLab parses durations such as `90`, `30 minutes` or `1h 30m`. `when: delayed` needs a "
-    "`start_in` of at most a week, and `start_in` means nothing without it.",
+    "GitLab parses durations such as `90`, `30 minutes` or `1h 30m`. A job's `timeout` is at most "
+    "a month. `when: delayed`, in a job or in a rule, needs a `start_in` of at most a week, and "
+    "`start_in` means nothing without it.",
     bad="test:\n  script: make test\n  timeout: soon\n",
     good="test:\n  script: make test\n  timeout: 30 minutes\n",
     check=check_durations,
