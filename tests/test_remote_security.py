@@ -142,3 +142,20 @@ def test_an_oversized_answer_is_refused_not_held(cli, httpserver: HTTPServer, ci
     result = remote_lint(cli, httpserver, ci_file)
     assert result.exit_code == 3, result.output
     assert "sent an answer of more than 32 MB" in result.stderr
+
+
+@pytest.mark.parametrize("credentials", ["user:s3cr3t-pass@", "glpat-in-the-url-0123@", "oauth2:s3cr3t-pass@"])
+@pytest.mark.parametrize("how", ["flag", "CI_SERVER_URL", "GITLAB_URL"])
+def test_credentials_in_the_gitlab_url_are_refused_unquoted(cli, httpserver: HTTPServer, ci_file: Path,
+                                                            credentials: str, how: str) -> None:
+    address = f"http://{credentials}127.0.0.1:{httpserver.port}"
+    flags = ["--gitlab-url", address] if how == "flag" else []
+    env = {"GITLAB_TOKEN": TOKEN, **({} if how == "flag" else {how: address})}
+    result = cli("lint", str(ci_file), "--no-shellcheck", "--remote", "--project", "42", *flags, env=env,
+                 cwd=ci_file.parent)
+    assert result.exit_code == 2, result.output
+    assert "holds a user name or password" in result.stderr and "http://***@127.0.0.1" in result.stderr
+    secret = credentials.rstrip("@")
+    assert secret not in result.output and secret.split(":")[-1] not in result.output
+    assert httpserver.log == []
+    no_token_anywhere(result)

@@ -106,12 +106,22 @@ def read_profile(name: str | None) -> Profile | None:
 MAX_TIMEOUT = 3600.0  # seconds: an hour is already far more than GitLab ever takes
 
 
-def server_url(url: str) -> str:
+def server_url(url: str, source: str = "--gitlab-url") -> str:
     """python-gitlab wants the server's URL: /api/v4 would be doubled. A URL that does not
-    parse is refused here, with the flag's words, not deep inside requests."""
+    parse is refused here, with the flag's words, not deep inside requests. So is a URL that
+    holds a user name or password: requests would send them to the server as Basic auth
+    beside the token, and a message that quoted the URL would print them."""
     from urllib.parse import urlsplit
 
     url = url.strip().rstrip("/")
+    shown = hide_credentials(url)
+    if shown != url:
+        secret = url.split("://", 1)[-1].split("@", 1)[0]
+        register_secret(secret)
+        if ":" in secret:
+            register_secret(secret.split(":", 1)[1])
+        raise CifabError(f"the GitLab URL from {source} holds a user name or password ({shown}); cifab never "
+                         "sends those: give the server's address alone, and the token in GITLAB_TOKEN")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
@@ -120,6 +130,11 @@ def server_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CifabError(f"the GitLab URL {url!r} must be http:// or https:// with a host")
     return url.removesuffix("/api/v4")
+
+
+def hide_credentials(url: str) -> str:
+    """The URL with any user:password@ before its host replaced by ***@."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1***@", url)
 
 
 def resolve(*, url: str | None = None, project: str | None = None, profile: str | None = None,
@@ -172,7 +187,7 @@ def resolve(*, url: str | None = None, project: str | None = None, profile: str 
             "set GITLAB_TOKEN to a personal, project or group access token with the api scope (in CI, a "
             "masked CI/CD variable; CI_JOB_TOKEN is not accepted by this endpoint), or add private_token "
             "to a python-gitlab profile")
-    return Settings(url=server_url(found_url), project=found_project, token=token, timeout=timeout,
+    return Settings(url=server_url(found_url, url_source), project=found_project, token=token, timeout=timeout,
                     ssl_verify=config.ssl_verify if config else True, url_source=url_source,
                     project_source=project_source, token_source=token_source, job_token_only=job_token_only)
 
