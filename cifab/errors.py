@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cifab.diagnostics import Finding
-from cifab.frames import problems
+from cifab.frames import printable, problems
 
 # Exit codes (DESIGN.md): 0 clean, 1 findings, 2 usage/config/unparseable, 3 GitLab, 70 a bug.
 EXIT_FINDINGS = 1
@@ -60,7 +60,8 @@ def redact(text: str) -> str:
 
 
 def _say(text: str) -> None:
-    sys.stderr.write(f"cifab: {redact(text)}\n")
+    # Messages quote names from files and from GitLab's answers: shown, never sent raw.
+    sys.stderr.write(f"cifab: {printable(redact(text))}\n")
     sys.stderr.flush()
 
 

@@ -10,15 +10,33 @@ from collections.abc import Callable, Sequence
 
 from cifab.diagnostics import Finding, Severity
 
-# C0 and C1 control characters (but tab and newline), and the line and paragraph separators:
-# printed raw, a file could move the cursor, recolour or hide lines of its own findings.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 control characters (but tab and newline), the line and paragraph separators, and
+# the bidi controls (U+061C, U+200E-F, U+202A-E, U+2066-9): printed raw, a file could move
+# the cursor, recolour or hide lines of its own findings, or show a name reordered.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
     """Text with every control character shown as an escape (\\x1b), never acted on."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                         else f"\\u{ord(m.group()):04x}", text)
+
+
+def one_line(value: object, limit: int | None = None) -> str:
+    """The value on one line (a name that holds a newline must not look like two), every
+    control character shown as an escape, cut at limit characters."""
+    text = printable(str(value)).replace("\t", "\\t").replace("\n", "\\n")
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"… ({len(text) - limit:,} more characters)"
+    return text
+
+
+def json_text(doc: object, indent: int | None = 2) -> str:
+    """JSON that keeps non-ASCII names readable, with the characters `printable` escapes
+    written as \\u escapes: JSON output is printed to terminals too."""
+    import json
+
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(doc, indent=indent, ensure_ascii=False))
 
 
 COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}

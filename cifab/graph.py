@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
+from cifab.frames import one_line
 from cifab.lint.model import Pipeline, build_pipeline, flat_rules
 from cifab.lint.needs import job_needs
 from cifab.lint.run import include_root, read_source
+from cifab.markdown import mermaid_label
 from cifab.yamlpos import YamlError, load_text
 
 
@@ -105,19 +107,20 @@ def tree(pipeline: Pipeline, title: str) -> Any:
     from rich.tree import Tree
 
     stages, nodes = describe(pipeline)
-    root = Tree(Text(title, style="bold"))
+    # Names reach the terminal: every control and bidi character is shown, not sent.
+    root = Tree(Text(one_line(title), style="bold"))
     for stage, members in _by_stage(stages, nodes):
-        branch = root.add(Text(f"stage {stage}", style="bold cyan"))
+        branch = root.add(Text(f"stage {one_line(stage)}", style="bold cyan"))
         for node in members:
-            label = Text(node.name, style="bold yellow" if node.manual else "bold")
+            label = Text(one_line(node.name), style="bold yellow" if node.manual else "bold")
             if node.manual:
                 label.append("  ▶ manual", style="yellow")
             if node.needs:
-                label.append(f"  needs: {', '.join(node.needs)}", style="green")
+                label.append(f"  needs: {one_line(', '.join(node.needs))}", style="green")
             elif node.needs == () and _has_empty_needs(pipeline, node.name):
                 label.append("  needs: [] (starts at once)", style="green")
             if node.when:
-                label.append(f"  {node.when}", style="dim")
+                label.append(f"  {one_line(node.when)}", style="dim")
             branch.add(label)
     return root
 
@@ -133,19 +136,15 @@ def _ids(stages: list[str], nodes: list[Node]) -> dict[tuple[str, str], str]:
     return ids
 
 
-def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;")
-
-
 def mermaid(pipeline: Pipeline) -> str:
     stages, nodes = describe(pipeline)
     ids = _ids(stages, nodes)
     lines = ["flowchart LR"]
     for stage, members in _by_stage(stages, nodes):
-        lines.append(f'  subgraph {ids["stage", stage]}["{_mermaid_label(stage)}"]')
+        lines.append(f'  subgraph {ids["stage", stage]}[{mermaid_label(stage)}]')
         for node in members:
             label = node.name + (" ▶ manual" if node.manual else "")
-            lines.append(f'    {ids["job", node.name]}["{_mermaid_label(label)}"]')
+            lines.append(f'    {ids["job", node.name]}[{mermaid_label(label)}]')
         lines.append("  end")
     for node in nodes:
         for need in node.needs:
@@ -158,8 +157,9 @@ def mermaid(pipeline: Pipeline) -> str:
 
 
 def _dot_quote(text: str, suffix: str = "") -> str:
-    # suffix is raw dot text, such as \n (a line break inside a label)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + suffix + '"'
+    # suffix is raw dot text, such as \n (a line break inside a label). Control characters
+    # are shown escaped: dot is printed to terminals too.
+    return '"' + one_line(text).replace("\\", "\\\\").replace('"', '\\"') + suffix + '"'
 
 
 def dot(pipeline: Pipeline) -> str:

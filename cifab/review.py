@@ -1,23 +1,37 @@
 """The merge request review `cifab check --comment` posts: the drift verdict, the findings,
 what the change does to the pipelines (cifab diff, per event), and a Mermaid graph of the
-pipeline, which GitLab renders in the note."""
+pipeline, which GitLab renders in the note.
+
+Every name and value in it may come from whoever opened the merge request, and GitLab acts
+on a note's text: each goes through cifab.markdown, so that no line of the note starts a
+quick action and no `@` mentions anyone. Each section is bounded, so that the note of a
+pipeline of any size stays below GitLab's 1,000,000 characters; the job log has the rest.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from cifab.check import CheckResult
 from cifab.diagnostics import Severity
 from cifab.errors import CifabError
-from cifab.frames import printable
 from cifab.generate.contract import DRIFT
+from cifab.markdown import code, no_commands, text
 
+MAX_NOTE = 1_000_000  # characters: GitLab refuses a longer note body (Notes API)
 SHOWN = 10  # findings listed in the note; the counts cover the rest
+DIFF_LINES = 25  # changes listed per event
+GRAPH_JOBS = 150  # beyond this many jobs the graph is left out: it would not be readable
+_JOB_URL = re.compile(r"https?://[A-Za-z0-9.:-]+/[A-Za-z0-9/_.~%-]*")
 
 
-def body(result: CheckResult, root: Path | None, pipeline_path: str = ".gitlab-ci.yml") -> str:
+def body(result: CheckResult, root: Path | None, pipeline_path: str = ".gitlab-ci.yml",
+         env: Mapping[str, str] | None = None, limit: int = MAX_NOTE) -> str:
+    env = os.environ if env is None else env
     run = result.run
     drift = any(f.rule_id == DRIFT.id for f in run.findings)
     lines = ["### cifab check", ""]
@@ -28,21 +42,38 @@ def body(result: CheckResult, root: Path | None, pipeline_path: str = ".gitlab-c
                         for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s])
     lines += ["", f"**Findings:** {summary or 'none'}"]
     for f in run.findings[:SHOWN]:
-        lines.append(f"- `{printable(f.location())}` {f.severity} `{f.rule_id}`: {printable(f.message)}")
+        # A message quotes names: shown as code, where GitLab neither mentions nor links.
+        lines.append(f"- {code(f.location())} {f.severity} {code(f.rule_id)}: {code(f.message, 400)}")
     if len(run.findings) > SHOWN:
-        lines.append(f"- … and {len(run.findings) - SHOWN} more (the Code Quality report lists them all)")
-    lines += ["", "<details><summary>What this change does to the pipelines</summary>", "",
-              _diff(root, pipeline_path), "</details>"]
+        lines.append(f"- … and {len(run.findings) - SHOWN} more (the job log and the Code Quality report list "
+                     "them all)")
+    head = "\n".join(lines) + "\n"
+    sections = [
+        "\n<details><summary>What this change does to the pipelines</summary>\n\n"
+        + _diff(root, pipeline_path) + "</details>\n",
+    ]
     graph = _graph(root, pipeline_path)
     if graph:
-        lines += ["", "<details><summary>The pipeline</summary>", "", "```mermaid", graph.rstrip("\n"), "```",
-                  "", "</details>"]
-    return "\n".join(lines) + "\n"
+        sections.append("\n<details><summary>The pipeline</summary>\n\n" + graph + "\n</details>\n")
+    tail = _log_pointer(env)
+    note = head
+    for section in sections:  # a section that would not fit is left out whole, and said so
+        if len(note) + len(section) + len(tail) + 200 <= limit:
+            note += section
+        else:
+            note += "\n(a section was left out: it would make the note longer than GitLab takes)\n"
+    return no_commands(note + tail)
+
+
+def _log_pointer(env: Mapping[str, str]) -> str:
+    url = env.get("CI_JOB_URL", "")
+    where = f"[the job log]({url})" if _JOB_URL.fullmatch(url) else "the job log"
+    return f"\nEvery finding, with its code frame, is in {where}.\n"
 
 
 def _diff(root: Path | None, path: str) -> str:
     if root is None:
-        return "(not in a git checkout)"
+        return "(not in a git checkout)\n"
     from cifab.simulate import diff
 
     # In a merge request pipeline GitLab names the diff's base; elsewhere the merge-base.
@@ -50,8 +81,9 @@ def _diff(root: Path | None, path: str) -> str:
     try:
         _, _, found = diff.diff_revisions(root, base, None, path)
     except CifabError as exc:
-        return f"(not available: {exc.message.splitlines()[0]}; a shallow clone may lack the base, set GIT_DEPTH: 0)"
-    return diff.as_text(found, markdown=True)
+        return (f"(not available: {text(exc.message.splitlines()[0])}; a shallow clone may lack the base, set "
+                "`GIT_DEPTH: 0`)\n")
+    return diff.as_text(found, markdown=True, limit=DIFF_LINES)
 
 
 def _graph(root: Path | None, path: str) -> str | None:
@@ -61,4 +93,7 @@ def _graph(root: Path | None, path: str) -> str | None:
         pipeline, _ = graph.load_pipeline(str((root or Path.cwd()) / path), root)
     except CifabError:
         return None
-    return graph.mermaid(pipeline)
+    jobs = len(pipeline.visible_jobs)
+    if jobs > GRAPH_JOBS:
+        return f"{jobs} jobs are more than a graph here can show: `cifab graph --format mermaid` draws them.\n"
+    return "```mermaid\n" + graph.mermaid(pipeline).rstrip("\n") + "\n```\n"

@@ -52,8 +52,8 @@ def test_two_revisions_and_markdown(cli, repo: Path) -> None:  # type: ignore[no
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "change")
     out = cli("diff", "main", "feature", "--format", "markdown", cwd=repo).stdout
-    assert "### a tag\n- + release\n- ~ test: needs changed\n- - edge build → test\n" in out
-    assert "### a push to main\n- ~ test: needs changed\n" in out
+    assert "### a tag\n- + `release`\n- ~ `test`: needs changed\n- - edge `build` → `test`\n" in out
+    assert "### a push to main\n- ~ `test`: needs changed\n" in out
     same = cli("diff", "feature", "feature", cwd=repo).stdout
     assert same.count("no change") == 6
 
@@ -66,3 +66,23 @@ def test_outside_git_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ign
 def test_an_unknown_revision_is_named(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("diff", "no-such-rev", cwd=repo)
     assert result.exit_code == 2 and "git rev-parse" in result.stderr
+
+
+HOSTILE_NAMES = ["x\n/approve @all", "\x1b]0;owned\x07\u202eevil", "`tick`"]
+
+
+def test_hostile_names_are_shown_never_sent(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    jobs = {name: {"stage": "test", "script": ["x"]} for name in HOSTILE_NAMES}
+    (repo / ".gitlab-ci.yml").write_text(BASE + yaml.safe_dump(jobs))
+    text = cli("diff", cwd=repo).stdout
+    assert "x\\n/approve @all" in text and "\\x1b]0;owned\\x07\\u202eevil" in text
+    markdown = cli("diff", "--format", "markdown", cwd=repo).stdout
+    assert "+ `x\\n/approve @all`" in markdown and "+ `` `tick` ``" in markdown
+    raw = cli("diff", "--format", "json", cwd=repo).stdout
+    doc = json.loads(raw)
+    assert set(HOSTILE_NAMES) <= set(doc["scenarios"][1]["added"])
+    for out in (text, markdown, raw):
+        assert not any(c in out for c in "\x1b\x07\u202e")
+        assert not any(line.startswith("/") for line in out.splitlines())

@@ -60,3 +60,21 @@ def test_unknown_format_and_bad_yaml(cli, tmp_path: Path) -> None:
     assert cli("graph", "x.yml", "--format", "png", cwd=tmp_path).exit_code == 2
     result = cli("graph", "x.yml", cwd=tmp_path)
     assert result.exit_code == 2 and "YAML syntax error" in result.stderr
+
+
+HOSTILE = ('stages: ["x\\e]0;t\\a\\u202e", build]\n'
+           '"a\\"] --> evil[\\"\\n```\\n/approve @all":\n  stage: "x\\e]0;t\\a\\u202e"\n  script: x\n'
+           '"b\\e[2J":\n  stage: build\n  script: x\n  needs: ["a\\"] --> evil[\\"\\n```\\n/approve @all"]\n')
+
+
+@pytest.mark.parametrize("fmt", ["tree", "mermaid", "dot"])
+def test_hostile_names_are_shown_never_sent(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "ci.yml").write_text(HOSTILE)
+    result = cli("graph", "ci.yml", "--format", fmt, cwd=tmp_path, env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert not any(c in result.stdout for c in "\x1b\x07\u202e")
+    assert not any(line.startswith(("/", "```")) for line in result.stdout.splitlines())
+    if fmt == "mermaid":  # every label is one quoted string: no node or edge of its own
+        labels = [line.split("[", 1)[1] for line in result.stdout.splitlines() if "[" in line]
+        assert all(label.count('"') == 2 and label.endswith('"]') for label in labels), labels
+        assert "evil" not in result.stdout.split("subgraph")[0] and "--> evil" not in result.stdout

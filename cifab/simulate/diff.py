@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
+from cifab.frames import json_text, one_line
 from cifab.lint.model import build_pipeline
+from cifab.markdown import code
+from cifab.markdown import text as md_text
 from cifab.simulate.event import Event, git_default_branch, standard_events
 from cifab.simulate.pipeline import Simulation, simulate
 from cifab.yamlpos import YamlError, load_text
@@ -149,29 +152,37 @@ def diff_revisions(root: Path, base: str | None, head: str | None, path: str = "
     return base, head or "the working tree", [compare(name, before[name], after[name]) for name, _ in events]
 
 
-def as_text(diffs: list[ScenarioDiff], markdown: bool = False) -> str:
+def as_text(diffs: list[ScenarioDiff], markdown: bool = False, limit: int | None = None) -> str:
+    """Each event's differences. Names come from the pipeline, which a merge request may have
+    written: in Markdown they are code spans (cifab.markdown), on a terminal one line each,
+    every control character shown escaped. limit: at most this many lines per event, then a count."""
+    name = code if markdown else one_line
     lines: list[str] = []
     for d in diffs:
-        lines.append(f"### {d.scenario}" if markdown else d.scenario)
+        lines.append(f"### {md_text(d.scenario)}" if markdown else one_line(d.scenario))
         if d.empty:
             lines.append("- no change" if markdown else "  no change")
             continue
         bullet = "- " if markdown else "  "
+        items: list[str] = []
         if d.pipeline[0] != d.pipeline[1]:
-            lines.append(f"{bullet}pipeline: {'created' if d.pipeline[1] else 'no longer created'}")
-        lines += [f"{bullet}+ {name}" for name in d.added]
-        lines += [f"{bullet}- {name}" for name in d.removed]
-        lines += [f"{bullet}~ {name}: {', '.join(keys)} changed" for name, keys in d.changed.items()]
-        lines += [f"{bullet}+ edge {a} → {b}" for a, b in d.edges_added]
-        lines += [f"{bullet}- edge {a} → {b}" for a, b in d.edges_removed]
+            items.append(f"pipeline: {'created' if d.pipeline[1] else 'no longer created'}")
+        items += [f"+ {name(job)}" for job in d.added]
+        items += [f"- {name(job)}" for job in d.removed]
+        items += [f"~ {name(job)}: {', '.join(keys)} changed" for job, keys in d.changed.items()]
+        items += [f"+ edge {name(a)} → {name(b)}" for a, b in d.edges_added]
+        items += [f"- edge {name(a)} → {name(b)}" for a, b in d.edges_removed]
+        if limit is not None and len(items) > limit:
+            items = [*items[:limit], f"… and {len(items) - limit} more"]
+        lines += [bullet + item for item in items]
     return "\n".join(lines) + "\n"
 
 
 def as_json(diffs: list[ScenarioDiff], base: str, head: str) -> str:
-    return json.dumps({
+    return json_text({
         "format": "cifab-diff/1", "base": base, "head": head,
         "scenarios": [{"name": d.scenario, "pipeline": {"base": d.pipeline[0], "head": d.pipeline[1]},
                        "added": d.added, "removed": d.removed, "changed": d.changed,
                        "edges_added": [list(e) for e in d.edges_added],
                        "edges_removed": [list(e) for e in d.edges_removed]} for d in diffs],
-    }, indent=2, ensure_ascii=False) + "\n"
+    }) + "\n"

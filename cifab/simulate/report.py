@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from cifab.frames import printable
+from cifab.frames import json_text, one_line
 from cifab.simulate.pipeline import Simulation
 from cifab.yamlpos import Mark
 
@@ -29,21 +28,21 @@ def as_json(sim: Simulation) -> str:
                  for j in sim.jobs],
         "notes": sim.notes,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(doc) + "\n"
 
 
 def as_text(sim: Simulation) -> str:
-    lines = [printable(sim.event.describe())]
+    lines = [one_line(sim.event.describe())]
     if not sim.created:
         where = f" ({_where(sim.decided_by)})" if sim.decided_by else ""
-        lines.append(f"no pipeline: {printable(sim.reason)}{where}")
+        lines.append(f"no pipeline: {one_line(sim.reason)}{where}")
     else:
-        width = max(len(j.name) + j.uncertain * 2 for j in sim.jobs)
+        width = max(len(one_line(j.name)) + j.uncertain * 2 for j in sim.jobs)
         stage = None
         for job in sim.jobs:
             if job.stage != stage:
                 stage = job.stage
-                lines.append(f"stage {printable(stage)}")
+                lines.append(f"stage {one_line(stage)}")
             parts = [job.when]
             if job.allow_failure:
                 parts.append("allow_failure")
@@ -52,7 +51,7 @@ def as_text(sim: Simulation) -> str:
             if job.missing_needs:
                 parts.append("MISSING: " + ", ".join(job.missing_needs))
             by = _where(job.decided_by) or "defaults"
-            name = printable(job.name) + (" ?" if job.uncertain else "")
-            lines.append(f"  {name:<{width}}  {printable('  '.join(parts))}  [{printable(by)}]")
-    lines.extend(f"note: {printable(n)}" for n in sim.notes)
+            name = one_line(job.name) + (" ?" if job.uncertain else "")
+            lines.append(f"  {name:<{width}}  {one_line('  '.join(parts))}  [{one_line(by)}]")
+    lines.extend(f"note: {one_line(n)}" for n in sim.notes)
     return "\n".join(lines) + "\n"
