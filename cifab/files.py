@@ -7,6 +7,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from cifab.errors import CifabError
+
 
 class WriteFailed(OSError):
     """A write that did not happen, named for the user: the file, the reason, and that the
@@ -18,11 +20,36 @@ class WriteFailed(OSError):
         self.message = str(self.strerror)
 
 
+class WriteRefused(CifabError):
+    """A write that would leave the repository or enter its .git folder."""
+
+
+def write_target(path: Path) -> Path:
+    """Where writing `path` really writes, refused when that leaves the repository the path
+    names: a committed symlink (or a dangling one) must not carry a write out of the checkout,
+    and nothing cifab writes belongs under .git/. A path outside any repository is the
+    user's own choice and is written where it points."""
+    lexical = Path(os.path.abspath(path))
+    repository = repository_root(lexical.parent)
+    real = Path(os.path.realpath(lexical))
+    if repository is None:
+        return real
+    inside = repository.resolve()
+    if not real.is_relative_to(inside):
+        raise WriteRefused(f"{path} is a link to {real}, outside the repository {inside}: cifab writes inside "
+                           "the repository only")
+    if real.is_relative_to(inside / ".git"):
+        raise WriteRefused(f"{path} is inside .git/ ({real}): cifab never writes there")
+    return real
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file in the same directory and rename it into place,
     so that a reader sees the old file or the new one, never half of one. A symlink stays a
     link (its target is replaced); a device or FIFO is written to as a stream, never replaced.
-    Raises WriteFailed, which names the file, when the write fails (a full disk)."""
+    Raises WriteRefused when the write would leave the repository (write_target), and
+    WriteFailed, which names the file, when the write fails (a full disk)."""
+    write_target(path)
     try:
         _atomic_write(path, text)
     except WriteFailed:

@@ -62,6 +62,9 @@ class Plan:
 
     manifest_path: Path
     files: list[FilePlan]
+    # What no write may replace, not even with --force: the manifest, and the folders of
+    # the templates it is rendered from.
+    protected: tuple[Path, ...] = ()
 
     @property
     def output_path(self) -> Path:
@@ -130,10 +133,10 @@ def render_bodies(m: Manifest) -> tuple[str, dict[str, str]]:
     return transform.apply(body, m), children
 
 
-def render_files(manifest_path: Path, output_path: Path, lint: bool = True) -> list[tuple[Path, str]]:
+def render_files(manifest: Manifest, output_path: Path, lint: bool = True) -> list[tuple[Path, str]]:
     """Every file to write, the pipeline first, each wrapped in the contract and (unless
     the caller lints the files itself) linted."""
-    manifest = load(manifest_path)
+    manifest_path = manifest.path
     body, children = render_bodies(manifest)
     bodies = [(output_path, body), *((output_path.parent / rel, text) for rel, text in children.items())]
     out = []
@@ -174,11 +177,13 @@ def verify_remote(text: str, output_path: Path, options: RemoteOptions) -> None:
 def plan(manifest_path: Path, output_path: Path | None = None, remote: RemoteOptions | None = None,
          lint: bool = True) -> Plan:
     output_path = output_path or manifest_path.parent / OUTPUT_NAME
-    rendered = render_files(manifest_path, output_path, lint)
+    manifest = load(manifest_path)
+    rendered = render_files(manifest, output_path, lint)
     if remote is not None:
         for path, text in rendered:
             verify_remote(text, path, remote)
-    return Plan(manifest_path, [FilePlan(path, text, _current(path)) for path, text in rendered])
+    return Plan(manifest_path, [FilePlan(path, text, _current(path)) for path, text in rendered],
+                protected=(manifest_path, *render.template_dirs(manifest), render.templates_dir()))
 
 
 def _current(path: Path) -> str | None:

@@ -8,13 +8,16 @@ value, so no manifest value can add a key, a job or a line to the output.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cifab import files
 from cifab.errors import CifabError
 from cifab.generate.sandbox import MAX_TEXT, RangeBudget, TemplateLimit, deadline, sandbox_class, template_line
 from cifab.manifest.load import Manifest, load
@@ -130,11 +133,57 @@ def _finalize(value: Any) -> Any:
         "every value must go through it so that it cannot change the YAML structure")
 
 
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+def user_template(path: Path, folder: Path) -> Path:
+    """A file of the user's templates_dir that may be read: a regular file whose real path
+    lies inside the folder. A link out of it (to /proc/self/environ, say, whose text the
+    drift diff would print) or a device is refused, named with what it points at."""
+    real = path.resolve()
+    if not real.is_relative_to(folder.resolve()):
+        raise CifabError(f"template {path} is a link to {real}, outside templates_dir {folder}: cifab reads "
+                         "templates from inside it only")
+    try:
+        info = real.stat()
+    except OSError as exc:
+        raise CifabError(f"cannot read template {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CifabError(f"template {path} is not a regular file")
+    if info.st_size > MAX_TEMPLATE_BYTES:
+        raise CifabError(f"template {path} is {info.st_size:,} bytes; a template is at most "
+                         f"{MAX_TEMPLATE_BYTES:,}")
+    return real
+
+
+def _loader(search_path: Sequence[Path]) -> Any:
+    """Jinja's file loader, with every file of the user's folders checked by user_template
+    before it is read; cifab's own templates are read as they are."""
+    import posixpath
+
+    from jinja2 import FileSystemLoader
+    from jinja2.loaders import split_template_path
+
+    users = [Path(p) for p in search_path]
+
+    class Bounded(FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> Any:
+            pieces = split_template_path(template)
+            for folder in users:
+                candidate = Path(posixpath.join(str(folder), *pieces))
+                if os.path.lexists(candidate):
+                    user_template(candidate, folder)
+                    break
+            return super().get_source(environment, template)
+
+    return Bounded([str(p) for p in (*search_path, templates_dir())])
+
+
 def environment(search_path: Sequence[Path] = ()) -> Any:
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2 import StrictUndefined
 
     env = sandbox_class()(
-        loader=FileSystemLoader([str(p) for p in (*search_path, templates_dir())]),
+        loader=_loader(search_path),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -197,13 +246,19 @@ def template_names(search_path: Sequence[Path] = ()) -> list[tuple[str, Path]]:
 
 
 def template_dirs(m: Manifest) -> list[Path]:
-    """The manifest's templates_dir (shadowing ours by name), if it names one."""
+    """The manifest's templates_dir (shadowing ours by name), if it names one. It must lie
+    inside the repository (the manifest's folder, outside a git checkout), symlinks resolved."""
     folder = m.data.get("templates_dir")
     if not folder:
         return []
     if "\0" in str(folder):
         raise CifabError(f"templates_dir (from {m.path}) holds a NUL character, which no path can")
-    path = (m.path.parent / folder).resolve()
+    base = m.path.parent.resolve()
+    repository = files.repository_root(base) or base
+    path = (base / folder).resolve()
+    if not path.is_relative_to(repository):
+        raise CifabError(f"templates_dir {folder} (from {m.path}) is {path}, outside the repository "
+                         f"{repository}: cifab reads templates from inside it only")
     if not path.is_dir():
         raise CifabError(f"templates_dir {folder} (from {m.path}) is not a directory")
     return [path]
@@ -222,9 +277,14 @@ def listing(manifest_path: Path) -> list[tuple[str, Path, bool]]:
 def template_text(name: str, manifest_path: Path) -> str:
     from cifab.schemaerrors import suggest
 
-    found = dict(template_names(_user_dirs(manifest_path)))
+    users = _user_dirs(manifest_path)
+    found = dict(template_names(users))
     if name not in found:
         near = suggest(name, list(found))
         raise CifabError(f"no template named {name}" + (f"; did you mean {near}?" if near else
                                                         "; `cifab templates list` shows them"))
-    return found[name].read_text(encoding="utf-8")
+    path = found[name]
+    for folder in users:
+        if path.is_relative_to(folder):
+            path = user_template(path, folder)
+    return path.read_text(encoding="utf-8")
