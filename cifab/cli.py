@@ -265,7 +265,8 @@ def lint(
     root: Annotated[Path | None, typer.Option(help="Repository root for local includes.")] = None,
     shellcheck: ShellcheckOpt = True,
     cache: Annotated[bool, typer.Option("--cache/--no-cache",
-                                        help="Reuse ShellCheck's verdicts kept in .cifab_cache/.")] = True,
+                                        help="Reuse ShellCheck's verdicts kept in the cache folder "
+                                             "($CIFAB_CACHE_DIR, else ~/.cache/cifab).")] = True,
     manifest: ManifestOpt = Path("cifab.yml"),
     remote: Annotated[bool, typer.Option("--remote", help="Also ask GitLab's CI Lint API.",
                                          rich_help_panel="GitLab")] = False,

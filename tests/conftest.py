@@ -32,6 +32,14 @@ class Result:
 CliFn = Callable[..., Result]
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps ShellCheck's verdicts in a cache folder of its own, never the user's."""
+    folder = tmp_path / "cifab-cache"
+    monkeypatch.setenv("CIFAB_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> CliFn:
     """Run cifab in-process, as the console script would, from a chosen directory."""

@@ -244,7 +244,8 @@ def test_a_second_run_reuses_the_verdicts_and_reports_the_same(cli, checkout: tu
 
 
 @needs_binary
-def test_the_cache_stays_out_of_git_and_other_options_start_afresh(cli, checkout: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_the_cache_stays_out_of_the_checkout_and_other_options_start_afresh(cli, checkout: tuple[Path, Path],  # type: ignore[no-untyped-def]
+                                                                              own_cache: Path) -> None:
     import subprocess
 
     repo, log = checkout
@@ -253,45 +254,123 @@ def test_the_cache_stays_out_of_git_and_other_options_start_afresh(cli, checkout
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
                             capture_output=True, text=True, check=True).stdout
     assert status.split() == ["??", "ci.yml"]
+    assert len(list(own_cache.glob("shellcheck-*.json"))) == 1
     manifest = "cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    exclude: [SC2086]\n"
     assert findings(cli, repo, PIPELINE, manifest) == []
     assert _checked(log) == 3  # other exclusions are other verdicts
 
 
+def _cache_file(own_cache: Path) -> Path:
+    (cached,) = own_cache.glob("shellcheck-*.json")
+    return cached
+
+
+GOOD_COMMENT = {"line": 1, "endLine": 1, "column": 1, "endColumn": 2, "level": "info", "code": 2086,
+                "message": "m"}
+
+
+def _poison(verdict: object) -> str:
+    return json.dumps({"format": 2, "verdicts": {"0" * 32: verdict}})
+
+
 @needs_binary
-@pytest.mark.parametrize("damage", ["{not json", '{"format": 1, "verdicts": []}', '{"format": 99}',
-                                    '{"format": 1, "verdicts": {"x": 5}}'])
-def test_a_damaged_cache_counts_as_empty(cli, checkout: tuple[Path, Path], damage: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("damage", [
+    "{not json", '{"format": 2, "verdicts": []}', '{"format": 99}', '{"format": 2, "verdicts": {"x": 5}}',
+    '{"format": 2, "verdicts": {"00000000000000000000000000000000": [{"line": 1e309}]}}',
+    '{"format": 2, "verdicts": {"00000000000000000000000000000000": ' + "[" * 100_000 + "]" * 100_000 + "}}",
+    _poison([{**GOOD_COMMENT, "line": True}]), _poison([{**GOOD_COMMENT, "code": 1e3}]),
+    _poison([{**GOOD_COMMENT, "level": "fatal"}]), _poison([{**GOOD_COMMENT, "extra": 1}]),
+    _poison([{**GOOD_COMMENT, "message": "x" * 100_000}]), _poison("[]"), "NaN", "[Infinity]",
+])
+def test_a_damaged_or_poisoned_cache_counts_as_empty(cli, checkout: tuple[Path, Path], own_cache: Path,  # type: ignore[no-untyped-def]
+                                                     damage: str) -> None:
     repo, log = checkout
     first = findings(cli, repo, PIPELINE)
-    (cached,) = (repo / ".cifab_cache").glob("shellcheck-*.json")
-    cached.write_text(damage)
+    cached = _cache_file(own_cache)
+    good = json.loads(cached.read_text())
+    # The damage beside the real verdicts: one bad entry spoils the whole file.
+    cached.write_text(damage if not damage.startswith('{"format": 2, "verdicts": {"0') else
+                      damage[:-2] + "," + json.dumps(good["verdicts"])[1:-1] + "}}")
     _checked(log)
     assert findings(cli, repo, PIPELINE) == first
-    assert _checked(log) == 3 and json.loads(cached.read_text())["format"] == 1
+    assert _checked(log) == 3 and json.loads(cached.read_text())["format"] == 2
+
+
+def _forged_file(cli, repo: Path, own_cache: Path, log: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The cache file of a run, with every verdict emptied: what an attacker would plant."""
+    findings(cli, repo, PIPELINE)
+    cached = _cache_file(own_cache)
+    data = json.loads(cached.read_text())
+    data["verdicts"] = {key: [] for key in data["verdicts"]}
+    cached.write_text(json.dumps(data))
+    _checked(log)
+    return cached
 
 
 @needs_binary
-def test_no_cache_when_asked_or_outside_a_checkout(cli, checkout: tuple[Path, Path], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_cache_file_git_tracks_is_never_trusted(cli, checkout: tuple[Path, Path], tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    repo, log = checkout
+    inside = repo / ".cache" / "cifab"  # CI points CIFAB_CACHE_DIR into the project, for GitLab's cache:
+    monkeypatch.setenv("CIFAB_CACHE_DIR", str(inside))
+    forged = _forged_file(cli, repo, inside, log)
+    assert findings(cli, repo, PIPELINE) == []  # an untracked file is this machine's own: trusted
+    subprocess.run(["git", "add", "-f", str(forged)], cwd=repo, check=True)
+    assert codes(findings(cli, repo, PIPELINE)) == {(2, 17, "SC2086"), (4, 17, "SC2086")}
+    assert _checked(log) == 3
+
+
+@needs_binary
+def test_a_committed_cifab_cache_folder_is_not_read(cli, checkout: tuple[Path, Path], own_cache: Path) -> None:  # type: ignore[no-untyped-def]
+    repo, log = checkout
+    forged = _forged_file(cli, repo, own_cache, log)
+    (repo / ".cifab_cache").mkdir()  # where cifab kept verdicts before: planted by a merge request
+    (repo / ".cifab_cache" / forged.name).write_text(forged.read_text())
+    forged.unlink()
+    assert codes(findings(cli, repo, PIPELINE)) == {(2, 17, "SC2086"), (4, 17, "SC2086")}
+
+
+@needs_binary
+def test_the_key_is_what_shellcheck_says_it_is_not_its_path(cli, checkout: tuple[Path, Path], own_cache: Path,  # type: ignore[no-untyped-def]
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from cifab.lint.shellcheck_cache import version
+
+    repo, log = checkout
+    findings(cli, repo, PIPELINE)
+    assert _checked(log) == 3
+    wrapper = log.parent / "bin" / "shellcheck"
+    os.utime(wrapper, (1, 1))  # another mtime, same ShellCheck: the verdicts hold
+    findings(cli, repo, PIPELINE)
+    assert _checked(log) == 0
+    text = wrapper.read_text()
+    fake = 'case "$1" in --version) echo "ShellCheck version: 9.9"; exit 0;; esac\nexec'
+    wrapper.write_text(text.replace("exec", fake))
+    version.cache_clear()  # asked once per process; this test is one process for two runs
+    findings(cli, repo, PIPELINE)  # another version: verdicts of its own
+    assert _checked(log) == 3 and len(list(own_cache.glob("shellcheck-*.json"))) == 2
+
+
+@needs_binary
+def test_no_cache_when_asked(cli, checkout: tuple[Path, Path], own_cache: Path) -> None:  # type: ignore[no-untyped-def]
     repo, log = checkout
     (repo / "ci.yml").write_text(PIPELINE)
     assert cli("lint", "ci.yml", "--no-cache", cwd=repo).exit_code == 0
     (repo / "cifab.yml").write_text("cifab: 1\nproject: x\nstack: go\nlint:\n  shellcheck:\n    cache: false\n")
     assert cli("lint", "ci.yml", cwd=repo).exit_code == 0
-    assert cli("lint", "-", cwd=repo, input=PIPELINE).exit_code == 0
-    assert not (repo / ".cifab_cache").exists() and _checked(log) == 9
-    elsewhere = tmp_path / "plain-folder"  # no git checkout around it: nothing is written there
-    elsewhere.mkdir()
-    findings(cli, elsewhere, PIPELINE)
-    assert not (elsewhere / ".cifab_cache").exists()
+    (repo / "cifab.yml").unlink()
+    assert cli("lint", "ci.yml", cwd=repo, env={"CIFAB_CACHE_DIR": ""}).exit_code == 0
+    assert not own_cache.exists() and _checked(log) == 9
 
 
-@needs_binary
-def test_a_planted_link_does_not_carry_the_cache_out_of_the_repository(cli, checkout: tuple[Path, Path],  # type: ignore[no-untyped-def]
-                                                                        tmp_path: Path) -> None:
-    repo, _ = checkout
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (repo / ".cifab_cache").symlink_to(outside)
-    assert codes(findings(cli, repo, PIPELINE)) == {(2, 17, "SC2086"), (4, 17, "SC2086")}
-    assert list(outside.iterdir()) == []
+def test_where_the_cache_lives() -> None:
+    from cifab.lint.shellcheck_cache import location
+
+    assert location({"CIFAB_CACHE_DIR": "/ci/cache", "HOME": "/home/u"}) == Path("/ci/cache")
+    assert location({"CIFAB_CACHE_DIR": ""}) is None
+    assert location({"XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"}) == Path("/xdg/cifab")
+    assert location({"XDG_CACHE_HOME": "relative", "HOME": "/home/u"}) == Path("/home/u/.cache/cifab")
+    assert location({}) is None

@@ -14,7 +14,6 @@ from cifab.lint.rules.schema import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
 from cifab.lint.rules.shellcheck import begin as begin_shellcheck
 from cifab.lint.settings import LintSettings
-from cifab.lint.shellcheck_cache import FOLDER as CACHE_FOLDER
 from cifab.lint.suppress import inline_ignores
 from cifab.schemaerrors import reset_hints
 from cifab.yamlpos import YamlError, load_text, no_gc
@@ -34,11 +33,13 @@ class Options(NamedTuple):
 
     @property
     def cache_folder(self) -> Path | None:
-        """Where ShellCheck's verdicts are kept between runs: in the checkout (or --root)
-        only, never beside a file linted from elsewhere or read from stdin."""
-        if self.root is None or not self.root_verified or not self.settings.shellcheck_cache:
+        """Where ShellCheck's verdicts are kept between runs (cifab.lint.shellcheck_cache):
+        outside the checkout, unless the user points CIFAB_CACHE_DIR elsewhere."""
+        if not self.settings.shellcheck_cache:
             return None
-        return self.root / CACHE_FOLDER
+        from cifab.lint.shellcheck_cache import location
+
+        return location()
 
 
 def lint_text(text: str, src: str, options: Options | None = None) -> list[Finding]:

@@ -123,7 +123,8 @@ def start(program: str, texts: list[str], exclude: list[str], timeout: float = D
     command = [program, "--format=json1", "--shell=bash", "--norc"]
     if exclude:
         command.append("--exclude=" + ",".join(exclude))
-    cache = ResultCache(cache_folder, identity(program, command[1:])) if cache_folder is not None else None
+    key = identity(program, command[1:]) if cache_folder is not None else None
+    cache = ResultCache(cache_folder, key) if cache_folder is not None and key is not None else None
     todo = []
     for i, text in enumerate(texts):
         if text.count("\n") > MAX_SCRIPT_LINES or len(text) > MAX_SCRIPT_BYTES:
