@@ -1,9 +1,16 @@
-"""GitLab's CI/CD variable expressions, evaluated (lib/gitlab/ci/pipeline/expression/).
+"""GitLab's CI/CD variable expressions, evaluated as lib/gitlab/ci/pipeline/expression/ does.
 
-Lexemes: `$VAR` (a `$` and word characters), "strings" and 'strings', /patterns/flags,
-null, ==, !=, =~, !~, &&, ||, parentheses. && binds tighter than || (the parser GitLab has
-used since 13.x). A statement is true when its value is present: a variable that is
-unset or empty is false; any other string, "false" included, is true.
+- The lexer (Lexer::LEXEMES, in their order) reads at most MAX_TOKENS tokens: a longer
+  expression is "Too many tokens!", so no expression nests deeper than that.
+- The parser is GitLab's shunting-yard: `==` `!=` `=~` `!~` (precedence 10) bind tighter than
+  `&&` (11), which binds tighter than `||` (12); equal ones group to the left; parentheses
+  group. Evaluation walks the postfix form with a stack: no recursion, whatever the input.
+- `&&` and `||` are Ruby's: they return an operand, and only nil and false are false there,
+  so an empty string is true inside them. The whole statement holds when its value is
+  present (Statement#truthful?): not nil, false, or a blank string.
+- `/pattern/flags` is RE2 (cifab.pipeline.patterns): a pattern RE2 refuses is a syntax
+  error, as GitLab's Lexeme::Pattern makes it. A variable on the right of `=~` that holds a
+  `/pattern/` is that pattern; any other string is searched for the left side as text.
 """
 
 from __future__ import annotations
@@ -13,145 +20,192 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-_LEXEMES = [
-    ("space", re.compile(r"\s+")),
+from cifab.pipeline.patterns import Regexp, ruby_syntax
+
+MAX_TOKENS = 100  # Lexer::MAX_TOKENS
+
+# (kind, pattern), in Lexer::LEXEMES order; each is matched where the last one ended.
+_LEXEMES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("open", re.compile(r"\(")),
     ("close", re.compile(r"\)")),
-    ("op", re.compile(r"==|!=|=~|!~|&&|\|\|")),
-    ("string", re.compile(r'"(?P<d>(?:[^"\\]|\\.)*)"|\'(?P<s>(?:[^\'\\]|\\.)*)\'')),
-    ("pattern", re.compile(r"/(?P<body>(?:[^/\\]|\\.)+)/(?P<flags>[ismxU]*)")),
-    ("null", re.compile(r"null\b")),
-    ("variable", re.compile(r"\$(?P<name>\w+)")),
-]
+    ("input", re.compile(r"\$\[\[\s*inputs\.(?P<name>[A-Za-z0-9_]+)\s*\]\]")),
+    ("variable", re.compile(r"\$(?P<name>[A-Za-z0-9_]+)")),
+    ("string", re.compile(r"\"(?P<d>[^\n]*?)\"|'(?P<s>[^\n]*?)'")),
+    ("pattern", re.compile(r"/(?:[^/]|\\/)+[^\\]/[ismU]*")),
+    ("null", re.compile(r"null")),
+    ("boolean", re.compile(r"\b(?:true|false)\b")),
+    ("op", re.compile(r"==|=~|!=|!~|&&|\|\|")),
+)
+_SPACE = re.compile(r"\s+")
+_PRECEDENCE = {"==": 10, "!=": 10, "=~": 10, "!~": 10, "&&": 11, "||": 12}
+_CLOSE, _OPEN = 900, 901
 
 
 class ExpressionError(ValueError):
     pass
 
 
-class _Pattern(str):
+class _Pattern:
     """A /pattern/ literal, kept apart from strings: only =~ and !~ take it."""
 
-    flags = ""
+    __slots__ = ("regexp", "text")
+
+    def __init__(self, text: str, regexp: Regexp) -> None:
+        self.text = text
+        self.regexp = regexp
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Pattern) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
 
-def _tokens(text: str) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
+Token = tuple[str, Any]  # ("value", v) | ("variable", name) | ("input", name) | ("op", text) | ("open"|"close", _)
+
+
+def _tokens(text: str) -> list[Token]:
+    out: list[Token] = []
     pos = 0
-    while pos < len(text):
+    for _ in range(MAX_TOKENS):
+        space = _SPACE.match(text, pos)
+        if space:
+            pos = space.end()
+        if pos >= len(text):
+            return out
         for kind, regex in _LEXEMES:
             match = regex.match(text, pos)
             if match:
                 pos = match.end()
-                if kind == "string":
-                    out.append(("value", match["d"] if match["d"] is not None else match["s"]))
-                elif kind == "pattern":
-                    pattern = _Pattern(match["body"])
-                    pattern.flags = match["flags"]
-                    out.append(("value", pattern))
-                elif kind == "null":
-                    out.append(("value", None))
-                elif kind == "variable":
-                    out.append(("variable", match["name"]))
-                elif kind != "space":
-                    out.append((kind, match.group(0)))
+                out.append(_token(kind, match))
                 break
         else:
-            raise ExpressionError(f"invalid expression syntax at `{text[pos:pos + 10]}`")
-    return out
+            raise ExpressionError(f"invalid expression syntax: unknown lexeme at `{text[pos:pos + 10]}`")
+    raise ExpressionError(f"invalid expression syntax: more than {MAX_TOKENS - 1} tokens")
 
 
-def _regex(value: Any) -> re.Pattern[str] | None:
-    """A pattern from a literal, or from a variable that holds `/pattern/flags`."""
-    if value is None:
-        return None
-    body, flags = str(value), getattr(value, "flags", "")
-    if not isinstance(value, _Pattern):
-        found = re.fullmatch(r"/(.+)/([ismxU]*)", body, re.S)
-        if found:
-            body, flags = found.group(1), found.group(2)
-    bits = (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0) | (re.S if "s" in flags else 0)
-    try:
-        return re.compile(body, bits)
-    except re.error:
-        return None
+def _token(kind: str, match: re.Match[str]) -> Token:
+    if kind == "string":
+        return "value", match["d"] if match["d"] is not None else match["s"]
+    if kind == "pattern":
+        literal = match.group(0).replace("\\/", "/")
+        regexp = ruby_syntax(literal)
+        if regexp is None:
+            raise ExpressionError(f"invalid expression syntax: `{literal}` is not a valid RE2 regular expression")
+        return "value", _Pattern(literal, regexp)
+    if kind == "null":
+        return "value", None
+    if kind == "boolean":
+        return "value", match.group(0) == "true"
+    if kind in ("variable", "input"):
+        return kind, match["name"]
+    return kind, match.group(0)
 
 
-class _Parser:
-    def __init__(self, tokens: list[tuple[str, Any]], variables: Mapping[str, str]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.variables = variables
+def _postfix(tokens: list[Token]) -> list[Token]:
+    """Parser#tokens_rpn: GitLab's shunting-yard, its error cases included."""
+    output: list[Token] = []
+    operators: list[Token] = []
 
-    def peek(self) -> tuple[str, Any] | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+    def precedence(token: Token) -> int:
+        return _OPEN if token[0] == "open" else _PRECEDENCE[token[1]]
 
-    def take(self) -> tuple[str, Any]:
-        token = self.peek()
-        if token is None:
-            raise ExpressionError("invalid expression syntax: the expression ends too soon")
-        self.pos += 1
-        return token
+    for token in tokens:
+        kind = token[0]
+        if kind in ("value", "variable", "input"):
+            output.append(token)
+        elif kind == "op":
+            while operators and _PRECEDENCE[token[1]] >= precedence(operators[-1]):
+                output.append(operators.pop())
+            operators.append(token)
+        elif kind == "open":
+            operators.append(token)
+        else:  # close
+            while operators and precedence(operators[-1]) <= _CLOSE:
+                output.append(operators.pop())
+            if not operators:
+                raise ExpressionError("invalid expression syntax: unmatched parenthesis")
+            operators.pop()  # the open parenthesis
+    return output + operators[::-1]
 
-    def expression(self) -> Any:
-        left = self.conjunction()
-        while self.peek() == ("op", "||"):
-            self.take()
-            right = self.conjunction()
-            left = left if _present(left) else right
-        return left
 
-    def conjunction(self) -> Any:
-        left = self.comparison()
-        while self.peek() == ("op", "&&"):
-            self.take()
-            right = self.comparison()
-            left = right if _present(left) else left
-        return left
-
-    def comparison(self) -> Any:
-        left = self.operand()
-        token = self.peek()
-        if token is not None and token[0] == "op" and token[1] in ("==", "!=", "=~", "!~"):
-            self.take()
-            right = self.operand()
-            if token[1] == "==":
-                return left == right
-            if token[1] == "!=":
-                return left != right
-            regex = _regex(right)
-            matched = left is not None and regex is not None and regex.search(str(left)) is not None
-            return matched if token[1] == "=~" else not matched
-        return left
-
-    def operand(self) -> Any:
-        kind, value = self.take()
-        if kind == "open":
-            inner = self.expression()
-            if self.take()[0] != "close":
-                raise ExpressionError("invalid expression syntax: a parenthesis is not closed")
-            return inner
-        if kind == "variable":
-            return self.variables.get(value)
-        if kind == "value":
-            return value
-        raise ExpressionError(f"invalid expression syntax near `{value}`")
+def _truthy(value: Any) -> bool:
+    """Ruby's truth: only nil and false are false."""
+    return value is not None and value is not False
 
 
 def _present(value: Any) -> bool:
-    if value is None or value is False:
-        return False
-    return bool(value != "")
+    """ActiveSupport's present?: not nil, not false, not a string of whitespace only."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return _truthy(value)
+
+
+def _matches(left: Any, right: Any) -> bool:
+    """Lexeme::Matches: a pattern is searched in the left side's text; a string that reads
+    as /pattern/flags is that pattern; any other string is searched for the text itself
+    (Ruby's String#scan)."""
+    text = "" if left is None else left if isinstance(left, str) else str(left).lower() \
+        if isinstance(left, bool) else str(left)
+    if isinstance(right, _Pattern):
+        return right.regexp.search(text)
+    if isinstance(right, str):
+        regexp = ruby_syntax(right)
+        return regexp.search(text) if regexp is not None else text in right
+    return False
+
+
+def _apply(op: str, left: Any, right: Any) -> Any:
+    if op == "&&":
+        return right if _truthy(left) else left
+    if op == "||":
+        return left if _truthy(left) else right
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    if right is None:  # `return false unless regexp` (true for !~)
+        return op == "!~"
+    matched = _matches(left, right)
+    return matched if op == "=~" else not matched
+
+
+def _value(postfix: list[Token], variables: Mapping[str, str]) -> Any:
+    """Parser#tree, then evaluate, in one pass over the postfix form."""
+    stack: list[Any] = []
+    for kind, item in postfix:
+        if kind == "value":
+            stack.append(item)
+        elif kind == "variable":
+            stack.append(variables.get(item))
+        elif kind == "input":
+            stack.append(None)  # inputs were interpolated before the expression was read
+        elif kind == "op":
+            if len(stack) < 2:
+                raise ExpressionError(f"invalid expression syntax: `{item}` lacks an operand")
+            right = stack.pop()
+            left = stack.pop()
+            stack.append(_apply(item, left, right))
+        else:  # an open parenthesis that never closed
+            raise ExpressionError("invalid expression syntax: a parenthesis is not closed")
+    if len(stack) != 1:
+        raise ExpressionError("invalid expression syntax" + (": unreachable nodes" if stack else ": empty"))
+    return stack[0]
+
+
+def statement_value(text: str, variables: Mapping[str, str]) -> Any:
+    """Statement#evaluate: the expression's value (a string, nil, true or false). Raises
+    ExpressionError."""
+    return _value(_parsed(text)[0], variables)
 
 
 def parses(text: str) -> bool:
-    """Whether GitLab's lexer and parser accept the expression."""
+    """Whether GitLab's lexer and parser accept the expression (Statement#valid?)."""
     try:
-        parser = _Parser(list(_lexed(text)[0]), {})
-        parser.expression()
+        _value(_parsed(text)[0], {})
     except ExpressionError:
         return False
-    return parser.peek() is None
+    return True
 
 
 def evaluate(text: str, variables: Mapping[str, str]) -> bool:
@@ -160,17 +214,13 @@ def evaluate(text: str, variables: Mapping[str, str]) -> bool:
     A pipeline asks the same few expressions thousands of times (every job of every simulated
     event), so the tokens are read once per text and the verdict kept per text and values of
     the variables it names."""
-    tokens, names = _lexed(text)
+    postfix, names = _parsed(text)
     key = (text, tuple(variables.get(name) for name in names))
     found = _verdicts.get(key)
     if found is None:
-        parser = _Parser(list(tokens), variables)
-        value = parser.expression()
-        if parser.peek() is not None:
-            raise ExpressionError("invalid expression syntax")
         if len(_verdicts) > _MAX_VERDICTS:
             _verdicts.clear()
-        found = _verdicts[key] = _present(value)
+        found = _verdicts[key] = _present(_value(postfix, variables))
     return found
 
 
@@ -179,6 +229,6 @@ _verdicts: dict[tuple[str, tuple[str | None, ...]], bool] = {}
 
 
 @lru_cache(maxsize=4096)
-def _lexed(text: str) -> tuple[tuple[tuple[str, Any], ...], tuple[str, ...]]:
-    tokens = tuple(_tokens(text))
-    return tokens, tuple(dict.fromkeys(value for kind, value in tokens if kind == "variable"))
+def _parsed(text: str) -> tuple[list[Token], tuple[str, ...]]:
+    tokens = _tokens(text)
+    return _postfix(tokens), tuple(dict.fromkeys(value for kind, value in tokens if kind == "variable"))

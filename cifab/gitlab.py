@@ -65,6 +65,10 @@ MAX_CACHES = 4  # Entry::Caches::MULTIPLE_CACHE_LIMIT
 MAX_CACHE_KEY_FILES = 10
 MAX_CACHE_KEY_FILES_COMMITS = 2
 MAX_START_IN_SECONDS = 7 * 24 * 3600
+# Rules::Rule::Clause::Exists::MAX_PATTERN_COMPARISONS and Changes::CHANGES_MAX_PATTERN_COMPARISONS:
+# past this many path-glob comparisons the clause holds without matching.
+MAX_EXISTS_COMPARISONS = 10_000
+MAX_CHANGES_COMPARISONS = 50_000
 # Entry::Timeout: ChronicDuration.output(Project::MAX_BUILD_TIMEOUT), Rails' 1.month in seconds.
 MAX_JOB_TIMEOUT_SECONDS = 2_629_746
 # The instance defaults ci_max_yaml_size_bytes and max_yaml_depth.
@@ -126,38 +130,6 @@ def deep_merge(base: Any, over: Any, *,
         out[key] = deep_merge(base[key], value, new=new, keep=keep) if key in base else value
         keep(out, over, key)
     return out
-
-
-def fnmatch_regex(pattern: str) -> re.Pattern[str]:
-    """A path pattern as GitLab's File.fnmatch reads it with FNM_PATHNAME | FNM_EXTGLOB
-    (local include wildcards, rules:changes, rules:exists): `**/` any folders (none too),
-    `**` anything, `*` and `?` within one folder, `[...]` a character class, `{a,b}` either."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
-            close = pattern.index("]", i + 1)
-            out.append("[" + re.escape(pattern[i + 1:close]).replace("\\-", "-") + "]")
-            i = close + 1
-        elif pattern[i] == "{" and "}" in pattern[i:]:
-            close = pattern.index("}", i)
-            out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1:close].split(",")) + ")")
-            i = close + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
 
 
 _IMPLEMENT = re.compile(r"^jobs ([a-z\s]+) config should implement")

@@ -27,11 +27,11 @@ from cifab.gitlab import (
     MAX_REFERENCE_DEPTH,
     YAML_EXTENSION,
     deep_merge,
-    fnmatch_regex,
     is_job_name,
 )
 from cifab.lint import recorded as rules
 from cifab.lint.inputs import interpolate
+from cifab.pipeline.patterns import include_wildcard
 from cifab.schemaerrors import suggest
 from cifab.yamlpos import LoadedFile, Mark, Reference, YamlError, YList, YMap, load_bytes
 
@@ -264,12 +264,13 @@ MAX_GLOB_ENTRIES = 100_000  # folders and files a wildcard include may visit
 
 
 def glob_in(root: Path, pattern: str) -> list[str]:
-    """Repository paths (relative, with /) that a wildcard include matches. The walk never
-    follows a symlinked folder (a loop would never end, and it may leave the repository),
-    and visits a bounded number of entries."""
+    """Repository paths (relative, with /) that a wildcard include matches, as GitLab
+    matches them (cifab.pipeline.patterns.include_wildcard). The walk never follows a
+    symlinked folder (a loop would never end, and it may leave the repository), and visits
+    a bounded number of entries."""
     import os
 
-    regex = fnmatch_regex(pattern)
+    regex = include_wildcard(pattern)
     found: list[str] = []
     seen = 0
     for folder, dirs, files in os.walk(root, followlinks=False):
@@ -279,7 +280,7 @@ def glob_in(root: Path, pattern: str) -> list[str]:
         base = Path(folder).relative_to(root).as_posix()
         for name in files:
             rel = name if base == "." else f"{base}/{name}"
-            if regex.match(rel):
+            if regex.fullmatch(rel):
                 found.append(rel)
     return sorted(found)
 
@@ -303,7 +304,7 @@ def _load_local(state: _IncludeState, path: str, mark: Mark, depth: int, inputs:
     if "\0" in rel:
         state.findings.append(rules.INCLUDE_MISSING.finding(mark, f"Local file `{path!r}` does not exist!"))
         return []
-    if any(ch in rel for ch in "*?["):
+    if "*" in rel:  # GitLab expands `*` and `**` only; `?` and `[` are part of the name
         matches = glob_in(state.root, rel)
         targets = [m for m in matches if YAML_EXTENSION.match(m)]
         if not targets:

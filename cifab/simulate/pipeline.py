@@ -4,13 +4,15 @@
 Behaviour follows GitLab's source: Gitlab::Ci::Build::Rules (the first rule whose clauses
 all hold decides; none: the job is not added; a rule's when defaults to the job's),
 Gitlab::Ci::Build::Policy::Refs for only/except (the default is `only: [branches, tags]`,
-which a merge request pipeline does not match), Rules::Rule::Clause::Changes (with no diff
-known, `changes` holds) and ::Exists (globbed against the repository's files).
+which a merge request pipeline does not match; a `/regex/` is RE2, any other name is
+compared whole), Rules::Rule::Clause::Changes (with no diff known, `changes` holds; past
+50,000 path-glob comparisons it holds) and ::Exists (exact paths looked up, `**/*.ext`
+matched by suffix, other globs through File.fnmatch, and past 10,000 comparisons it holds).
+Globs and regexes run in linear time (cifab.pipeline.patterns).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -18,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from cifab.expression import ExpressionError, evaluate
-from cifab.gitlab import fnmatch_regex
+from cifab.gitlab import MAX_CHANGES_COMPARISONS, MAX_EXISTS_COMPARISONS
 from cifab.lint.model import Job, Pipeline, flat_rules, glob_in, rule_mark
 from cifab.lint.needs import Need, instance_names, job_needs
+from cifab.pipeline.patterns import glob, ruby_syntax
 from cifab.simulate.event import Event
 from cifab.yamlpos import Mark, YList, YMap
 
@@ -30,6 +33,10 @@ UNREAD_NOTE = ("this pipeline includes files cifab cannot read offline, so the j
                "hold are not known here; jobs marked `?` take keys from them, and whether they run is not known")
 OTHER_PROJECT_NOTE = ("`exists` in another project (`exists:project`) cannot be checked offline, "
                       "so it was taken to hold")
+EXISTS_CAP_NOTE = (f"an `exists` clause needs more than GitLab's {MAX_EXISTS_COMPARISONS:,} path-glob comparisons "
+                   "here, so it holds, as it does in GitLab")
+CHANGES_CAP_NOTE = (f"a `changes` clause needs more than GitLab's {MAX_CHANGES_COMPARISONS:,} path-glob comparisons, "
+                    "so it holds, as it does in GitLab")
 
 
 @dataclass
@@ -89,8 +96,54 @@ def repository_files(root: Path | None) -> list[str]:
     return [p for p in glob_in(root, "**") if not p.startswith(".git/")]
 
 
+class _Capped(int):
+    """True, because GitLab's comparison cap was reached, not because a file matched."""
+
+
+_CAPPED = _Capped(1)
+
+
+class RepositoryFiles:
+    """The repository's files as `rules:exists` sees them, with each clause's verdict kept:
+    the simulations of one pipeline's events ask the same clauses again and again."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.all = paths
+        self.top = [p for p in paths if "/" not in p]
+        self.sets = (set(self.all), set(self.top))
+        self.exists: dict[tuple[str, ...], int] = {}
+
+    def holds(self, globs: tuple[str, ...]) -> int:
+        if not globs:
+            return 0
+        top = all("/" not in g and "**" not in g for g in globs)
+        paths, known = (self.top, self.sets[1]) if top else (self.all, self.sets[0])
+        exact = [g for g in globs if not any(c in g for c in "*?[{")]
+        if any(g in known for g in exact):
+            return 1
+        suffixes = tuple(g.removeprefix("**/*") for g in globs if g not in exact and _extension_glob(g))
+        if suffixes and any(p.endswith(suffixes) for p in paths):
+            return 1
+        patterns = [g for g in globs if g not in exact and not _extension_glob(g)]
+        if len(paths) * len(patterns) > MAX_EXISTS_COMPARISONS:
+            return _CAPPED
+        return int(any(glob(g).matches(p) for g in patterns for p in paths))
+
+
+def _extension_glob(pattern: str) -> bool:
+    """Exists#extension_glob?: `**/*.ext`, matched by suffix."""
+    rest = pattern.removeprefix("**/*")
+    return rest != pattern and rest.startswith(".") and "/" not in rest and not any(c in rest for c in "*?[{")
+
+
+def _globs(value: Any, variables: dict[str, str]) -> list[str]:
+    """A changes: or exists: clause's globs (a list, one path, or {paths: ...}), expanded."""
+    paths = value.get("paths") if isinstance(value, dict) else value
+    return [_expand(str(p), variables) for p in (paths if isinstance(paths, list) else [paths]) if p is not None]
+
+
 class Simulator:
-    def __init__(self, pipeline: Pipeline, event: Event, files: list[str],
+    def __init__(self, pipeline: Pipeline, event: Event, files: RepositoryFiles,
                  needs: dict[str, list[list[Need]]] | None = None) -> None:
         self.pipeline = pipeline
         self.event = event
@@ -111,22 +164,32 @@ class Simulator:
             return False
 
     def _changes(self, value: Any, variables: dict[str, str]) -> bool:
-        paths = value.get("paths") if isinstance(value, dict) else value
+        """Rules::Rule::Clause::Changes: no diff known holds; no file changed does not."""
         if self.event.changed is None:
             self.note(NO_DIFF_NOTE)
             return True
-        patterns = [fnmatch_regex(_expand(str(p), variables)) for p in (paths if isinstance(paths, list) else [paths])
-                    if p is not None]
-        return any(p.match(path) for p in patterns for path in self.event.changed)
+        if not self.event.changed:
+            return False
+        globs = list(dict.fromkeys(_globs(value, variables)))
+        if not globs:
+            return False
+        if len(self.event.changed) * len(globs) > MAX_CHANGES_COMPARISONS:
+            self.note(CHANGES_CAP_NOTE)
+            return True
+        return any(glob(g).matches(path) for path in self.event.changed for g in globs)
 
     def _exists(self, value: Any, variables: dict[str, str]) -> bool:
+        """Rules::Rule::Clause::Exists, its shortcuts and its cap as GitLab has them."""
         if isinstance(value, dict) and value.get("project") is not None:
             self.note(OTHER_PROJECT_NOTE)
             return True
-        paths = value.get("paths") if isinstance(value, dict) else value
-        patterns = [fnmatch_regex(_expand(str(p), variables)) for p in (paths if isinstance(paths, list) else [paths])
-                    if p is not None]
-        return any(p.match(f) for p in patterns for f in self.files)
+        globs = tuple(_globs(value, variables))
+        found = self.files.exists.get(globs)
+        if found is None:
+            found = self.files.exists[globs] = self.files.holds(globs)
+        if found is _CAPPED:
+            self.note(EXISTS_CAP_NOTE)
+        return bool(found)
 
     def rule_holds(self, rule: dict[str, Any], variables: dict[str, str]) -> bool:
         if "if" in rule and not self._if(rule["if"], variables):
@@ -168,15 +231,12 @@ class Simulator:
             return keyword[text]
         if event.merge_request:
             return False  # an MR pipeline's ref is refs/merge-requests/IID/head
-        if len(text) > 1 and text.startswith("/") and text.rstrip("imsx").endswith("/"):
-            body = text[1:text.rstrip("imsx").rindex("/")]
-            try:
-                return re.search(body, event.ref, re.I if "i" in text[text.rindex("/"):] else 0) is not None
-            except re.error:
-                return False
-        if "@" in text:
-            text = text.split("@", 1)[1]  # ref@project: the ref part, offline
-        return fnmatch.fnmatchcase(event.ref, text) if any(c in text for c in "*?[") else text == event.ref
+        if "@" in text and not text.startswith("/"):
+            text = text.split("@", 1)[0]  # ref@project: the ref part, offline
+        regexp = ruby_syntax(text)
+        if regexp is not None:
+            return regexp.search(event.ref)
+        return text == event.ref
 
     def _policy(self, policy: Any, variables: dict[str, str]) -> bool | None:
         """Whether an only/except policy matches; None when it says nothing."""
@@ -287,5 +347,6 @@ class Simulator:
         return sum(1 for r in rules[:index] if isinstance(r, dict) and "needs" in r)
 
 
-def simulate(pipeline: Pipeline, event: Event, root: Path | None) -> Simulation:
-    return Simulator(pipeline, event, repository_files(root)).run()
+def simulate(pipeline: Pipeline, event: Event, root: Path | None, files: list[str] | None = None) -> Simulation:
+    """files: the repository's tracked paths, when they are not those of root (a revision)."""
+    return Simulator(pipeline, event, RepositoryFiles(repository_files(root) if files is None else files)).run()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ from cifab.diagnostics import Finding, Severity
 from cifab.expression import parses
 from cifab.lint.model import flat_rules
 from cifab.lint.rules.base import Context, Rule
+from cifab.pipeline.patterns import RUBY_SYNTAX, ruby_syntax
 from cifab.yamlpos import Mark, YList, YMap
 
 
@@ -19,32 +19,14 @@ def valid_expression(expression: str) -> bool:
     return parses(expression)
 
 
-# RE2 syntax Python's re does not know. Python's re stands in for RE2 here, and must never
-# refuse what RE2 accepts: a pattern using any of these is taken as valid.
-_RE2_ONLY = re.compile(r"\\[pPQEzC]|\[\[:\w+:\]\]")
-
-
-def re2_compiles(body: str) -> bool:
-    if _RE2_ONLY.search(body):
-        return True
-    try:
-        re.compile(body)
-    except (re.error, OverflowError, RecursionError):
-        return False
-    return True
-
-
 def valid_ref_pattern(ref: str) -> bool:
-    """A `/regex/` entry of only/except must compile."""
-    if not (len(ref) >= 2 and ref.startswith("/") and ref.rstrip("i").endswith("/")):
-        return True
-    return re2_compiles(ref[1:].rstrip("i")[:-1])
+    """ArrayOfStringsOrRegexpsValidator: an entry that reads as /regex/flags must compile in RE2."""
+    return RUBY_SYNTAX.match(ref) is None or ruby_syntax(ref) is not None
 
 
 def valid_coverage(value: str) -> bool:
     """Entry::Coverage's RegexpValidator: a /regex/ (flags allowed) that RE2 compiles."""
-    match = re.fullmatch(r"/(.+)/[ismU]*", value, re.DOTALL)
-    return match is not None and re2_compiles(match.group(1))
+    return RUBY_SYNTAX.match(value) is not None and ruby_syntax(value) is not None
 
 
 def _rule_ifs(rules: Any, where: str) -> Iterator[tuple[Mark, str, str]]:

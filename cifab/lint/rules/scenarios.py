@@ -10,7 +10,7 @@ from cifab.diagnostics import Finding, Severity
 from cifab.lint.needs import Need, instance_names, job_needs
 from cifab.lint.rules.base import Context, Rule
 from cifab.simulate.event import Event, git_default_branch, standard_events
-from cifab.simulate.pipeline import Simulation, Simulator, repository_files
+from cifab.simulate.pipeline import RepositoryFiles, Simulation, Simulator, repository_files
 from cifab.yamlpos import YMap
 
 _RESULTS: WeakKeyDictionary[Context, list[tuple[str, Simulation]]] = WeakKeyDictionary()
@@ -44,7 +44,7 @@ def _scenarios(ctx: Context) -> list[tuple[str, Simulation]]:
     if found is None:
         pipeline = ctx.pipeline
         uses_exists = any("exists" in text for _, text in pipeline.texts())
-        files = repository_files(ctx.root) if uses_exists else []
+        files = RepositoryFiles(repository_files(ctx.root) if uses_exists else [])
         needs: dict[str, list[list[Need]]] = {}
         found = _RESULTS[ctx] = [(name, Simulator(pipeline, event, files, needs).run())
                                  for name, event in _events(ctx, git_default_branch(ctx.root))]
