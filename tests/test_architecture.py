@@ -129,7 +129,7 @@ RULE_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 # Strings of that shape outside cifab/stacks/ that are not rule ids (the stack modules are
 # not scanned: they spell job, tool and file-format names, never a rule id).
 NOT_IDS = {"get-url", "utf-8", "latin-1", "x-expect", "cifab-check", "container-image", "cifab-sc-", "hand-edited",
-           "ls-files", "symbolic-ref", "merge-base", "rev-parse"}  # git commands
+           "ls-files", "symbolic-ref", "merge-base", "rev-parse", "ls-tree", "cat-file"}  # git commands
 
 
 def test_every_rule_id_literal_in_the_package_is_registered_and_declared_once() -> None:

@@ -86,3 +86,49 @@ def test_hostile_names_are_shown_never_sent(cli, repo: Path) -> None:  # type: i
     for out in (text, markdown, raw):
         assert not any(c in out for c in "\x1b\x07\u202e")
         assert not any(line.startswith("/") for line in out.splitlines())
+
+
+def test_export_ignore_does_not_hide_a_changed_include(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    (repo / ".gitattributes").write_text("ci/ export-ignore\n.gitattributes export-ignore\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "change")
+    doc = json.loads(cli("diff", "main", "feature", "--format", "json", cwd=repo).stdout)
+    tag = {s["name"]: s for s in doc["scenarios"]}["a tag"]
+    assert tag["changed"] == {"test": ["needs"]} and tag["edges_removed"] == [["build", "test"]]
+
+
+def test_a_linked_pipeline_file_is_followed_inside_the_tree(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    git(repo, "checkout", "-q", ".")
+    git(repo, "checkout", "-q", "main")
+    (repo / "ci" / "main.yml").write_text(BASE)
+    (repo / ".gitlab-ci.yml").unlink()
+    (repo / ".gitlab-ci.yml").symlink_to("ci/main.yml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "linked")
+    (repo / "ci" / "main.yml").write_text(BASE + RELEASE)
+    git(repo, "commit", "-qam", "release")
+    doc = json.loads(cli("diff", "HEAD~1", "HEAD", "--format", "json", cwd=repo).stdout)
+    assert {s["name"]: s for s in doc["scenarios"]}["a tag"]["added"] == ["release"]
+    assert json.loads(cli("diff", "HEAD~1", "--format", "json", cwd=repo).stdout) == {**doc, "head": "the working tree"}
+
+
+def test_a_link_out_of_the_tree_is_not_followed(cli, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "secret.yml"
+    secret.write_text("stolen:\n  script: cat /etc/shadow\n")
+    git(repo, "checkout", "-q", ".")
+    (repo / ".gitlab-ci.yml").unlink()
+    (repo / ".gitlab-ci.yml").symlink_to(secret)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "out")
+    doc = json.loads(cli("diff", "main", "feature", "--format", "json", cwd=repo).stdout)
+    assert all("stolen" not in s["added"] for s in doc["scenarios"])
+    result = cli("diff", "main", cwd=repo)  # the working tree's link is refused too
+    assert result.exit_code == 2 and "stolen" not in result.output
+
+
+def test_a_revision_of_too_much_yaml_is_refused(cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from cifab.simulate import revision
+
+    monkeypatch.setattr(revision, "MAX_REVISION_BYTES", 50)  # the base revision holds about 120
+    result = cli("diff", "main", "feature", cwd=repo)
+    assert result.exit_code == 2 and "bytes of YAML files" in result.stderr

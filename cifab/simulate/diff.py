@@ -1,17 +1,13 @@
 """What a change does to the pipelines: two revisions of a repository, each simulated for the
 standard events (cifab.lint.rules.scenarios.standard_events), compared job by job.
 
-A revision is read with `git archive` into a scratch folder, so its local includes resolve
-as they were at that revision; the working tree is read where it is.
+A revision is read from git's object store (cifab.simulate.revision), so its local includes
+resolve as they were at that revision; the working tree is read where it is.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-import tarfile
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,16 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
+from cifab.files import Refused, read_limited
 from cifab.frames import json_text, one_line
+from cifab.gitlab import MAX_FILE_BYTES
 from cifab.lint.model import build_pipeline
 from cifab.markdown import code
 from cifab.markdown import text as md_text
 from cifab.simulate.event import Event, git_default_branch, standard_events
 from cifab.simulate.pipeline import Simulation, simulate
-from cifab.yamlpos import YamlError, load_text
+from cifab.simulate.revision import checkout as revision_checkout
+from cifab.simulate.revision import git
+from cifab.yamlpos import YamlError, load_bytes
 
 COMPARED = ("when", "image", "script", "before_script", "after_script", "variables", "needs", "artifacts")
-MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -47,17 +46,6 @@ class ScenarioDiff:
             and self.pipeline[0] == self.pipeline[1]
 
 
-def git(root: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CifabError(f"git {' '.join(args)} failed: {exc}") from None
-    if proc.returncode != 0:
-        said = proc.stderr.strip().splitlines()
-        raise CifabError(f"git {' '.join(args)}: {said[-1] if said else 'failed'}")
-    return proc.stdout.strip()
-
-
 def default_base(root: Path, default_branch: str) -> str:
     """The merge-base of HEAD with the default branch (its remote-tracking ref when there is one)."""
     for ref in (f"origin/{default_branch}", default_branch):
@@ -69,50 +57,29 @@ def default_base(root: Path, default_branch: str) -> str:
 
 
 @contextmanager
-def checkout(root: Path, revision: str | None) -> Iterator[Path]:
-    """The repository as it was at revision (None: the working tree)."""
+def checkout(root: Path, revision: str | None) -> Iterator[tuple[Path, list[str] | None]]:
+    """(where the revision's files are, its file list); the working tree when None."""
     if revision is None:
-        yield root
+        yield root, None
         return
-    sha = git(root, "rev-parse", "--verify", f"{revision}^{{commit}}")
-    proc = subprocess.run(["git", "archive", "--format=tar", sha], cwd=root, capture_output=True, timeout=300,
-                          check=False)
-    if proc.returncode != 0 or len(proc.stdout) > MAX_ARCHIVE_BYTES:
-        raise CifabError(f"cannot read revision {revision}: git archive failed or the tree is over 512 MB")
-    with tempfile.TemporaryDirectory(prefix="cifab-diff-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
-            _extract(archive, Path(tmp))
-        (Path(tmp) / ".git").mkdir()  # marks the root for local includes
-        yield Path(tmp)
+    with revision_checkout(root, revision) as found:
+        yield found.folder, found.files
 
 
-def _extract(archive: tarfile.TarFile, into: Path) -> None:
-    """Regular files and folders only, inside `into` (Python before 3.11.4 has no
-    extraction filters, so this is done by hand)."""
-    for member in archive.getmembers():
-        target = (into / member.name).resolve()
-        if not target.is_relative_to(into.resolve()):
-            continue
-        if member.isdir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif member.isfile():
-            source = archive.extractfile(member)
-            if source is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(source.read())
-
-
-def pipelines(root: Path, path: str, events: list[tuple[str, Event]]) -> dict[str, Simulation | None]:
-    """Each event's simulated pipeline for the file at root/path; None when there is no file."""
+def pipelines(root: Path, path: str, events: list[tuple[str, Event]],
+              files: list[str] | None = None) -> dict[str, Simulation | None]:
+    """Each event's simulated pipeline for the file at root/path; None when there is no file.
+    files: the repository's tracked paths (default: those of root)."""
     file = root / path
     if not file.is_file():
         return {name: None for name, _ in events}
     try:
-        loaded = load_text(file.read_text(encoding="utf-8"), path)
-    except (OSError, YamlError, UnicodeDecodeError) as exc:
+        raw = read_limited(file, MAX_FILE_BYTES, inside=root)
+        loaded = load_bytes(raw, path)
+    except (OSError, Refused, YamlError) as exc:
         raise CifabError(f"{path}: cannot be read: {exc}") from None
     pipeline = build_pipeline(loaded, root)
-    return {name: simulate(pipeline, event, root) for name, event in events}
+    return {name: simulate(pipeline, event, root, files) for name, event in events}
 
 
 def _configs(sim: Simulation | None) -> dict[str, dict[str, Any]]:
@@ -145,10 +112,10 @@ def diff_revisions(root: Path, base: str | None, head: str | None, path: str = "
     default = default_branch or git_default_branch(root)
     base = base or default_base(root, default)
     events = standard_events(default)
-    with checkout(root, base) as before_root:
-        before = pipelines(before_root, path, events)
-    with checkout(root, head) as after_root:
-        after = pipelines(after_root, path, events)
+    with checkout(root, base) as (before_root, before_files):
+        before = pipelines(before_root, path, events, before_files)
+    with checkout(root, head) as (after_root, after_files):
+        after = pipelines(after_root, path, events, after_files)
     return base, head or "the working tree", [compare(name, before[name], after[name]) for name, _ in events]
 
 
