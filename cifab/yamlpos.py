@@ -208,9 +208,12 @@ class _Walker:
         if not tag.startswith("tag:yaml.org,2002:") or tag == "tag:yaml.org,2002:timestamp":
             return value  # unknown local tags are ignored; dates stay text (JSON has none)
         try:
-            return self.construct(ScalarNode(tag, value), value)
+            found = self.construct(ScalarNode(tag, value), value)
         except (ValueError, KeyError, TypeError):  # `!!int x`, `!!bool maybe`
             raise self.error(f"the value {value!r} cannot be read as !!{tag.rsplit(':', 1)[-1]}", node) from None
+        if isinstance(found, bytes):  # !!binary: Psych makes a String of the decoded bytes
+            return found.decode("utf-8", "replace")
+        return found
 
     def implicit(self, node: ScalarNode, value: str) -> Any:
         for tag, regexp in _IMPLICIT.get(value[:1] if value else "", ()):

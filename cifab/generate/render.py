@@ -15,24 +15,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cifab import files
 from cifab.errors import CifabError
+from cifab.frames import one_line
 from cifab.generate.sandbox import MAX_TEXT, RangeBudget, TemplateLimit, deadline, sandbox_class, template_line
+from cifab.generate.scalars import scalar
 from cifab.manifest.load import Manifest, load
 
 PACKAGE_TEMPLATES = Path(__file__).parents[1] / "templates"  # cifab/templates in the wheel
 REPO_TEMPLATES = Path(__file__).parents[2] / "templates"
 ENTRY_TEMPLATE = "pipeline.yml.j2"
-
-# Characters YAML allows unescaped in a double-quoted scalar (printable, per YAML 1.1).
-_PRINTABLE = re.compile("[\t\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_PLAIN_START = re.compile(r"[A-Za-z0-9_./$(]")
-_PSYCH_WORDS = frozenset({"yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
-                          ".nan"})
-_NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9A-Za-z_.:+-]*")
-
 
 class YamlText(str):
     """Text that the `yaml` filter produced: the only thing templates may print."""
@@ -43,62 +35,6 @@ class YamlText(str):
 def templates_dir() -> Path:
     """Templates ship inside the wheel; a source checkout keeps them at the top level."""
     return PACKAGE_TEMPLATES if PACKAGE_TEMPLATES.is_dir() else REPO_TEMPLATES
-
-
-def _is_plain_safe(text: str, flow: bool) -> bool:
-    if not text or text != text.strip() or not _PLAIN_START.match(text):
-        return False
-    if _NUMBER_LIKE.fullmatch(text):
-        return False  # GitLab's parser (Psych) may read 1e3 or 1_000 as a number: quote it
-    if text.lower() in _PSYCH_WORDS:
-        return False  # Psych reads oN, YES, Off, NULL and .Inf in any letter case as non-strings
-    if any(c in text for c in "\n\r\t\x85\u2028\u2029") or ": " in text or " #" in text:
-        return False
-    if text.endswith(":") or (flow and any(c in text for c in ",[]{}")):
-        return False
-    if not all(_PRINTABLE.match(c) for c in text):
-        return False
-    wrapped = f"[{text}]" if flow else f"- {text}"
-    try:
-        return bool(yaml.safe_load(wrapped) == [text])
-    except yaml.YAMLError:
-        return False
-
-
-def _double_quoted(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch in "\x85\u2028\u2029" or not _PRINTABLE.match(ch):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else (
-                f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def scalar(value: Any, flow: bool = False) -> str:
-    """One YAML scalar that reads back as exactly `value`."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if not isinstance(value, str):
-        raise CifabError(f"cannot write {type(value).__name__} value {value!r} as a YAML scalar")
-    return value if _is_plain_safe(value, flow) else _double_quoted(value)
 
 
 def yaml_filter(value: Any) -> YamlText:
@@ -129,11 +65,12 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, YamlText):
         return value
     raise CifabError(
-        f"template bug: {value!r} was printed without the `yaml` filter; "
+        f"template bug: {excerpt(repr(value))} was printed without the `yaml` filter; "
         "every value must go through it so that it cannot change the YAML structure")
 
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
+EXCERPT = 200  # characters of a value a template error quotes
 
 
 def user_template(path: Path, folder: Path) -> Path:
@@ -209,7 +146,7 @@ def render(context: dict[str, Any], search_path: Sequence[Path] = ()) -> str:
     except TemplateError as exc:
         lineno = getattr(exc, "lineno", None)
         where = f" ({getattr(exc, 'filename', '?')}:{lineno})" if lineno else template_line(exc)
-        raise CifabError(f"template error{where}: {exc.message}", 2) from None
+        raise CifabError(f"template error{where}: {excerpt(str(exc.message))}", 2) from None
     except RecursionError as exc:
         raise CifabError(f"template error{template_line(exc)}: templates include or call themselves "
                          "without end", 2) from None
@@ -225,8 +162,14 @@ def render(context: dict[str, Any], search_path: Sequence[Path] = ()) -> str:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, TemplateLimit):
         return str(exc)
-    text = str(exc) or type(exc).__name__
+    text = excerpt(str(exc) or type(exc).__name__)
     return f"{type(exc).__name__}: {text}" if not isinstance(exc, LookupError) else f"no such item: {text}"
+
+
+def excerpt(text: str) -> str:
+    """A value quoted in a message: one line, and at most a few hundred characters of it,
+    however long the value (a template can build megabytes)."""
+    return one_line(text, EXCERPT)
 
 
 def tidy(text: str) -> str:

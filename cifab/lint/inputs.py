@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cifab.gitlab import MAX_FILE_BYTES
+from cifab.pipeline.patterns import Regexp, untrusted
 from cifab.yamlpos import Mark, YList, YMap
 
 BLOCK = re.compile(r"\$\[\[\s*(?P<data>\S.*?\S)\s*\]\]")  # Interpolation::Block's pattern
@@ -184,16 +186,11 @@ def _is(kind: str, value: Any) -> bool:
     return isinstance(value, str)
 
 
-def _untrusted_regexp(pattern: str) -> re.Pattern[str] | None:
-    """GitLab compiles input regexes with RE2 (Gitlab::UntrustedRegexp), which has no
-    lookaround and no backreferences: a pattern that needs them is invalid there."""
+def _untrusted_regexp(pattern: str) -> Regexp | None:
+    """GitLab compiles an input's regex with RE2 (Gitlab::UntrustedRegexp), written bare or
+    as /regex/: no lookaround, no backreferences, and no backtracking."""
     body = pattern[1:-1] if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/") else pattern
-    if re.search(r"\(\?<?[=!]|\\[1-9]", body):
-        return None
-    try:
-        return re.compile(body)
-    except re.error:
-        return None
+    return untrusted(body)
 
 
 class _Template:
@@ -201,6 +198,10 @@ class _Template:
         self.context = context
         self.errors: list[tuple[str, Mark]] = []
         self.blocks: dict[str, Any] = {}
+        # Characters the file's interpolated strings hold: inputs that double at each level
+        # of include would otherwise grow without end. GitLab's own bound on a file's
+        # parsed size is the one kept.
+        self.produced = 0
 
     def walk(self, node: Any, mark: Mark | None = None) -> Any:
         if self.errors:
@@ -237,6 +238,11 @@ class _Template:
             out.append(node[last:match.start()])
             out.append(value if isinstance(value, str) else json.dumps(value, default=str))
             last = match.end()
+            self.produced += len(out[-1])
+            if self.produced > MAX_FILE_BYTES:
+                self.errors.append((f"The parsed YAML is too big: its interpolated values hold more than "
+                                    f"{MAX_FILE_BYTES:,} characters", mark))
+                return node
         out.append(node[last:])
         return "".join(out)
 
@@ -289,6 +295,9 @@ def _apply(expression: str, value: Any) -> tuple[Any, str | None]:
     if name == "truncate":
         found = _TRUNCATE.match(expression)
         assert found is not None
+        # Ruby's String#[] takes a C long: a longer number is a RangeError there, never a value.
+        if any(len(found[k].lstrip("0")) > 18 for k in ("offset", "length")):
+            return None, "error in `truncate` function: the offset and length must each be below 10**18"
         offset, length = int(found["offset"]), int(found["length"])
         return value[offset:offset + length], None
     if name == "split":
