@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,26 @@ def test_refusal_message_points_at_the_escape_hatches(cli, go_repo: Path) -> Non
 
 def test_spacing_puts_one_blank_line_between_top_level_blocks() -> None:
     assert spacing("a:\n  b: 1\n\n  c: 2\n# about d\nd: 3\ne: 4\n") == "a:\n  b: 1\n  c: 2\n\n# about d\nd: 3\n\ne: 4\n"
+
+
+# Scalars Psych (YAML 1.1, GitLab's parser) reads as something other than the string written
+# in cifab.yml, if they are written plain: booleans in any case, sexagesimal numbers, octal and
+# underscored numbers, null, infinities; and the line separators that a plain or single-quoted
+# scalar would fold into spaces.
+PSYCH_SPECIAL = ["on", "Off", "NO", "yes", "Y", "n", "1:20", "190:20:30", "0o17", "0x1F", "1_000", "1e3", "~",
+                 "null", ".inf", "-.Inf", ".NaN", "2001-12-14", "=", "<<", "a\u2028b", "a\x85b", "a\u2029b",
+                 " lead", "trail ", "# hash", "- dash", "x: y", "@at", "`tick`"]
+
+
+def test_every_psych_special_scalar_keeps_its_meaning_through_the_escape_hatches(tmp_path: Path) -> None:
+    variables = {f"V{i}": value for i, value in enumerate(PSYCH_SPECIAL)}
+    manifest = {"jobs": {"go-test": {"variables": variables, "tags": PSYCH_SPECIAL}},
+                "extra_jobs": {name: {"stage": "test", "script": [name]} for name in PSYCH_SPECIAL[:10]}}
+    # JSON is YAML too, and writes NEL and U+2028 as escapes (PyYAML's dumper would fold them).
+    text = render(tmp_path, "\n".join(f"{key}: {json.dumps(value)}" for key, value in manifest.items()) + "\n")
+    read = yaml.load(text, Loader=yaml.SafeLoader)  # PyYAML resolves as Psych does (YAML 1.1)
+    assert read["go-test"]["variables"] == {"CGO_ENABLED": "1", **variables}
+    assert read["go-test"]["tags"] == PSYCH_SPECIAL
+    for name in PSYCH_SPECIAL[:10]:
+        assert read[name]["script"] == [name]
+    assert "\u2028" not in text and "\x85" not in text  # written as escapes, not raw

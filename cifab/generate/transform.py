@@ -12,6 +12,7 @@ from typing import Any
 
 from cifab.diagnostics import Finding
 from cifab.errors import ProblemsError
+from cifab.generate.scalars import representer
 from cifab.gitlab import deep_merge, is_job_name
 from cifab.manifest.hatches import SCRIPT_HOOKS
 from cifab.manifest.load import Manifest
@@ -28,6 +29,7 @@ def _yaml() -> Any:
     from ruamel.yaml import YAML
 
     yaml = YAML()
+    yaml.Representer = representer()
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
