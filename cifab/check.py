@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cifab.contract import DRIFT
 from cifab.errors import ProblemsError
 from cifab.frames import read_sources
 from cifab.generate import plan as generate
-from cifab.generate.contract import DRIFT
 from cifab.lint.run import LintRun, lint_paths
 from cifab.manifest.lint_section import load_settings
 from cifab.remote.run import add_remote

@@ -308,7 +308,7 @@ def _notes(notes: list[str], fmt: str) -> None:
 
 
 def _emit(fmt: str, run: LintRun, output: Path | None, extra: str = "", inputs: tuple[Path, ...] = ()) -> None:
-    from cifab.lint import report
+    from cifab import report
 
     text = report.render(fmt, run.findings, run.sources, run.paths,
                          colour=output is None and fmt == "text" and _colour(sys.stdout))
@@ -348,8 +348,8 @@ def check(
     gitlab: RemoteOptions,
 ) -> None:
     """The merge-request gate: in sync with cifab.yml, clean offline, accepted by GitLab."""
+    from cifab import report
     from cifab.check import check as run_check
-    from cifab.lint import report
 
     where = None
     if comment:  # the token is checked before any work, so a misconfigured job fails at once
@@ -389,8 +389,9 @@ def graph(
 ) -> None:
     """Draw the pipeline: stages, jobs, needs edges and manual jobs."""
     from cifab import graph as drawing
+    from cifab.pipeline.load import load_pipeline
 
-    pipeline, src = drawing.load_pipeline(path, root)
+    pipeline, src = load_pipeline(path, root)
     if fmt == "mermaid":
         sys.stdout.write(drawing.mermaid(pipeline))
     elif fmt == "dot":
@@ -421,7 +422,7 @@ def jobs(
 ) -> None:
     """The jobs GitLab would create for a push, a tag, a merge request or a schedule."""
     from cifab.files import repository_root
-    from cifab.graph import load_pipeline
+    from cifab.pipeline.load import load_pipeline
     from cifab.simulate import event as events
     from cifab.simulate import report
     from cifab.simulate.pipeline import simulate
@@ -437,16 +438,12 @@ def jobs(
         if not sep or not key:
             raise CifabError(f"--var {item}: expected KEY=VALUE")
         extra[key] = value
-    pipeline, _ = load_pipeline(path, root)
     folder = root or (None if path == "-" else Path(path).resolve().parent)
-    default = default_branch or events.git_default_branch(folder)
-    if mr:
-        source_branch, _, target = mr.partition(":")
-        event = events.Event("merge_request_event", source_branch, target=target or default, default_branch=default,
-                             changed=tuple(changed) if changed else None, extra=extra)
-    else:
-        event = events.Event(source or "push", tag or branch or default, tag=bool(tag), default_branch=default,
-                             changed=tuple(changed) if changed else None, extra=extra)
+    source_branch, _, target = (mr or "").partition(":")
+    event = events.event_for(default_branch or events.git_default_branch(folder), branch=branch, tag=tag,
+                             merge_request=source_branch or None, target=target or None, source=source,
+                             changed=tuple(changed) if changed else None, variables=extra)
+    pipeline, _ = load_pipeline(path, root)
     result = simulate(pipeline, event, repository_root(folder) if folder is not None else None)
     sys.stdout.write(report.as_json(result) if fmt == "json" else report.as_text(result))
 

@@ -8,27 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from cifab.errors import CifabError
 from cifab.frames import one_line
-from cifab.lint.model import Pipeline, build_pipeline, flat_rules
-from cifab.lint.needs import job_needs
-from cifab.lint.run import include_root, read_source
 from cifab.markdown import mermaid_label
-from cifab.yamlpos import YamlError, load_text
-
-
-def load_pipeline(path: str, root: Path | None) -> tuple[Pipeline, str]:
-    """The resolved pipeline of a file (or - for stdin), and the name to show for it."""
-    try:
-        src, text = read_source(path)
-        loaded = load_text(text, src)
-    except YamlError as exc:
-        raise CifabError(str(exc)) from None
-    folder, verified = include_root(path, root)
-    return build_pipeline(loaded, folder, verified), src
+from cifab.pipeline.config import Pipeline, flat_rules
+from cifab.pipeline.needs import job_needs
 
 
 @dataclass(frozen=True)

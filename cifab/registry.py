@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import textwrap
 
+from cifab.contract import DRIFT
 from cifab.diagnostics import Rule
 from cifab.errors import CifabError
-from cifab.generate.contract import DRIFT
 from cifab.lint.rules import ALL_RULES, OPTIONAL_RULES
 from cifab.manifest.rules import RULES as MANIFEST_RULES
 from cifab.remote.lint import RULE as REMOTE_RULE
-from cifab.schemaerrors import suggest
+from cifab.spelling import suggest
 
 RULES: list[Rule] = [*ALL_RULES, *MANIFEST_RULES, DRIFT, REMOTE_RULE]
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cifab.check import CheckResult
+from cifab.contract import DRIFT
 from cifab.diagnostics import Severity
 from cifab.errors import CifabError
-from cifab.generate.contract import DRIFT
 from cifab.markdown import code, no_commands, text
 
 MAX_NOTE = 1_000_000  # characters: GitLab refuses a longer note body (Notes API)
@@ -88,9 +88,10 @@ def _diff(root: Path | None, path: str) -> str:
 
 def _graph(root: Path | None, path: str) -> str | None:
     from cifab import graph
+    from cifab.pipeline.load import load_pipeline
 
     try:
-        pipeline, _ = graph.load_pipeline(str((root or Path.cwd()) / path), root)
+        pipeline, _ = load_pipeline(str((root or Path.cwd()) / path), root)
     except CifabError:
         return None
     jobs = len(pipeline.visible_jobs)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from cifab.yamlpos import Mark, YList, YMap
+from cifab.diagnostics import Mark
+from cifab.pipeline.yamlpos import YList, YMap
 
 JSON_TYPES = {
     "object": "a mapping",
@@ -118,30 +119,6 @@ def _collect(err: Any, root: dict[str, Any], out: list[Leaf]) -> None:
         return
     detail = err.kind.as_dict() if hasattr(err.kind, "as_dict") else {}
     out.append(Leaf(path, kind, detail, err.instance, sub, err.message))
-
-
-# A hint is a courtesy. A file with thousands of misspelt names against thousands of jobs
-# must not cost a string comparison for every pair, so one file's check spends at most this
-# many comparisons on hints (about a second), then stops hinting.
-HINT_BUDGET = 200_000
-_hint_budget = [HINT_BUDGET]
-
-
-def reset_hints() -> None:
-    """A fresh hint budget, for the next file."""
-    _hint_budget[0] = HINT_BUDGET
-
-
-def suggest(word: str, options: Iterable[str]) -> str | None:
-    import difflib  # only when there is something to suggest
-
-    pool = options if isinstance(options, list) else list(options)
-    if _hint_budget[0] < len(pool):
-        return None
-    candidates = [o for o in pool if isinstance(o, str)]
-    _hint_budget[0] -= len(candidates)
-    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 def locate(doc: Any, path: Path, *, key: str | None = None) -> Mark | None:

@@ -1,5 +1,6 @@
-"""The package's shape: no import cycles (imports inside functions included), one stack
-registry, one rule-id registry, one vocabulary."""
+"""The package's shape: packages in layers that import only downwards, no import cycles
+(imports inside functions included), one stack registry, one rule-id registry, one
+vocabulary."""
 
 from __future__ import annotations
 
@@ -68,6 +69,49 @@ def test_no_import_cycle_in_the_package() -> None:
     known = modules()
     graph = {name: imports(path, known) - {name} for name, path in known.items()}
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+# Every module's layer, lowest first, like ruff's crate boundaries: a module may import its
+# own layer and those below it, never one above. A prefix names a package or a module; the
+# longest prefix decides (cifab.manifest.rules holds data that the registry lists, below the
+# rest of the manifest package, which reads the registry).
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("core: vocabulary, findings, errors, output, safe I/O", (
+        "cifab.__init__", "cifab.gitlab", "cifab.diagnostics", "cifab.frames", "cifab.errors", "cifab.files",
+        "cifab.markdown", "cifab.contract", "cifab.spelling")),
+    ("pipeline: a configuration as GitLab reads it", ("cifab.pipeline", "cifab.schemaerrors", "cifab.gitlab_schema")),
+    ("stacks: what each stack reads and pins", ("cifab.stacks",)),
+    ("simulate and graph: read pipelines", ("cifab.simulate", "cifab.graph")),
+    ("lint: rules over a pipeline; its creation-time checks simulate", ("cifab.lint",)),
+    ("remote: GitLab's API; rule records", ("cifab.remote", "cifab.manifest.rules")),
+    ("registry: every rule id", ("cifab.registry",)),
+    ("manifest: cifab.yml", ("cifab.manifest",)),
+    ("generate and init: write files", ("cifab.generate", "cifab.init")),
+    ("check and reports", ("cifab.check", "cifab.report")),
+    ("review: the merge request note", ("cifab.review",)),
+    ("command line", ("cifab.cli", "cifab.entry", "cifab.__main__")),
+]
+
+
+def layer_of(module: str) -> int:
+    module = "cifab.__init__" if module == "cifab" else module
+    found = [(len(prefix), i) for i, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+             if module == prefix or module.startswith(prefix + ".")]
+    assert found, f"{module} is in no layer: add it to LAYERS"
+    return max(found)[1]
+
+
+def test_every_import_points_down_the_layers() -> None:
+    known = modules()
+    upward = [f"{name} ({LAYERS[layer_of(name)][0]}) imports {dep} ({LAYERS[layer_of(dep)][0]})"
+              for name, path in sorted(known.items()) for dep in sorted(imports(path, known))
+              if layer_of(dep) > layer_of(name)]
+    assert upward == []
+
+
+def test_the_layer_check_finds_an_upward_import() -> None:
+    assert layer_of("cifab.pipeline.config") < layer_of("cifab.lint.engine") < layer_of("cifab.cli")
+    assert layer_of("cifab.manifest.rules") < layer_of("cifab.registry") < layer_of("cifab.manifest.load")
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

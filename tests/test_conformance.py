@@ -110,8 +110,8 @@ def test_real_world_trees_resolve_their_local_includes(corpus: Path) -> None:
     tree = corpus / "real-world-trees" / "gitlabhq__gitlab-runner"
     if not tree.is_dir():
         return
-    from cifab.lint.model import build_pipeline
-    from cifab.yamlpos import load_text
+    from cifab.pipeline.config import build_pipeline
+    from cifab.pipeline.yamlpos import load_text
 
     root_file = tree / ".gitlab-ci.yml"
     pipeline = build_pipeline(load_text(root_file.read_text(), str(root_file)), tree, False)

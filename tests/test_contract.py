@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cifab import contract
 from cifab import files as output
-from cifab.generate import contract, diff
+from cifab.generate import diff
 
 
 def test_wrap_adds_a_header_with_the_body_checksum() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cifab.contract import State, state, wrap
 from cifab.errors import ProblemsError
-from cifab.generate.contract import State, state, wrap
 from cifab.generate.render import scalar
 from cifab.manifest.load import parse
 from tests.lint_helpers import lint, of

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cifab.expression import ExpressionError, evaluate, parses, statement_value
+from cifab.pipeline.expression import ExpressionError, evaluate, parses, statement_value
 
 VARIABLES = {"PRESENT_VARIABLE": "my variable", "PATH_VARIABLE": "a/path/variable/value",
              "FULL_PATH_VARIABLE": "/a/full/path/variable/value", "EMPTY_VARIABLE": ""}

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cifab import contract
 from cifab.errors import ProblemsError
-from cifab.generate import contract
 from cifab.generate import plan as generate
 from cifab.lint.engine import lint_text
 from tests.conftest import configure_deploys
@@ -59,7 +59,7 @@ def test_one_pipeline_per_push_that_runs_every_check(generated: Path) -> None:
     """Simulated as GitLab creates pipelines: a push to a branch with an open merge request
     runs every check once; no merge request pipeline competes with it (jobs without rules
     would not be added to one, so it would run nothing)."""
-    from cifab.graph import load_pipeline
+    from cifab.pipeline.load import load_pipeline
     from cifab.simulate.event import Event
     from cifab.simulate.pipeline import simulate
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cifab import graph
-from cifab.lint.model import build_pipeline
-from cifab.yamlpos import load_text
+from cifab.pipeline.config import build_pipeline
+from cifab.pipeline.yamlpos import load_text
 
 GOLDEN = Path(__file__).parent / "golden"
 INPUT = GOLDEN / "graph-input.yml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cifab.lint.inputs import interpolate
-from cifab.yamlpos import load_text
+from cifab.pipeline.inputs import interpolate
+from cifab.pipeline.yamlpos import load_text
 from tests.lint_helpers import errors, lint, messages, of
 
 

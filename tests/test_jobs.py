@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cifab.expression import ExpressionError, evaluate
-from cifab.lint.model import build_pipeline
+from cifab.pipeline.config import build_pipeline
+from cifab.pipeline.expression import ExpressionError, evaluate
+from cifab.pipeline.yamlpos import load_text
 from cifab.simulate.event import Event
 from cifab.simulate.pipeline import Simulation, simulate
-from cifab.yamlpos import load_text
 from tests.conftest import EXAMPLES
 from tests.lint_helpers import lint, messages, of
 

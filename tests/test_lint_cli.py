@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cifab import report
 from cifab.diagnostics import Finding, Severity
-from cifab.lint import report
 
 BAD = "stages: [build, test]\n\nbuild:\n  stage: build\n  script: make\n\ntest:\n  stage: tests\n  script: make test\n"
 GOOD = "build:\n  stage: build\n  script: make\n"

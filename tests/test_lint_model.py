@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cifab.gitlab import deep_merge
-from cifab.lint.model import build_pipeline
-from cifab.yamlpos import load_text
+from cifab.pipeline.config import build_pipeline
+from cifab.pipeline.yamlpos import load_text
 from tests.lint_helpers import errors, lint, messages, of
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cifab.generate import contract
+from cifab import contract
 from cifab.init import detect
 from cifab.lint.engine import Options, lint_text
 

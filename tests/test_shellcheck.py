@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cifab.lint import shellcheck as runner
-from cifab.lint.model import Job
 from cifab.lint.scripts import PRELUDE, Piece, Sources, job_scripts, locate, runs_powershell
-from cifab.yamlpos import load_text
+from cifab.pipeline.config import Job
+from cifab.pipeline.yamlpos import load_text
 
 needs_binary = pytest.mark.skipif(runner.binary() is None,
                                   reason="shellcheck is not installed (pip install 'cifab[shellcheck]')")

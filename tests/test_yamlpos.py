@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cifab.yamlpos import MAX_BYTES, Reference, YamlError, YList, YMap, load_bytes, load_text
+from cifab.pipeline.yamlpos import MAX_BYTES, Reference, YamlError, YList, YMap, load_bytes, load_text
 
 
 def test_every_key_and_value_knows_file_line_and_column() -> None:

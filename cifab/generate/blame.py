@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cifab.diagnostics import Finding
+from cifab.diagnostics import Finding, Mark
+from cifab.pipeline.yamlpos import YamlError, YList, YMap, load_text
 from cifab.schemaerrors import dotted
-from cifab.yamlpos import Mark, YamlError, YList, YMap, load_text
 
 HATCHES = ("extra_jobs", "jobs")
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cifab import files
+from cifab import contract, files
 from cifab.diagnostics import Finding, Severity
 from cifab.errors import CifabError, ProblemsError
-from cifab.generate import blame, context, contract, monorepo, render, transform
+from cifab.generate import blame, context, monorepo, render, transform
 from cifab.generate.diff import unified_diff
 from cifab.manifest.load import Manifest, load
 from cifab.stacks import MONOREPO

@@ -218,7 +218,7 @@ def listing(manifest_path: Path) -> list[tuple[str, Path, bool]]:
 
 
 def template_text(name: str, manifest_path: Path) -> str:
-    from cifab.schemaerrors import suggest
+    from cifab.spelling import suggest
 
     users = _user_dirs(manifest_path)
     found = dict(template_names(users))

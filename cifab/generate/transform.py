@@ -17,8 +17,8 @@ from cifab.gitlab import deep_merge, is_job_name
 from cifab.manifest.hatches import SCRIPT_HOOKS
 from cifab.manifest.load import Manifest
 from cifab.manifest.rules import INVALID
-from cifab.schemaerrors import suggest
-from cifab.yamlpos import plain
+from cifab.pipeline.yamlpos import plain
+from cifab.spelling import suggest
 
 
 def needed(data: dict[str, Any]) -> bool:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cifab import files
+from cifab import contract, files
 from cifab.errors import CifabError
-from cifab.generate import contract
 from cifab.generate.plan import Plan
 
 ESCAPE_HATCHES = (

@@ -112,7 +112,7 @@ def init_repository(directory: Path, stack: str | None, force: bool, ask: Asker 
 def existing_pipeline(directory: Path) -> Path | None:
     """A .gitlab-ci.yml in the repository that cifab did not write, which `generate` will
     refuse to replace without --force."""
-    from cifab.generate.contract import State, state
+    from cifab.contract import State, state
 
     path = directory / ".gitlab-ci.yml"
     try:

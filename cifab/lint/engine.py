@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cifab.diagnostics import Finding, Severity
-from cifab.lint.model import build_pipeline
-from cifab.lint.recorded import SYNTAX
 from cifab.lint.rules import RULES, Context
 from cifab.lint.rules.schema import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
 from cifab.lint.rules.shellcheck import begin as begin_shellcheck
 from cifab.lint.settings import LintSettings
 from cifab.lint.suppress import inline_ignores
-from cifab.schemaerrors import reset_hints
-from cifab.yamlpos import YamlError, load_text, no_gc
+from cifab.pipeline.config import build_pipeline
+from cifab.pipeline.yamlpos import SYNTAX, YamlError, load_text, no_gc
+from cifab.spelling import reset_hints
 
 
 class Options(NamedTuple):
@@ -62,7 +61,7 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
     # What the model found while it resolved includes, extends and !reference.
     findings: list[Finding] = [f for f in pipeline.findings if f.rule_id not in options.ignore]
     for rule in RULES:
-        if rule.id not in options.ignore:
+        if rule.check is not None and rule.id not in options.ignore:
             findings.extend(rule.check(ctx))
     findings.extend(shellcheck())
     kept = _filter(_prefer_semantic(findings), options, pipeline.texts())

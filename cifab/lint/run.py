@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from cifab.diagnostics import Finding, Severity
-from cifab.errors import EXIT_FINDINGS, EXIT_USAGE, CifabError
-from cifab.files import Refused, read_limited, repository_root
+from cifab.errors import EXIT_FINDINGS, EXIT_USAGE
 from cifab.lint.engine import Options, lint_text
-from cifab.lint.recorded import SYNTAX
 from cifab.lint.settings import LintSettings
-from cifab.yamlpos import MAX_BYTES, YamlError, check_size, decode
+from cifab.pipeline.load import display_name, include_root, read_source
+from cifab.pipeline.yamlpos import SYNTAX, YamlError
 
-STDIN = "-"
 # A finding with one of these ids means the file could not be parsed at all: exit 2.
 UNPARSEABLE = frozenset({SYNTAX.id})
 
@@ -32,47 +29,6 @@ class LintRun:
             return EXIT_USAGE
         threshold = Severity.parse(fail_on) if isinstance(fail_on, str) else fail_on
         return EXIT_FINDINGS if any(f.severity >= threshold for f in self.findings) else 0
-
-
-def _read(path: str) -> bytes:
-    """At most one byte more than GitLab's file limit: the size check says the rest."""
-    if path == STDIN:
-        return sys.stdin.buffer.read(MAX_BYTES + 1)
-    try:
-        return read_limited(Path(path), MAX_BYTES)
-    except FileNotFoundError:
-        raise CifabError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CifabError(f"{path}: is a directory; name the CI file, e.g. {path}/.gitlab-ci.yml") from None
-    except Refused as exc:
-        raise CifabError(f"{path}: {exc}; name a CI file") from None
-    except OSError as exc:
-        raise CifabError(f"{path}: cannot read it: {exc.strerror}") from None
-
-
-def include_root(path: str, root: Path | None) -> tuple[Path | None, bool]:
-    """(root, verified) for one linted file: --root wins, then the git checkout around
-    the file, then the file's own folder (unverified)."""
-    if root is not None:
-        return root, True
-    if path == STDIN:
-        return None, True
-    folder = Path(path).resolve().parent
-    repo = repository_root(folder)
-    return (repo, True) if repo is not None else (folder, False)
-
-
-def display_name(path: str) -> str:
-    return "<stdin>" if path == STDIN else path
-
-
-def read_source(path: str) -> tuple[str, str]:
-    """(display name, text) of a file or stdin; YamlError when it is too big or not text."""
-    src = display_name(path)
-    raw = _read(path)
-    # Size and encoding are checked on the bytes, before any decoding work.
-    check_size(len(raw), src, MAX_BYTES)
-    return src, decode(raw, src)
 
 
 def lint_paths(paths: list[str], root: Path | None = None, settings: LintSettings | None = None,

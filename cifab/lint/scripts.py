@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from cifab.lint.model import Job
-from cifab.yamlpos import Mark, YList
+from cifab.diagnostics import Mark
+from cifab.pipeline.config import Job
+from cifab.pipeline.yamlpos import YList
 
 # The runner writes `if set -o | grep pipefail ...; then set -o pipefail; fi; set -o errexit`.
 # ShellCheck takes errexit from a shebang's `-e` exactly as from `set -e` (its hasSetE), and

@@ -12,7 +12,7 @@ from cifab.diagnostics import Finding
 from cifab.gitlab import COMPONENTS_SINCE, NEEDS_MATRIX_SINCE, supports
 from cifab.manifest.problems import problems_for
 from cifab.manifest.rules import INVALID
-from cifab.yamlpos import YList, YMap
+from cifab.pipeline.yamlpos import YList, YMap
 
 SCRIPT_HOOKS = ("script_before", "script_after")  # commands put before / after a job's script
 

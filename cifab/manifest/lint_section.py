@@ -15,10 +15,10 @@ from cifab.diagnostics import Finding
 from cifab.errors import ProblemsError
 from cifab.files import Refused, read_limited
 from cifab.gitlab import MAX_FILE_BYTES
-from cifab.lint.recorded import SYNTAX
 from cifab.lint.settings import LintSettings
 from cifab.lint.shellcheck import DEFAULT_EXCLUDED, DEFAULT_TIMEOUT
-from cifab.yamlpos import YamlError, YMap, load_bytes, plain
+from cifab.pipeline.yamlpos import SYNTAX, YamlError, YMap, load_bytes, plain
+from cifab.spelling import suggest
 
 
 def load_settings(manifest_path: Path) -> LintSettings:
@@ -78,7 +78,7 @@ def unknown_rule_ids(data: YMap) -> list[Finding]:
     out = []
     for i, rule_id in enumerate(ignore if isinstance(ignore, list) else []):
         if isinstance(rule_id, str) and rule_id not in BY_ID:
-            near = schemaerrors.suggest(rule_id, list(BY_ID))
+            near = suggest(rule_id, list(BY_ID))
             src, line, col = schemaerrors.locate(data, ("lint", "ignore", i)) or (data.src, 1, 1)
             where = schemaerrors.dotted(("lint", "ignore", i))
             out.append(INVALID.at(src, line, col, f"{where}: there is no rule '{rule_id}'",

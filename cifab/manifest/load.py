@@ -15,13 +15,12 @@ from cifab.diagnostics import Finding
 from cifab.errors import ProblemsError
 from cifab.files import Refused, read_limited
 from cifab.gitlab import MAX_FILE_BYTES
-from cifab.lint.recorded import SYNTAX
 from cifab.manifest import hatches
 from cifab.manifest.lint_section import unknown_rule_ids
 from cifab.manifest.problems import problems_for
 from cifab.manifest.rules import DUPLICATE_KEY, INVALID, MISSING
 from cifab.manifest.schema import fill_defaults, schema, validator
-from cifab.yamlpos import YamlError, YMap, load_bytes, plain
+from cifab.pipeline.yamlpos import SYNTAX, YamlError, YMap, load_bytes, plain
 
 MANIFEST_NAME = "cifab.yml"
 

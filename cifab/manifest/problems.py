@@ -8,7 +8,8 @@ from typing import Any
 from cifab import schemaerrors
 from cifab.diagnostics import Finding
 from cifab.manifest.rules import INVALID
-from cifab.yamlpos import YMap
+from cifab.pipeline.yamlpos import YMap
+from cifab.spelling import suggest
 
 
 def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> list[Finding]:
@@ -20,7 +21,7 @@ def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> li
         allowed = list(sub.get("properties", {}))
         for key in leaf.detail.get("unexpected", []):
             src, line, col = schemaerrors.locate(doc, leaf.path, key=key) or (doc.src, 1, 1)
-            hint = schemaerrors.suggest(key, allowed)
+            hint = suggest(key, allowed)
             msg = f"{where}: unknown key '{key}'" if leaf.path else f"unknown key '{key}'"
             out.append(INVALID.at(src, line, col, msg,
                                hint=f"did you mean '{hint}'?" if hint else
@@ -44,7 +45,7 @@ def problems_for(leaf: schemaerrors.Leaf, doc: YMap, root: dict[str, Any]) -> li
     elif leaf.kind == "Enum":
         options = ", ".join(str(o) for o in leaf.detail.get("options", []))
         msg = f"{where}: {value} is not one of: {options}"
-        hint = schemaerrors.suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
+        hint = suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
         if hint is None and leaf.path and leaf.path[-1] == "stack":
             from cifab.stacks import ALIASES
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from cifab.diagnostics import Finding, Rule, Severity
 from cifab.errors import redact, register_secret
+from cifab.pipeline.yamlpos import YMap
 from cifab.remote import exchange
 from cifab.remote.settings import RemoteError, Settings
-from cifab.yamlpos import YMap
 
 RULE = Rule(
     "gitlab-ci-lint", Severity.ERROR, "GitLab's CI Lint API must accept the configuration",

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cifab.lint.run import LintRun
+from cifab.pipeline.yamlpos import YamlError, load_text
 from cifab.remote import lint as remote_lint
 from cifab.remote.settings import RemoteOptions, Settings
-from cifab.yamlpos import YamlError, load_text
 
 
 @dataclass

@@ -18,14 +18,14 @@ from cifab.errors import CifabError
 from cifab.files import Refused, read_limited
 from cifab.frames import json_text, one_line
 from cifab.gitlab import MAX_FILE_BYTES
-from cifab.lint.model import build_pipeline
 from cifab.markdown import code
 from cifab.markdown import text as md_text
+from cifab.pipeline.config import build_pipeline
+from cifab.pipeline.yamlpos import YamlError, load_bytes
 from cifab.simulate.event import Event, git_default_branch, standard_events
 from cifab.simulate.pipeline import Simulation, simulate
 from cifab.simulate.revision import checkout as revision_checkout
 from cifab.simulate.revision import git
-from cifab.yamlpos import YamlError, load_bytes
 
 COMPARED = ("when", "image", "script", "before_script", "after_script", "variables", "needs", "artifacts")
 

@@ -61,6 +61,20 @@ class Event:
         return out
 
 
+def event_for(default_branch: str, *, branch: str | None = None, tag: str | None = None,
+              merge_request: str | None = None, target: str | None = None, source: str | None = None,
+              changed: tuple[str, ...] | None = None, variables: dict[str, str] | None = None) -> Event:
+    """The event a user describes: `cifab jobs --branch/--tag/--mr/--source` or a scenario of
+    `lint.scenarios` in cifab.yml. At most one of branch, tag and merge_request; none is a push
+    to the default branch."""
+    extra = dict(variables or {})
+    if merge_request:
+        return Event("merge_request_event", merge_request, target=target or default_branch,
+                     default_branch=default_branch, changed=changed, extra=extra)
+    return Event(source or "push", tag or branch or default_branch, tag=bool(tag), default_branch=default_branch,
+                 changed=changed, extra=extra)
+
+
 @cache  # lint asks once per file; git answers the same for the run
 def git_default_branch(folder: Path | None) -> str:
     """The remote's default branch as git knows it (origin/HEAD), else `main`."""

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cifab.expression import ExpressionError, evaluate
+from cifab.diagnostics import Mark
 from cifab.gitlab import MAX_CHANGES_COMPARISONS, MAX_EXISTS_COMPARISONS
-from cifab.lint.model import Job, Pipeline, flat_rules, glob_in, rule_mark
-from cifab.lint.needs import Need, instance_names, job_needs
+from cifab.pipeline.config import Job, Pipeline, flat_rules, rule_mark
+from cifab.pipeline.expression import ExpressionError, evaluate
+from cifab.pipeline.include import glob_in
+from cifab.pipeline.needs import Need, instance_names, job_needs
 from cifab.pipeline.patterns import glob, ruby_syntax
+from cifab.pipeline.yamlpos import YList, YMap
 from cifab.simulate.event import Event
-from cifab.yamlpos import Mark, YList, YMap
 
 NO_DIFF_NOTE = ("no changed files were given (--changed), so `changes` holds everywhere, as it does in GitLab "
                 "when it knows no diff (new branches, tags, schedules)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cifab.diagnostics import Mark
 from cifab.frames import json_text, one_line
 from cifab.simulate.pipeline import Simulation
-from cifab.yamlpos import Mark
 
 FORMAT_VERSION = "cifab-jobs/1"
 

@@ -6,8 +6,8 @@ from functools import cached_property
 from pathlib import Path
 
 from cifab.diagnostics import Rule
-from cifab.lint.model import Job, Pipeline
 from cifab.lint.settings import LintSettings
+from cifab.pipeline.config import Job, Pipeline
 
 
 class Context:

@@ -11,9 +11,9 @@ from urllib.parse import unquote
 
 from cifab.diagnostics import Finding, Severity
 from cifab.gitlab import BRIDGE_KEYS, MAX_CACHES, keys_together
-from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
-from cifab.yamlpos import YList, YMap
+from cifab.pipeline.config import Job
+from cifab.pipeline.yamlpos import YList, YMap
 
 WORKFLOW_KEYS = ("name", "rules", "auto_cancel")
 CACHE_KEYS = ("key", "paths", "untracked", "unprotect", "when", "policy", "fallback_keys")
@@ -21,7 +21,7 @@ CACHE_KEY_KEYS = ("files", "files_commits", "prefix")
 
 
 def _unknown(entry: YMap, allowed: tuple[str, ...], loc: str) -> Iterator[Finding]:
-    from cifab.schemaerrors import suggest
+    from cifab.spelling import suggest
 
     for key in entry:
         if key not in allowed:

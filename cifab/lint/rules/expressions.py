@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cifab.diagnostics import Finding, Severity
-from cifab.expression import parses
-from cifab.lint.model import flat_rules
+from cifab.diagnostics import Finding, Mark, Severity
 from cifab.lint.rules.base import Context, Rule
+from cifab.pipeline.config import flat_rules
+from cifab.pipeline.expression import parses
 from cifab.pipeline.patterns import RUBY_SYNTAX, ruby_syntax
-from cifab.yamlpos import Mark, YList, YMap
+from cifab.pipeline.yamlpos import YList, YMap
 
 
 def valid_expression(expression: str) -> bool:

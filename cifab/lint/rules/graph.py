@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterable, Iterator
 
 from cifab.diagnostics import Finding, Severity
-from cifab.lint.model import Job
-from cifab.lint.needs import Need, instance_names, job_needs
 from cifab.lint.rules.base import Context, Rule
-from cifab.schemaerrors import suggest
-from cifab.yamlpos import YList
+from cifab.pipeline.config import Job
+from cifab.pipeline.needs import Need, instance_names, job_needs
+from cifab.pipeline.yamlpos import YList
+from cifab.spelling import suggest
 
 
 def check_stage(ctx: Context) -> Iterable[Finding]:

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Severity
 from cifab.gitlab import JOB_MARKERS, RESERVED_JOB_NAMES, RUNNABLE_KEYS, TOP_LEVEL_WORDS, keys_together
-from cifab.lint.model import Job
 from cifab.lint.rules.base import Context, Rule
-from cifab.schemaerrors import suggest
-from cifab.yamlpos import YMap
+from cifab.pipeline.config import Job
+from cifab.pipeline.yamlpos import YMap
+from cifab.spelling import suggest
 
 
 def check_empty(ctx: Context) -> Iterable[Finding]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cifab.diagnostics import Finding, Severity
+from cifab.diagnostics import Finding, Mark, Severity
 from cifab.gitlab import (
     ENVIRONMENT_ACTIONS,
     MAX_CACHE_KEY_FILES,
@@ -17,10 +17,10 @@ from cifab.gitlab import (
     MAX_RETRY,
     MAX_START_IN_SECONDS,
 )
-from cifab.lint.model import Job, flat_rules
-from cifab.lint.needs import instance_names, job_needs, matrix_size
 from cifab.lint.rules.base import Context, Rule
-from cifab.yamlpos import Mark, YMap
+from cifab.pipeline.config import Job, flat_rules
+from cifab.pipeline.needs import instance_names, job_needs, matrix_size
+from cifab.pipeline.yamlpos import YMap
 
 _UNITS = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,

@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Rule, Severity
-from cifab.lint import recorded
-from cifab.lint.model import flat_rules
 from cifab.lint.rules.base import Context
+from cifab.pipeline.config import FORMAT, flat_rules
+from cifab.pipeline.extends import EXTENDS_CIRCULAR, EXTENDS_DEEP, EXTENDS_UNKNOWN
+from cifab.pipeline.include import INCLUDE_INVALID, INCLUDE_LIMIT, INCLUDE_MISSING, INCLUDE_UNRESOLVED
+from cifab.pipeline.inputs import INPUTS
+from cifab.pipeline.reference import REFERENCE_CIRCULAR, REFERENCE_MISSING
+from cifab.pipeline.yamlpos import DUPLICATE_KEY, SYNTAX
 
 # Processable#validate_against_warnings names this page (it moved from ci/troubleshooting.html).
 DOCS_WARNINGS = ("https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html"
                  "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning")
-
-
-def check_duplicate_keys(ctx: Context) -> Iterable[Finding]:
-    for loaded in ctx.pipeline.files:
-        for key, mark in loaded.duplicates:
-            yield DUPLICATE_KEY.finding(mark, f"key `{key}` is defined twice in one mapping; "
-                                              "GitLab silently keeps the last one")
 
 
 def check_multiple_pipelines(ctx: Context) -> Iterable[Finding]:
@@ -38,14 +35,6 @@ def check_multiple_pipelines(ctx: Context) -> Iterable[Finding]:
                 "add workflow:rules that choose between branch and merge request pipelines")
 
 
-DUPLICATE_KEY = Rule(
-    "yaml-duplicate-key", Severity.WARNING, "a mapping should not repeat a key",
-    "YAML parsers used by GitLab keep the last of two equal keys without a word, so the first "
-    "one is silently ignored.",
-    bad="test:\n  script: make test\n  script: make check\n",
-    good="test:\n  script:\n    - make test\n    - make check\n",
-    check=check_duplicate_keys,
-)
 MULTIPLE_PIPELINES = Rule(
     "rules-multiple-pipelines", Severity.WARNING,
     "a final rules:when without workflow:rules can run duplicate pipelines",
@@ -59,4 +48,8 @@ MULTIPLE_PIPELINES = Rule(
     check=check_multiple_pipelines,
 )
 
-RULES = [*recorded.RULES, DUPLICATE_KEY, MULTIPLE_PIPELINES]
+# Reported by the pipeline model while it reads the configuration, in the order `cifab rules` lists them.
+RECORDED = [SYNTAX, FORMAT, INPUTS, INCLUDE_MISSING, INCLUDE_INVALID, INCLUDE_LIMIT, INCLUDE_UNRESOLVED,
+            EXTENDS_UNKNOWN,
+            EXTENDS_CIRCULAR, EXTENDS_DEEP, REFERENCE_MISSING, REFERENCE_CIRCULAR]
+RULES = [*RECORDED, DUPLICATE_KEY, MULTIPLE_PIPELINES]

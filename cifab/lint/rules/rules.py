@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cifab.diagnostics import Finding, Severity
-from cifab.lint.model import flat_rules
+from cifab.diagnostics import Finding, Mark, Severity
 from cifab.lint.rules.base import Context, Rule
+from cifab.pipeline.config import flat_rules
 from cifab.pipeline.patterns import glob
-from cifab.yamlpos import Mark, YList, YMap
+from cifab.pipeline.yamlpos import YList, YMap
 
 
 def _paths(value: Any, fallback: Mark) -> Iterator[tuple[str, Mark]]:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from weakref import WeakKeyDictionary
 
 from cifab.diagnostics import Finding, Severity
-from cifab.lint.needs import Need, instance_names, job_needs
 from cifab.lint.rules.base import Context, Rule
-from cifab.simulate.event import Event, git_default_branch, standard_events
+from cifab.pipeline.needs import Need, instance_names, job_needs
+from cifab.pipeline.yamlpos import YMap
+from cifab.simulate.event import Event, event_for, git_default_branch, standard_events
 from cifab.simulate.pipeline import RepositoryFiles, Simulation, Simulator, repository_files
-from cifab.yamlpos import YMap
 
 _RESULTS: WeakKeyDictionary[Context, list[tuple[str, Simulation]]] = WeakKeyDictionary()
 
@@ -26,14 +26,11 @@ def _events(ctx: Context, default: str) -> list[tuple[str, Event]]:
         return standard_events(default)
     out = []
     for item in configured:
-        extra = {str(k): str(v) for k, v in (item.get("variables") or {}).items()}
-        if "merge_request" in item:
-            event = Event("merge_request_event", str(item["merge_request"]), target=default, default_branch=default,
-                          extra=extra)
-        else:
-            ref = str(item.get("tag") or item.get("branch") or default)
-            event = Event(str(item.get("source", "push")), ref, tag="tag" in item, default_branch=default,
-                          extra=extra)
+        merge_request = item.get("merge_request")
+        event = event_for(default, branch=item.get("branch"), tag=item.get("tag"),
+                          merge_request=str(merge_request) if merge_request is not None else None,
+                          source=str(item.get("source", "push")),
+                          variables={str(k): str(v) for k, v in (item.get("variables") or {}).items()})
         out.append((str(item["name"]), event))
     return out
 

@@ -17,7 +17,8 @@ from cifab.gitlab import (
     keys_together,
 )
 from cifab.lint.rules.base import Context, Rule
-from cifab.yamlpos import Reference, YMap
+from cifab.pipeline.yamlpos import Reference, YMap
+from cifab.spelling import suggest
 
 # GitLab's own words for JSON types, as its config entries print them.
 GITLAB_TYPES = {
@@ -121,7 +122,7 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
     if kind == "AdditionalProperties":
         allowed = list(sub.get("properties", {}))
         for key in leaf.detail.get("unexpected", []):
-            near = schemaerrors.suggest(str(key), allowed)
+            near = suggest(str(key), allowed)
             yield key, f"{loc} config contains unknown keys: {key}", (
                 f"did you mean `{near}`?" if near else None)
         return
@@ -129,7 +130,7 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
         types = [t for t in (leaf.expected_types or schemaerrors.schema_types(sub, root)) if t != "null"]
         hint = None
         if len(leaf.path) == 1 and isinstance(leaf.path[0], str) and leaf.path[0] not in TOP_LEVEL_KEYWORDS:
-            near = schemaerrors.suggest(leaf.path[0], TOP_LEVEL_WORDS)
+            near = suggest(leaf.path[0], TOP_LEVEL_WORDS)
             hint = f"did you mean the `{near}` keyword? `{leaf.path[0]}` is read as a job" if near else None
         yield None, _type_message(leaf.path) or f"{loc} config should be {_types_text(types, sub)}", hint
         return
@@ -140,7 +141,7 @@ def message(leaf: schemaerrors.Leaf, root: dict[str, Any],
         yield None, f"{parent} config contains unknown values: {leaf.instance}", None
     elif kind == "Enum":
         options = ", ".join(str(o) for o in leaf.detail.get("options", []))
-        near = schemaerrors.suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
+        near = suggest(str(leaf.instance), [str(o) for o in leaf.detail.get("options", [])])
         yield None, f"{parent} {last} should be one of: {options}", (f"did you mean `{near}`?" if near else None)
     elif kind == "Required":
         prop = leaf.detail.get("property")

@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cifab.diagnostics import Mark, Rule, Severity
 from cifab.gitlab import MAX_FILE_BYTES
 from cifab.pipeline.patterns import Regexp, untrusted
-from cifab.yamlpos import Mark, YList, YMap
+from cifab.pipeline.yamlpos import YList, YMap
 
 BLOCK = re.compile(r"\$\[\[\s*(?P<data>\S.*?\S)\s*\]\]")  # Interpolation::Block's pattern
 MAX_FUNCTIONS = 3
@@ -317,3 +318,18 @@ def _shellescape(value: str) -> str:
         return "''"
     escaped = re.sub(r"([^A-Za-z0-9_\-.,:+/@\n])", r"\\\1", value)
     return escaped.replace("\n", "'\n'")
+
+
+INPUTS = Rule(
+    "inputs-invalid", Severity.ERROR, "spec:inputs and $[[ ]] interpolation must be valid",
+    "A file with a `spec:` header is interpolated before GitLab merges it: `$[[ inputs.NAME ]]` "
+    "takes the value the include (or component) passes, or the input's default, through at most "
+    "three functions (expand_vars, truncate, posix_escape, posix_quote, split). GitLab refuses a "
+    "missing required input, an unknown one, a value of the wrong type, one outside `options` or "
+    "not matching `regex`, an unknown type or function, and an unknown key; cifab reports each "
+    "with GitLab's words. A whole value such as `rules: $[[ inputs.rules ]]` keeps the input's type.",
+    bad="spec:\n  inputs:\n    stage:\n      options: [test, deploy]\n      default: build\n---\n"
+        "job:\n  stage: $[[ inputs.stage ]]\n  script: make\n",
+    good="spec:\n  inputs:\n    stage:\n      options: [test, deploy]\n      default: test\n---\n"
+         "job:\n  stage: $[[ inputs.stage ]]\n  script: make\n",
+)

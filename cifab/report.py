@@ -148,8 +148,8 @@ def render(fmt: str, findings: Sequence[Finding], sources: dict[str, str], paths
 def write_report(output: Path, text: str, inputs: Sequence[Path]) -> None:
     """Write a report, never over what the command read: an input, the manifest, or a file
     cifab generated. A device or FIFO is written as a stream (files.atomic_write)."""
+    from cifab.contract import split
     from cifab.files import atomic_write, same_file
-    from cifab.generate.contract import split
 
     for source in inputs:
         if same_file(output, source):

@@ -9,9 +9,10 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from cifab.diagnostics import Mark
 from cifab.gitlab import MAX_PARALLEL
-from cifab.lint.model import Job, flat_rules
-from cifab.yamlpos import Mark, YList
+from cifab.pipeline.config import Job, flat_rules
+from cifab.pipeline.yamlpos import YList
 
 
 class Need(NamedTuple):

@@ -21,9 +21,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cifab.diagnostics import Mark, Rule, Severity
 from cifab.gitlab import MAX_FILE_BYTES, MAX_PARSED_NODES, MAX_YAML_DEPTH
-
-Mark = tuple[str, int, int]  # source file, 1-based line and column
 
 MAX_BYTES = MAX_FILE_BYTES
 MAX_DEPTH = MAX_YAML_DEPTH
@@ -384,3 +383,21 @@ def plain(node: Any) -> Any:
     if isinstance(node, list):
         return [plain(v) for v in node]
     return node
+
+
+SYNTAX = Rule(
+    "yaml-syntax", Severity.ERROR, "the file must be valid YAML",
+    "GitLab parses the file with a YAML 1.1 parser before anything else. Syntax errors, "
+    "undefined aliases, tabs used for indentation, files larger than 2 MB and nesting deeper "
+    "than 100 levels are all rejected.",
+    bad="test:\n  script: echo: hello: world\n",
+    good="test:\n  script: 'echo: hello: world'\n",
+)
+
+DUPLICATE_KEY = Rule(
+    "yaml-duplicate-key", Severity.WARNING, "a mapping should not repeat a key",
+    "YAML parsers used by GitLab keep the last of two equal keys without a word, so the first "
+    "one is silently ignored.",
+    bad="test:\n  script: make test\n  script: make check\n",
+    good="test:\n  script:\n    - make test\n    - make check\n",
+)
