@@ -38,7 +38,7 @@ def schema() -> dict[str, Any]:
 
 
 # Below the first level, a script item is a string or any array here: the depth and the
-# strings are checked by cifab.lint.rules.schema.script_problems. A schema that spelt out
+# strings are checked by cifab.lint.rules.gitlab.script_problems. A schema that spelt out
 # ten levels of anyOf made jsonschema collect errors at every level of every item.
 _SCRIPT_ITEM = {"anyOf": [{"type": "string"}, {"type": "array"}]}
 
@@ -57,7 +57,7 @@ def _correct(sch: dict[str, Any]) -> None:
       schema allows 2.
     - cache:key: KeyValidator refuses a "/" (after URL-decoding) and exactly "." or "..";
       the schema's pattern also refuses "..." and lets "%2F" through. The rule
-      keyword-unknown checks it as GitLab does (cifab.lint.rules.entries).
+      keyword-unknown checks it as GitLab does (cifab.lint.rules.keyword).
     - include file names: GitLab takes any name matching /.+\.(yml|yaml)$/i, upper case too,
       and says "does not have YAML extension!" otherwise (cifab.lint.model reports that);
       the schema's patterns are case-sensitive and speak JSON Schema.

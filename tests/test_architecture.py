@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cifab.registry import BY_ID, RULES
+from cifab.registry import BY_ID, RULES, rule_file
 from cifab.stacks import BY_NAME, CHOICES, MONOREPO, STACKS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cifab"
@@ -206,3 +206,38 @@ def test_rules_and_explain_know_every_id(cli, rule_id: str) -> None:  # type: ig
 
 def test_rule_ids_are_unique() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
+
+
+QUALIFIERS = ("empty", "no")  # an id's first word that names no family: empty-config, no-visible-jobs
+
+
+def family(rule_id: str) -> str:
+    words = rule_id.split("-")
+    return words[-1] if words[0] in QUALIFIERS else words[0]
+
+
+def test_a_lint_rule_lives_in_the_file_named_by_its_family() -> None:
+    """As actionlint does: needs-undefined in lint/rules/needs.py, include-missing (which the
+    pipeline model reports) in pipeline/include.py."""
+    misplaced = []
+    for rule in RULES:
+        if rule.kind != "lint":
+            continue
+        where = Path(rule_file(rule))
+        stem, wanted = where.stem.rstrip("s"), family(rule.id).rstrip("s")
+        if where.parent.as_posix() not in ("lint/rules", "pipeline") or not stem.startswith(wanted):
+            misplaced.append(f"{rule.id} is in {where}")
+    assert misplaced == []
+
+
+def test_the_family_check_can_fail() -> None:
+    assert family("needs-absent") == "needs" and family("no-visible-jobs") == "jobs"
+    assert not "keyword".startswith(family("needs-absent").rstrip("s"))
+
+
+def test_model_reported_rules_have_no_check_and_checked_rules_do() -> None:
+    from cifab.lint.rules import ALL_RULES
+
+    for rule in ALL_RULES:
+        reported_by_model = rule_file(rule).startswith("pipeline/")
+        assert (rule.check is None) is reported_by_model, rule.id

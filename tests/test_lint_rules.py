@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cifab.lint.rules.expressions import valid_expression
-from cifab.lint.rules.keywords import duration_seconds
+from cifab.lint.rules.duration import duration_seconds
+from cifab.lint.rules.expression import valid_expression
 from tests.lint_helpers import errors, lint, messages, of
 
 JOBS = ("build1: {stage: build, script: test}\nbuild2: {stage: build, script: test}\n"

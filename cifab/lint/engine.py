@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules import RULES, Context
-from cifab.lint.rules.schema import RULE as SCHEMA
+from cifab.lint.rules.gitlab import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
 from cifab.lint.rules.shellcheck import begin as begin_shellcheck
 from cifab.lint.settings import LintSettings

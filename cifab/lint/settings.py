@@ -15,6 +15,6 @@ class LintSettings:
     shellcheck_exclude: tuple[str, ...] = tuple(DEFAULT_EXCLUDED)
     shellcheck_timeout: float = DEFAULT_TIMEOUT
     shellcheck_cache: bool = True  # keep verdicts between runs (cifab.lint.shellcheck_cache)
-    # The pipelines lint simulates (cifab.lint.rules.scenarios): True for the standard ones,
+    # The pipelines lint simulates (cifab.lint.scenarios): True for the standard ones,
     # False for none, or the manifest's own list of {name, branch|tag|merge_request, ...}.
     scenarios: bool | tuple[dict[str, Any], ...] = True

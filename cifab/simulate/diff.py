@@ -1,5 +1,5 @@
 """What a change does to the pipelines: two revisions of a repository, each simulated for the
-standard events (cifab.lint.rules.scenarios.standard_events), compared job by job.
+standard events (cifab.simulate.event.standard_events), compared job by job.
 
 A revision is read from git's object store (cifab.simulate.revision), so its local includes
 resolve as they were at that revision; the working tree is read where it is.

@@ -1,21 +1,23 @@
-"""The shape of the configuration as a whole: content, visible jobs, what a job must have."""
+"""Jobs: no-visible-jobs, job-script-required, job-name-reserved, job-when-invalid and
+job-never-runs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Severity
-from cifab.gitlab import JOB_MARKERS, RESERVED_JOB_NAMES, RUNNABLE_KEYS, TOP_LEVEL_WORDS, keys_together
+from cifab.gitlab import (
+    JOB_MARKERS,
+    RESERVED_JOB_NAMES,
+    RUNNABLE_KEYS,
+    TOP_LEVEL_WORDS,
+    keys_together,
+)
 from cifab.lint.rules.base import Context, Rule
+from cifab.lint.scenarios import applies, scenarios
 from cifab.pipeline.config import Job
 from cifab.pipeline.yamlpos import YMap
 from cifab.spelling import suggest
-
-
-def check_empty(ctx: Context) -> Iterable[Finding]:
-    root = ctx.pipeline.root
-    if root.data is None:
-        yield EMPTY.finding((root.src, 1, 1), "Please provide content of .gitlab-ci.yml")
 
 
 def check_visible(ctx: Context) -> Iterable[Finding]:
@@ -86,13 +88,37 @@ def check_names(ctx: Context) -> Iterable[Finding]:
             yield NAMES.finding(job.mark, "jobs:job name is too long (maximum is 255 characters)")
 
 
-EMPTY = Rule(
-    "empty-config", Severity.ERROR, "the configuration must not be empty",
-    "GitLab refuses an empty `.gitlab-ci.yml` (or one holding only comments).",
-    bad="# nothing here yet\n",
-    good="test:\n  script: make test\n",
-    check=check_empty,
-)
+# Entry::Job::ALLOWED_WHEN and Entry::Bridge::ALLOWED_WHEN: `never` belongs to rules only.
+JOB_WHEN = ("on_success", "on_failure", "always", "manual", "delayed")
+
+
+TRIGGER_WHEN = ("on_success", "on_failure", "always", "manual")
+
+
+def check_job_when(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        when = job.get("when")
+        if not isinstance(when, str):
+            continue  # other types: the schema says so
+        allowed = TRIGGER_WHEN if "trigger" in job.config else JOB_WHEN
+        if when not in allowed:
+            hint = "`when: never` belongs in a rule: `rules: [{when: never}]`" if when == "never" else None
+            yield JOB_WHEN_RULE.finding(job.value_mark("when"),
+                                        f"jobs:{job.name} when should be one of: {', '.join(allowed)}", hint)
+
+
+def check_never(ctx: Context) -> Iterable[Finding]:
+    if not applies(ctx):
+        return
+    ran = {planned.name for _, sim in scenarios(ctx) for planned in sim.jobs}
+    ran |= {name.split(":")[0].rsplit(" ", 1)[0] for name in ran}
+    for job in ctx.pipeline.visible_jobs:
+        if job.name not in ran:
+            yield NEVER.finding(job.mark, f"{job.name} runs in none of the standard pipelines (merge request, "
+                                          "default branch, feature branch, tag, schedule)",
+                                "`cifab jobs --source web` and friends show other events")
+
+
 VISIBLE = Rule(
     "no-visible-jobs", Severity.ERROR, "at least one job must not be hidden",
     "Jobs whose names start with a dot are templates. A configuration with only hidden jobs "
@@ -101,6 +127,8 @@ VISIBLE = Rule(
     good=".template:\n  script: make test\n\ntest:\n  extends: .template\n",
     check=check_visible,
 )
+
+
 SCRIPT = Rule(
     "job-script-required", Severity.ERROR, "every job needs script:, run: or trigger:",
     "A job runs commands (`script`), steps (`run`) or a downstream pipeline (`trigger`). "
@@ -111,6 +139,8 @@ SCRIPT = Rule(
     check=check_job_body,
     entry_messages=True,
 )
+
+
 NAMES = Rule(
     "job-name-reserved", Severity.ERROR, "job names must not be global keywords or blank",
     "GitLab reads `image`, `services`, `stages`, `before_script`, `after_script`, "
@@ -122,4 +152,24 @@ NAMES = Rule(
     check=check_names,
 )
 
-RULES = [EMPTY, VISIBLE, SCRIPT, NAMES]
+
+JOB_WHEN_RULE = Rule(
+    "job-when-invalid", Severity.ERROR, "a job's when is on_success, on_failure, always, manual or delayed",
+    "`when: never` is valid only inside `rules:`; a job's own `when:` takes on_success, on_failure, "
+    "always, manual or delayed (a trigger job: not delayed).",
+    bad="cleanup:\n  script: make clean\n  when: never\n",
+    good="cleanup:\n  script: make clean\n  rules:\n    - when: never\n",
+    check=check_job_when,
+    entry_messages=True,
+)
+
+
+NEVER = Rule(
+    "job-never-runs", Severity.INFO, "a job should run in some pipeline",
+    "A job that none of the common events adds (a merge request, pushes, a tag, a schedule) may be "
+    "meant for a web, API or trigger pipeline, or may be dead.",
+    bad="build:\n  script: make\n  rules:\n"
+        "    - if: $CI_PIPELINE_SOURCE == \"push\" && $CI_PIPELINE_SOURCE == \"web\"\n",
+    good="build:\n  script: make\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"push\"\n",
+    check=check_never,
+)

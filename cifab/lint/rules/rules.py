@@ -1,4 +1,4 @@
-"""The paths of `rules:changes` and `rules:exists` (and of only/except `changes`)."""
+"""rules: rules-with-only-except, rules-blank, rules-glob and rules-multiple-pipelines."""
 
 from __future__ import annotations
 
@@ -10,6 +10,28 @@ from cifab.lint.rules.base import Context, Rule
 from cifab.pipeline.config import flat_rules
 from cifab.pipeline.patterns import glob
 from cifab.pipeline.yamlpos import YList, YMap
+
+
+def check_rules_mix(ctx: Context) -> Iterable[Finding]:
+    for job in ctx.pipeline.visible_jobs:
+        if job.get("rules") is None:
+            continue
+        clash = [k for k in ("only", "except", "start_in") if k in job.config]
+        if clash:
+            yield RULES_MIX.finding(job.key_mark(clash[0]),
+                                    f"jobs:{job.name} config key may not be used with `rules`: "
+                                    f"{', '.join(clash)}", "express the condition as a rule instead")
+
+
+def check_rules_blank(ctx: Context) -> Iterable[Finding]:
+    """Entry::Rules validates `presence`: an empty list of rules is a blank config."""
+    workflow = ctx.pipeline.config.get("workflow")
+    if isinstance(workflow, YMap) and workflow.get("rules") == []:
+        yield RULES_BLANK.finding(workflow.value_mark("rules"), "workflow:rules config can't be blank")
+    for job in ctx.pipeline.visible_jobs:
+        if job.get("rules") == []:
+            yield RULES_BLANK.finding(job.value_mark("rules"), f"jobs:{job.name}:rules config can't be blank",
+                                      "leave `rules:` out to run the job as `when:` says")
 
 
 def _paths(value: Any, fallback: Mark) -> Iterator[tuple[str, Mark]]:
@@ -53,6 +75,50 @@ def check(ctx: Context) -> Iterable[Finding]:
                                    "`{a,b}` either name, `\\[` a literal bracket")
 
 
+# Processable#validate_against_warnings names this page (it moved from ci/troubleshooting.html).
+DOCS_WARNINGS = ("https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html"
+                 "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning")
+
+
+def check_multiple_pipelines(ctx: Context) -> Iterable[Finding]:
+    workflow = ctx.pipeline.config.get("workflow")
+    if isinstance(workflow, dict) and workflow.get("rules") is not None:
+        return
+    for job in ctx.pipeline.visible_jobs:
+        rules = flat_rules(job.get("rules"))
+        if not rules:
+            continue
+        last = rules[-1]
+        if isinstance(last, dict) and list(last) == ["when"] and last["when"] != "never":
+            yield MULTIPLE_PIPELINES.finding(
+                job.value_mark("rules"),
+                f"jobs:{job.name} may allow multiple pipelines to run for a single action due to "
+                f"`rules:when` clause with no `workflow:rules` - read more: {DOCS_WARNINGS}",
+                "add workflow:rules that choose between branch and merge request pipelines")
+
+
+RULES_MIX = Rule(
+    "rules-with-only-except", Severity.ERROR, "rules: cannot be combined with only, except or start_in",
+    "`rules` replaces `only`/`except`; GitLab rejects a job that uses both. A job-level "
+    "`start_in` must move into the rule that sets `when: delayed`.",
+    bad="test:\n  script: make test\n  only: [main]\n  rules:\n    - if: $CI_COMMIT_TAG\n",
+    good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n    - if: $CI_COMMIT_TAG\n",
+    check=check_rules_mix,
+    entry_messages=True,
+)
+
+
+RULES_BLANK = Rule(
+    "rules-blank", Severity.ERROR, "rules: must not be an empty list",
+    "GitLab refuses `rules: []` (and `workflow: rules: []`) as a blank config. Leave the key out, "
+    "or give it at least one rule.",
+    bad="test:\n  script: make test\n  rules: []\n",
+    good="test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH\n",
+    check=check_rules_blank,
+    entry_messages=True,
+)
+
+
 GLOB = Rule(
     "rules-glob", Severity.WARNING, "a changes: or exists: glob should be able to match",
     "GitLab matches `rules:changes`, `rules:exists` and only/except `changes` paths with Ruby's "
@@ -65,4 +131,16 @@ GLOB = Rule(
     check=check,
 )
 
-RULES = [GLOB]
+
+MULTIPLE_PIPELINES = Rule(
+    "rules-multiple-pipelines", Severity.WARNING,
+    "a final rules:when without workflow:rules can run duplicate pipelines",
+    "GitLab warns when a job's last rule has only `when` (other than never) and the "
+    "configuration has no `workflow:rules`: the job then runs in both the branch pipeline and "
+    "the merge request pipeline of one push.",
+    bad="test:\n  script: make test\n  rules:\n    - when: always\n",
+    good="workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n"
+         "    - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS\n      when: never\n"
+         "    - if: $CI_COMMIT_BRANCH\n\ntest:\n  script: make test\n  rules:\n    - when: always\n",
+    check=check_multiple_pipelines,
+)

@@ -1,4 +1,5 @@
-"""GitLab's JSON schema, with errors worded the way GitLab words them."""
+"""gitlab-schema: the configuration against GitLab's own CI JSON schema, with GitLab's words where
+the schema's would mislead."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ GITLAB_TYPES = {
     "number": "a number",
     "null": "null",
 }
+
+
 LIST_ENTRY_NAMES = {"needs": "need", "rules": "rule", "services": "service"}
 
 
@@ -80,10 +83,14 @@ TYPE_MESSAGES = {
     "parallel": "{loc} should be an integer or a hash",
     "rules": "{parent} rules should be an array containing hashes and arrays of hashes",
 }
+
+
 REQUIRED_MESSAGES = {
     ("include", "job"): "{loc} config must specify the job where to fetch the artifact from",
     ("include", "file"): "{loc} config must specify the file where to fetch the config from",
 }
+
+
 REFS_MESSAGE = "{loc} config should be an array of strings or regular expressions using re2 syntax"
 
 

@@ -1,5 +1,5 @@
-"""CI/CD variable expressions (`rules:if`, `only:variables`) and the patterns GitLab compiles with RE2
-(`only`/`except` refs, `coverage`)."""
+"""expression-syntax: CI/CD variable expressions (`rules:if`, `only:variables`) and the patterns
+GitLab compiles with RE2 (`only`/`except` refs, `coverage`)."""
 
 from __future__ import annotations
 

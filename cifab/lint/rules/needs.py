@@ -1,4 +1,5 @@
-"""Stages, needs and dependencies: the order in which jobs can run."""
+"""needs-undefined, needs-duplicate, needs-cycle, needs-matrix-unknown and needs-absent: the
+order in which jobs can run."""
 
 from __future__ import annotations
 
@@ -7,27 +8,10 @@ from collections.abc import Iterable, Iterator
 
 from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
+from cifab.lint.scenarios import applies, scenarios
 from cifab.pipeline.config import Job
 from cifab.pipeline.needs import Need, instance_names, job_needs
-from cifab.pipeline.yamlpos import YList
 from cifab.spelling import suggest
-
-
-def check_stage(ctx: Context) -> Iterable[Finding]:
-    p = ctx.pipeline
-    if p.incomplete and "stages" not in p.config:
-        return  # an include we cannot read may declare the stages
-    available = ", ".join(p.stages)
-    for job in p.visible_jobs:
-        if p.incomplete and "stage" not in (job.config if isinstance(job.config, dict) else {}):
-            continue  # the stage may come from an include we cannot read
-        stage = job.get("stage", "test")
-        if isinstance(stage, str) and stage not in ctx.stage_index:
-            near = suggest(stage, p.stages)
-            yield STAGE.finding(job.value_mark("stage"),
-                                f"{job.name} job: chosen stage {stage} does not exist; "
-                                f"available stages are {available}",
-                                f"did you mean `{near}`?" if near else "add it to `stages:`")
 
 
 def check_matrix_expressions(ctx: Context) -> Iterable[Finding]:
@@ -39,7 +23,7 @@ def check_matrix_expressions(ctx: Context) -> Iterable[Finding]:
                                                           "configuration")
 
 
-def _known(ctx: Context) -> dict[str, Job]:
+def known_jobs(ctx: Context) -> dict[str, Job]:
     known = {j.name: j for j in ctx.pipeline.visible_jobs}
     for job in ctx.pipeline.visible_jobs:
         for name in instance_names(job):
@@ -47,7 +31,7 @@ def _known(ctx: Context) -> dict[str, Job]:
     return known
 
 
-def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
+def order_problem(ctx: Context, job: Job, other: Job) -> bool:
     if ctx.pipeline.stage_of(job) is None or ctx.pipeline.stage_of(other) is None:
         return False  # a stage an unread template may set is not known to be wrong
     mine = ctx.job_stage_index(job)
@@ -60,12 +44,12 @@ def _order_problem(ctx: Context, job: Job, other: Job) -> bool:
     return theirs > mine
 
 
-def _visible_names(ctx: Context) -> list[str]:
+def visible_names(ctx: Context) -> list[str]:
     return [j.name for j in ctx.pipeline.visible_jobs]
 
 
 def check_needs(ctx: Context) -> Iterable[Finding]:
-    known = _known(ctx)
+    known = known_jobs(ctx)
     names: list[str] | None = None
     for job in ctx.pipeline.visible_jobs:
         for group in job_needs(job):
@@ -73,11 +57,11 @@ def check_needs(ctx: Context) -> Iterable[Finding]:
                 other = known.get(need.name)
                 if other is None:
                     if not need.optional and not ctx.incomplete:
-                        names = _visible_names(ctx) if names is None else names
+                        names = visible_names(ctx) if names is None else names
                         near = suggest(need.name, names)
                         yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {need.name}",
                                             f"did you mean `{near}`?" if near else None)
-                elif _order_problem(ctx, job, other):
+                elif order_problem(ctx, job, other):
                     yield NEEDS.finding(need.mark, f"{job.name} job: need {need.name} is not defined "
                                                    "in current or prior stages")
 
@@ -94,36 +78,6 @@ def check_duplicate_needs(ctx: Context) -> Iterable[Finding]:
             if dups:
                 names = ", ".join(dict.fromkeys(d.name for d in dups))
                 yield DUPLICATE.finding(dups[0].mark, f"{job.name} has the following needs duplicated: {names}.")
-
-
-def check_dependencies(ctx: Context) -> Iterable[Finding]:
-    known = _known(ctx)
-    names: list[str] | None = None
-    for job in ctx.pipeline.visible_jobs:
-        deps = job.get("dependencies")
-        if not isinstance(deps, list):
-            continue
-        needs = {n.name for n in job_needs(job)[0]}
-        # Entry::Job checks `dependencies` against `needs` only when needs_value is present:
-        # `needs: []` has none, so its dependencies are free.
-        has_needs = isinstance(job.get("needs"), list) and bool(job.get("needs"))
-        for i, name in enumerate(deps):
-            if not isinstance(name, str):
-                continue
-            mark = deps.item_mark(i) if isinstance(deps, YList) else job.value_mark("dependencies")
-            other = known.get(name)
-            if other is None:
-                if not ctx.incomplete:
-                    names = _visible_names(ctx) if names is None else names
-                    near = suggest(name, names)
-                    yield DEPENDENCIES.finding(mark, f"{job.name} job: undefined dependency: {name}",
-                                               f"did you mean `{near}`?" if near else None)
-            elif _order_problem(ctx, job, other):
-                yield DEPENDENCIES.finding(mark, f"{job.name} job: dependency {name} is not defined in "
-                                                 "current or prior stages")
-            elif has_needs and name not in needs:
-                yield DEPENDENCIES.finding(mark, f"jobs:{job.name} dependencies the {name} should be part "
-                                                 "of needs", f"add {name} to the job's needs")
 
 
 def _cycles(order: list[str], edges: dict[str, list[str]]) -> Iterator[list[str]]:
@@ -172,7 +126,7 @@ def _cycles(order: list[str], edges: dict[str, list[str]]) -> Iterator[list[str]
 
 def check_cycles(ctx: Context) -> Iterable[Finding]:
     known = {j.name: j for j in ctx.pipeline.visible_jobs}
-    by_any_name = _known(ctx)  # a need may name one instance of a parallel job
+    by_any_name = known_jobs(ctx)  # a need may name one instance of a parallel job
     edges: dict[str, list[str]] = {}
     for job in known.values():
         targets = [by_any_name[n.name].name for group in job_needs(job) for n in group
@@ -188,14 +142,33 @@ def check_cycles(ctx: Context) -> Iterable[Finding]:
                              f"The pipeline has circular dependencies: topological sort failed: [{names}]")
 
 
-STAGE = Rule(
-    "stage-undefined", Severity.ERROR, "a job's stage must be declared in stages:",
-    "Every job runs in a stage from `stages:` (or the defaults build, test, deploy, plus .pre "
-    "and .post). A job in any other stage is rejected. Jobs without `stage:` run in `test`.",
-    bad="stages: [build, test]\n\npublish:\n  stage: deploy\n  script: make publish\n",
-    good="stages: [build, test, deploy]\n\npublish:\n  stage: deploy\n  script: make publish\n",
-    check=check_stage,
-)
+def check_absent_needs(ctx: Context) -> Iterable[Finding]:
+    if not applies(ctx):
+        return
+    jobs = {job.name: job for job in ctx.pipeline.visible_jobs}
+    defined = set(jobs) | {name for job in ctx.pipeline.visible_jobs for name in instance_names(job)}
+    reported: set[tuple[str, str]] = set()
+    for scenario, sim in scenarios(ctx):
+        for planned in sim.jobs:
+            job = jobs.get(planned.name) or jobs.get(planned.name.split(":")[0].rsplit(" ", 1)[0])
+            for missing in planned.missing_needs:
+                if job is None or missing not in defined or (job.name, missing) in reported:
+                    continue
+                reported.add((job.name, missing))
+                mark = next((n.mark for group in job_needs(job) for n in group if n.name == missing), job.mark)
+                yield ABSENT.finding(mark, f"'{job.name}' job needs '{missing}' job, but '{missing}' does not "
+                                           f"exist in the pipeline for {scenario}",
+                                     f"add `optional: true` to the need if {missing} may be left out")
+            for missing in planned.missing_dependencies:
+                if job is None or missing not in defined or (job.name, "dependency " + missing) in reported:
+                    continue
+                reported.add((job.name, "dependency " + missing))
+                yield ABSENT.finding(job.value_mark("dependencies"),
+                                     f"'{job.name}' job depends on '{missing}' job, but '{missing}' does not exist "
+                                     f"in the pipeline for {scenario}",
+                                     f"give {job.name} the same rules as {missing}, or drop the dependency")
+
+
 NEEDS = Rule(
     "needs-undefined", Severity.ERROR, "needs must name existing jobs in the same or earlier stages",
     "A need names a visible job of this pipeline (add `optional: true` when the job may be "
@@ -207,6 +180,8 @@ NEEDS = Rule(
          "  needs: [build]\n",
     check=check_needs,
 )
+
+
 DUPLICATE = Rule(
     "needs-duplicate", Severity.ERROR, "a job must not need the same job twice",
     "GitLab rejects a `needs` list that names a job twice, even with different options.",
@@ -214,17 +189,8 @@ DUPLICATE = Rule(
     good="build:\n  stage: build\n  script: make\n\ntest:\n  script: make test\n  needs: [build]\n",
     check=check_duplicate_needs,
 )
-DEPENDENCIES = Rule(
-    "dependencies-invalid", Severity.ERROR,
-    "dependencies must name earlier jobs, and be part of needs when both are set",
-    "`dependencies` picks which jobs' artifacts to download. Each must be a visible job in the "
-    "same or an earlier stage; when the job also has `needs`, each dependency must be among them.",
-    bad="build:\n  stage: build\n  script: make\n\nlint:\n  stage: build\n  script: make lint\n\n"
-        "test:\n  script: make test\n  needs: [lint]\n  dependencies: [build]\n",
-    good="build:\n  stage: build\n  script: make\n\nlint:\n  stage: build\n  script: make lint\n\n"
-         "test:\n  script: make test\n  needs: [lint, build]\n  dependencies: [build]\n",
-    check=check_dependencies,
-)
+
+
 CYCLES = Rule(
     "needs-cycle", Severity.ERROR, "needs must not form a cycle",
     "Jobs that need each other, directly or through others, can never start.",
@@ -232,6 +198,7 @@ CYCLES = Rule(
     good="a:\n  script: make a\n\nb:\n  script: make b\n  needs: [a]\n",
     check=check_cycles,
 )
+
 
 MATRIX = Rule(
     "needs-matrix-unknown", Severity.ERROR, "$[[ matrix.NAME ]] in needs must name the job's own matrix variable",
@@ -246,4 +213,17 @@ MATRIX = Rule(
     check=check_matrix_expressions,
 )
 
-RULES = [STAGE, NEEDS, DUPLICATE, DEPENDENCIES, CYCLES, MATRIX]
+
+ABSENT = Rule(
+    "needs-absent", Severity.ERROR, "a need must be in every pipeline that has the needing job",
+    "GitLab refuses to create a pipeline in which a job needs (or depends on) a job that its rules left "
+    "out. cifab "
+    "simulates the common events (a merge request, pushes to the default and to a feature branch, a "
+    "tag, a schedule) and names the one where this happens. `needs: [{job: X, optional: true}]` "
+    "accepts a missing X.",
+    bad="build:\n  stage: build\n  script: make\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+        "deploy:\n  stage: deploy\n  script: deploy\n  needs: [build]\n",
+    good="build:\n  stage: build\n  script: make\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+         "deploy:\n  stage: deploy\n  script: deploy\n  needs:\n    - job: build\n      optional: true\n",
+    check=check_absent_needs,
+)
