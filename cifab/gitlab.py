@@ -62,6 +62,9 @@ MAX_RETRY = 2
 MAX_NEEDS = 50
 MAX_SCRIPT_NESTING = 10  # Entry::Commands: "a nested array of strings up to 10 levels deep"
 MAX_CACHES = 4  # Entry::Caches::MULTIPLE_CACHE_LIMIT
+MAX_RULES_CHANGES_PATHS = 50  # Rules::Rule::Changes::SimpleChanges
+MAX_JOB_NAME_LENGTH = 255  # Entry::Job: "job name is too long"
+MAX_EXPOSE_AS_LENGTH = 100  # Entry::Artifacts::EXPOSE_AS_MAX_LENGTH
 MAX_CACHE_KEY_FILES = 10
 MAX_CACHE_KEY_FILES_COMMITS = 2
 MAX_START_IN_SECONDS = 7 * 24 * 3600
@@ -71,7 +74,7 @@ MAX_EXISTS_COMPARISONS = 10_000
 MAX_CHANGES_COMPARISONS = 50_000
 # Entry::Timeout: ChronicDuration.output(Project::MAX_BUILD_TIMEOUT), Rails' 1.month in seconds.
 MAX_JOB_TIMEOUT_SECONDS = 2_629_746
-# The instance defaults ci_max_yaml_size_bytes and max_yaml_depth.
+# The instance defaults max_yaml_size_bytes and max_yaml_depth.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_YAML_DEPTH = 100
 # GitLab measures a parsed file with Ruby's ObjectSpace.memsize_of over every object, aliases

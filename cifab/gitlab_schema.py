@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
-from cifab.gitlab import DEFAULT_KEYS
+from cifab.gitlab import DEFAULT_KEYS, MAX_RULES_CHANGES_PATHS
 
 RELATIVE = Path("builtin_schemas", "vendor", "gitlab-ci.json")
 
@@ -73,7 +73,7 @@ def _correct(sch: dict[str, Any]) -> None:
       hooks and id_tokens (and identity); the schema's list stops at timeout.
 
     One bound goes the other way, where a schema bound is the simplest way to say GitLab's:
-    rules:changes lists at most 50 paths (Rules::Rule::Changes::SimpleChanges).
+    rules:changes lists at most MAX_RULES_CHANGES_PATHS paths (Rules::Rule::Changes::SimpleChanges).
     """
     definitions = sch.get("definitions", {})
     artifacts = definitions.get("artifacts", {})
@@ -97,10 +97,10 @@ def _correct(sch: dict[str, Any]) -> None:
             url.pop("format", None)
     _drop_extension_patterns(sch)
     _allow_empty(sch, ("entrypoint", "exit_codes"))
-    # Rules::Rule::Changes::SimpleChanges: at most 50 paths; the schema sets no bound.
+    # Rules::Rule::Changes::SimpleChanges bounds the paths; the schema sets no bound.
     for branch in definitions.get("changes", {}).get("anyOf", []):
         if branch.get("type") == "array":
-            branch.setdefault("maxItems", 50)
+            branch.setdefault("maxItems", MAX_RULES_CHANGES_PATHS)
     inherit = definitions.get("job_template", {}).get("properties", {}).get("inherit", {})
     for branch in inherit.get("properties", {}).get("default", {}).get("oneOf", []):
         items = branch.get("items") if isinstance(branch, dict) else None

@@ -241,3 +241,16 @@ def test_model_reported_rules_have_no_check_and_checked_rules_do() -> None:
     for rule in ALL_RULES:
         reported_by_model = rule_file(rule).startswith("pipeline/")
         assert (rule.check is None) is reported_by_model, rule.id
+
+
+LIMIT_PROSE = re.compile(r"\b(at most|up to|maximum is|more than|longer than|deeper than|maximum) \d")
+
+
+def test_gitlabs_limits_in_rule_docs_and_messages_come_from_its_constants() -> None:
+    """A limit is written once, in cifab.gitlab; docs and messages format it from there."""
+    offenders = []
+    for path in sorted([*(PACKAGE / "lint" / "rules").glob("*.py"), *(PACKAGE / "pipeline").glob("*.py")]):
+        for line, value in _string_literals(path):
+            if LIMIT_PROSE.search(value):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {value!r}")
+    assert offenders == []

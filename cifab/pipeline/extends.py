@@ -96,8 +96,8 @@ EXTENDS_CIRCULAR = Rule(
 )
 
 EXTENDS_DEEP = Rule(
-    "extends-too-deep", Severity.ERROR, "extends chains are at most 11 levels deep",
-    "GitLab follows at most 11 levels of `extends` inheritance.",
+    "extends-too-deep", Severity.ERROR, f"extends chains are at most {MAX_EXTENDS_LEVELS} levels deep",
+    f"GitLab follows at most {MAX_EXTENDS_LEVELS} levels of `extends` inheritance.",
     bad="".join(f".l{i}:\n  extends: .l{i + 1}\n" for i in range(12)) + ".l12:\n  image: alpine:3.22\n\n"
         "test:\n  extends: .l0\n  script: make test\n",
     good=".l0:\n  extends: .l1\n.l1:\n  image: alpine:3.22\n\ntest:\n  extends: .l0\n  script: make test\n",

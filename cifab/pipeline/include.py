@@ -292,8 +292,8 @@ INCLUDE_INVALID = Rule(
 )
 
 INCLUDE_LIMIT = Rule(
-    "include-limit", Severity.ERROR, "at most 150 includes",
-    "GitLab reads at most 150 included files per pipeline, nested includes included.",
+    "include-limit", Severity.ERROR, f"at most {MAX_INCLUDES} includes",
+    f"GitLab reads at most {MAX_INCLUDES} included files per pipeline, nested includes included.",
     bad="include:\n" + "".join(f"  - ci/part-{i}.yml\n" for i in range(151)) + "\ntest:\n  script: make test\n",
     good="include:\n  - ci/part-0.yml\n\ntest:\n  script: make test\n",
 )

@@ -142,7 +142,7 @@ REFERENCE_MISSING = Rule(
 REFERENCE_CIRCULAR = Rule(
     "reference-circular", Severity.ERROR, "!reference chains must not loop",
     "References may point at values that contain references, but never back to themselves, "
-    "and at most 10 levels deep.",
+    f"and at most {MAX_REFERENCE_DEPTH} levels deep.",
     bad="a:\n  script:\n    - !reference [b, script]\n\nb:\n  script:\n    - !reference [a, script]\n",
     good="a:\n  script:\n    - make a\n\nb:\n  script:\n    - !reference [a, script]\n",
 )

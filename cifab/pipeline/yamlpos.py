@@ -388,8 +388,8 @@ def plain(node: Any) -> Any:
 SYNTAX = Rule(
     "yaml-syntax", Severity.ERROR, "the file must be valid YAML",
     "GitLab parses the file with a YAML 1.1 parser before anything else. Syntax errors, "
-    "undefined aliases, tabs used for indentation, files larger than 2 MB and nesting deeper "
-    "than 100 levels are all rejected.",
+    f"undefined aliases, tabs used for indentation, files larger than {MAX_FILE_BYTES // (1024 * 1024)} MB and "
+    f"nesting deeper than {MAX_YAML_DEPTH} levels are all rejected.",
     bad="test:\n  script: echo: hello: world\n",
     good="test:\n  script: 'echo: hello: world'\n",
 )

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cifab.diagnostics import Finding, Severity
+from cifab.gitlab import MAX_EXPOSE_AS_LENGTH
 from cifab.lint.rules.base import Context, Rule
 from cifab.pipeline.yamlpos import YList, YMap
 
@@ -14,7 +15,6 @@ from cifab.pipeline.yamlpos import YList, YMap
 EXPOSE_AS = re.compile(r"\A\w[-\w ]*\Z", re.ASCII)  # Ruby's \w is ASCII
 
 
-MAX_EXPOSE_AS = 100
 
 
 def _expose_as(artifacts: YMap, loc: str) -> Iterator[Finding]:
@@ -32,9 +32,9 @@ def _expose_as(artifacts: YMap, loc: str) -> Iterator[Finding]:
                                         "name the files, or drop expose_as")
                 break
     if isinstance(name, str):
-        if len(name) > MAX_EXPOSE_AS:
+        if len(name) > MAX_EXPOSE_AS_LENGTH:
             yield ARTIFACTS.finding(artifacts.value_mark("expose_as"),
-                                    f"{loc} expose as is too long (maximum is {MAX_EXPOSE_AS} characters)")
+                                    f"{loc} expose as is too long (maximum is {MAX_EXPOSE_AS_LENGTH} characters)")
         if not EXPOSE_AS.match(name):
             yield ARTIFACTS.finding(artifacts.value_mark("expose_as"),
                                     f"{loc} expose as can contain only letters, digits, '-', '_' and spaces")
@@ -57,8 +57,8 @@ def check_artifacts(ctx: Context) -> Iterable[Finding]:
 ARTIFACTS = Rule(
     "artifacts-expose-as", Severity.ERROR, "artifacts:expose_as needs paths without wildcards and a plain name",
     "`expose_as` shows a job's artifacts in the merge request. GitLab then wants `paths`, none "
-    "of them with a `*`, and a name of at most 100 letters, digits, '-', '_' and spaces that "
-    "starts with a letter or digit.",
+    f"of them with a `*`, and a name of at most {MAX_EXPOSE_AS_LENGTH} letters, digits, '-', '_' and spaces "
+    "that starts with a letter or digit.",
     bad="test:\n  script: make coverage\n  artifacts:\n    expose_as: \"coverage report\"\n"
         "    paths: [\"coverage/*.html\"]\n",
     good="test:\n  script: make coverage\n  artifacts:\n    expose_as: \"coverage report\"\n"

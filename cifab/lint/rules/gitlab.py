@@ -61,6 +61,9 @@ def _types_text(types: list[str], sub: dict[str, Any]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+NESTED_STRINGS = ("{loc} config should be a string or a nested array of strings up to "
+                  f"{MAX_SCRIPT_NESTING} levels deep")
+
 # GitLab's own messages for a value of the wrong type, by key: {loc} is the full location
 # (jobs:rspec:artifacts), {parent} the location above it (jobs:rspec).
 TYPE_MESSAGES = {
@@ -72,14 +75,15 @@ TYPE_MESSAGES = {
     "needs": "{loc} config can only be a hash or an array",
     "dependencies": "{parent} dependencies should be an array of strings",
     "tags": "{loc} config should be an array of strings",
-    "script": "{loc} config should be a string or a nested array of strings up to 10 levels deep",
-    "before_script": "{loc} config should be a string or a nested array of strings up to 10 levels deep",
-    "after_script": "{loc} config should be a string or a nested array of strings up to 10 levels deep",
+    "script": NESTED_STRINGS,
+    "before_script": NESTED_STRINGS,
+    "after_script": NESTED_STRINGS,
     "image": "{loc} config should be a hash or a string",
     "services": "{loc} config should be a array",
     "allow_failure": "{parent} allow failure should be a hash or a boolean value",
     "stage": "{loc} config should be a string",
-    "stages": "{loc} config should be an array of strings or a nested array of strings up to 10 levels deep",
+    "stages": "{loc} config should be an array of strings or a nested array of strings up to "
+              f"{MAX_SCRIPT_NESTING} levels deep",
     "parallel": "{loc} should be an integer or a hash",
     "rules": "{parent} rules should be an array containing hashes and arrays of hashes",
 }

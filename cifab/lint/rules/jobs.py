@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from cifab.diagnostics import Finding, Severity
 from cifab.gitlab import (
     JOB_MARKERS,
+    MAX_JOB_NAME_LENGTH,
     RESERVED_JOB_NAMES,
     RUNNABLE_KEYS,
     TOP_LEVEL_WORDS,
@@ -84,8 +85,8 @@ def check_names(ctx: Context) -> Iterable[Finding]:
     for job in ctx.pipeline.jobs.values():
         if not job.name.strip():
             yield NAMES.finding(job.mark, "jobs:job name can't be blank")
-        elif len(job.name) > 255:
-            yield NAMES.finding(job.mark, "jobs:job name is too long (maximum is 255 characters)")
+        elif len(job.name) > MAX_JOB_NAME_LENGTH:
+            yield NAMES.finding(job.mark, f"jobs:job name is too long (maximum is {MAX_JOB_NAME_LENGTH} characters)")
 
 
 # Entry::Job::ALLOWED_WHEN and Entry::Bridge::ALLOWED_WHEN: `never` belongs to rules only.
@@ -145,7 +146,7 @@ NAMES = Rule(
     "job-name-reserved", Severity.ERROR, "job names must not be global keywords or blank",
     "GitLab reads `image`, `services`, `stages`, `before_script`, `after_script`, "
     "`variables`, `cache` and `include` at the top level as global keywords, so a job with "
-    "one of those names never exists. Job names must also not be blank, nor longer than 255 "
+    f"one of those names never exists. Job names must also not be blank, nor longer than {MAX_JOB_NAME_LENGTH} "
     "characters.",
     bad="variables:\n  stage: test\n  script: env\n",
     good="print-variables:\n  stage: test\n  script: env\n",

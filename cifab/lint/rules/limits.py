@@ -68,10 +68,11 @@ def _cache_limits(job: Job) -> Iterator[Finding]:
 
 LIMITS = Rule(
     "limits-exceeded", Severity.ERROR, "parallel, retry, needs and cache key files stay within GitLab's limits",
-    "`parallel` (or the jobs a `parallel:matrix` expands to) is at most 200, `retry` at most 2, "
-    "`cache:key:files` at most 10 files and `cache:key:files_commits` at most 2. A job needs at "
-    "most 50 jobs (GitLab's default `ci_needs_size_limit`), a need on a parallel job counting "
-    "once per instance; GitLab refuses the pipeline when it creates it.",
+    f"`parallel` (or the jobs a `parallel:matrix` expands to) is at most {MAX_PARALLEL}, `retry` at most "
+    f"{MAX_RETRY}, `cache:key:files` at most {MAX_CACHE_KEY_FILES} files and `cache:key:files_commits` at most "
+    f"{MAX_CACHE_KEY_FILES_COMMITS}. A job needs at most {MAX_NEEDS} jobs (GitLab's default "
+    "`ci_needs_size_limit`), a need on a parallel job counting once per instance; GitLab refuses the pipeline "
+    "when it creates it.",
     bad="test:\n  script: make test\n  parallel:\n    matrix:\n"
         "      - A: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n"
         "        B: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n",
