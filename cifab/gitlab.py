@@ -40,6 +40,13 @@ INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
 # External::File::Base::YAML_WHITELIST_EXTENSION: what an included file's name must end with.
 YAML_EXTENSION = re.compile(r".+\.(yml|yaml)$", re.IGNORECASE)
 ENVIRONMENT_ACTIONS = ("start", "prepare", "stop", "verify", "access")
+# Where a job names other jobs, as key paths into it (a list on the way: each of its items).
+# A value there is a name, a list of names, or a mapping with `job` (needs:job).
+JOB_REFERENCE_KEYS = (("extends",), ("needs",), ("dependencies",), ("environment", "on_stop"), ("rules", "needs"))
+# Where a job names paths relative to the project directory: a path, a list of paths, or
+# a mapping with `path` (coverage_report), each report kind under artifacts:reports.
+PROJECT_PATH_KEYS = (("cache", "paths"), ("cache", "key", "files"), ("artifacts", "paths"),
+                     ("artifacts", "exclude"), ("artifacts", "reports", "*"))
 # Keys an entry refuses together (`mutually_exclusive_keys:` in entry/*.rb), by entry name.
 MUTUALLY_EXCLUSIVE_KEYS = {"artifacts": ("access", "public")}
 

@@ -162,6 +162,49 @@ def test_pins_live_in_the_stack_modules_not_in_templates_or_the_schema_file() ->
             assert pin not in raw, f"{stack.name} pin {pin} repeated in the schema file"
 
 
+IMAGE_OR_VERSION = re.compile(r"^(\S+:[\w.${}-]+|\S+@sha256:[0-9a-f]{64}|v?\d+(\.\d+)+)$")
+
+
+def test_versions_and_images_live_in_the_stack_modules_not_in_the_schema_or_templates() -> None:
+    """A default version or image is a stack's fact: the schema file names none, and takes
+    each from the stack module (cifab.manifest.schema fills them in)."""
+    import json
+
+    from cifab.manifest.schema import schema
+    from cifab.stacks import SECTION_DEFAULTS
+
+    raw = (PACKAGE / "manifest" / "manifest.schema.json").read_text(encoding="utf-8")
+    written: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("default"), str) and IMAGE_OR_VERSION.match(node["default"]):
+                written.append(node["default"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(raw))
+    assert written == []
+    facts = [*SECTION_DEFAULTS.values(), *(v for stack in STACKS for v in stack.defaults.values())]
+    assert all(fact not in raw for fact in facts)
+    for template in sorted(TEMPLATES.rglob("*.j2")):
+        text = template.read_text(encoding="utf-8")
+        assert all(fact not in text for fact in facts), template
+    filled = schema()["properties"]
+    assert filled["python"]["properties"]["version"]["default"] == BY_NAME["python"].defaults["version"]
+    assert filled["image"]["properties"]["buildkit"]["default"] == SECTION_DEFAULTS["image", "buildkit"]
+
+
+def test_job_names_live_in_the_stack_modules_not_in_the_templates() -> None:
+    names = {name for stack in STACKS for name in stack.job_names.values()} | {"container-image", "cifab-check"}
+    for template in sorted(TEMPLATES.rglob("*.j2")):
+        keys = re.findall(r"^([^\s#{][^:]*):\s*$", template.read_text(encoding="utf-8"), re.M)
+        assert not set(keys) & names, template
+
+
 def test_an_overridable_pin_is_its_schema_default() -> None:
     from cifab.manifest.schema import schema
 

@@ -192,3 +192,27 @@ def test_a_component_without_jobs_gets_no_empty_child_pipeline(cli, mono: Path) 
     parent = generate(cli, mono, "child_pipelines: true\n")
     assert "web" not in parent and not (mono / ".gitlab" / "cifab" / "web.yml").exists()
     assert "api" in parent
+
+
+def test_every_key_that_names_a_job_or_a_path_follows_the_component() -> None:
+    """The keys come from cifab.gitlab (JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS); on_stop,
+    rules:needs, artifacts:exclude and list-valued reports are among them."""
+    from cifab.generate.monorepo import _move_paths, _rename_refs
+
+    job = {"extends": [".t"], "needs": ["a", {"job": "b", "artifacts": False}], "dependencies": ["a"],
+           "environment": {"name": "review", "on_stop": "stop"}, "rules": [{"if": "$X", "needs": ["b"]}],
+           "artifacts": {"paths": ["out/"], "exclude": ["out/*.tmp"],
+                         "reports": {"junit": ["r1.xml", "r2.xml"], "dotenv": "build.env",
+                                     "coverage_report": {"coverage_format": "cobertura", "path": "c.xml"}}},
+           "cache": [{"key": {"files": ["go.sum"]}, "paths": [".go/"]}]}
+    _rename_refs(job, {"a": "api-a", "b": "api-b", "stop": "api-stop", ".t": ".api-t"})
+    _move_paths(job, "services/api")
+    assert job["extends"] == [".api-t"] and job["needs"] == ["api-a", {"job": "api-b", "artifacts": False}]
+    assert job["dependencies"] == ["api-a"] and job["environment"]["on_stop"] == "api-stop"
+    assert job["rules"] == [{"if": "$X", "needs": ["api-b"]}]
+    assert job["artifacts"] == {"paths": ["services/api/out/"], "exclude": ["services/api/out/*.tmp"],
+                                "reports": {"junit": ["services/api/r1.xml", "services/api/r2.xml"],
+                                            "dotenv": "services/api/build.env",
+                                            "coverage_report": {"coverage_format": "cobertura",
+                                                                "path": "services/api/c.xml"}}}
+    assert job["cache"] == [{"key": {"files": ["services/api/go.sum"]}, "paths": ["services/api/.go/"]}]

@@ -7,12 +7,8 @@ from typing import Any, TypedDict
 from cifab import __version__
 from cifab.gitlab import AUTO_CANCEL_SINCE, supports
 from cifab.manifest.load import Manifest
-from cifab.stacks import BY_NAME
-from cifab.stacks.base import JOB_STAGES, STAGES, commands
-
-IMAGE_JOB = "container-image"
-SELF_CHECK_JOB = "cifab-check"
-SELF_CHECK_IMAGE = "python:3.12-slim"
+from cifab.stacks import BY_NAME, SECTION_DEFAULTS
+from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, commands
 
 
 class GitLabFeatures(TypedDict):
@@ -39,6 +35,8 @@ def build(manifest: Manifest) -> dict[str, Any]:
         "image": _image(data["image"]),
         stack.name: own["section"],
         "jobs": jobs,
+        # Each job's name by role: templates write `{{ job.test | yaml }}:`, never a name.
+        "job": {**stack.job_names, "image": IMAGE_JOB, "self_check": SELF_CHECK_JOB},
     }
     environments = [_environment(env) for env in data["deploy"]["environments"]]
     image = data["deploy"]["image"]
@@ -74,7 +72,7 @@ def self_check(data: dict[str, Any]) -> SelfCheck | None:
     if setting is False:
         return None
     options = setting if isinstance(setting, dict) else {}
-    return SelfCheck(job=SELF_CHECK_JOB, image=options.get("image", SELF_CHECK_IMAGE),
+    return SelfCheck(job=SELF_CHECK_JOB, image=options.get("image", SECTION_DEFAULTS["self_check", "image"]),
                      install=install_command(options.get("install", {"pypi": __version__})),
                      comment=options.get("comment", False) is True)
 

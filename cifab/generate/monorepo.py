@@ -11,13 +11,14 @@ paths) change, and always on the default branch and for tags.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cifab.generate import context, render
 from cifab.generate.transform import dump, load
-from cifab.gitlab import is_job_name
+from cifab.gitlab import JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS, is_job_name
 from cifab.manifest.load import Manifest
 from cifab.manifest.schema import fill_defaults, schema
 from cifab.stacks import BY_NAME
@@ -72,20 +73,40 @@ def _prefix(component: Component, name: str) -> str:
     return f"{component.name}-{name}"
 
 
+def _slots(node: Any, path: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    """(container, key) of every value at `path` in a job: a list on the way stands for each
+    of its items, and `*` for every key of a mapping."""
+    if not path:
+        return []
+    holders = node if isinstance(node, list) else [node]
+    head, rest = path[0], path[1:]
+    out: list[tuple[Any, Any]] = []
+    for holder in holders:
+        if not isinstance(holder, dict):
+            continue
+        keys = list(holder) if head == "*" else [head] if head in holder else []
+        for key in keys:
+            out.extend([(holder, key)] if not rest else _slots(holder[key], rest))
+    return out
+
+
+def _each(value: Any, change: Callable[[str], str], field: str) -> Any:
+    """A name or path, a list of them, or a mapping holding one under `field`, changed."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = _each(item, change, field)  # in place: the list keeps its comments
+    elif isinstance(value, dict) and isinstance(value.get(field), str):
+        value[field] = change(value[field])
+    return value
+
+
 def _rename_refs(job: Any, rename: dict[str, str]) -> None:
-    ext = job.get("extends")
-    if isinstance(ext, str):
-        job["extends"] = rename.get(ext, ext)
-    elif isinstance(ext, list):
-        for i, parent in enumerate(ext):
-            ext[i] = rename.get(parent, parent)
-    for key in ("needs", "dependencies"):
-        items = job.get(key)
-        for i, item in enumerate(items if isinstance(items, list) else []):
-            if isinstance(item, str):
-                items[i] = rename.get(item, item)
-            elif isinstance(item, dict) and isinstance(item.get("job"), str):
-                item["job"] = rename.get(item["job"], item["job"])
+    """Every name of a renamed job in this job (cifab.gitlab.JOB_REFERENCE_KEYS)."""
+    for path in JOB_REFERENCE_KEYS:
+        for holder, key in _slots(job, path):
+            holder[key] = _each(holder[key], lambda name: rename.get(name, name), "job")
 
 
 def _in_folder(path: str, folder: str) -> str:
@@ -95,27 +116,11 @@ def _in_folder(path: str, folder: str) -> str:
 
 
 def _move_paths(job: Any, folder: str) -> None:
-    """Relative paths in caches, artifacts and reports now live in the component's folder."""
-    caches = job.get("cache")
-    for cache in caches if isinstance(caches, list) else [caches] if isinstance(caches, dict) else []:
-        key = cache.get("key")
-        if isinstance(key, dict) and isinstance(key.get("files"), list):
-            key["files"] = [_in_folder(f, folder) for f in key["files"]]
-        if isinstance(cache.get("paths"), list):
-            cache["paths"] = [_in_folder(p, folder) for p in cache["paths"]]
-    artifacts = job.get("artifacts")
-    if not isinstance(artifacts, dict):
-        return
-    if isinstance(artifacts.get("paths"), list):
-        artifacts["paths"] = [_in_folder(p, folder) for p in artifacts["paths"]]
-    reports = artifacts.get("reports")
-    if not isinstance(reports, dict):
-        return
-    for kind, value in list(reports.items()):
-        if isinstance(value, str):
-            reports[kind] = _in_folder(value, folder)
-        elif isinstance(value, dict) and isinstance(value.get("path"), str):
-            value["path"] = _in_folder(value["path"], folder)
+    """Relative paths in caches, artifacts and reports now live in the component's folder
+    (cifab.gitlab.PROJECT_PATH_KEYS)."""
+    for path in PROJECT_PATH_KEYS:
+        for holder, key in _slots(job, path):
+            holder[key] = _each(holder[key], lambda p: _in_folder(p, folder), "path")
 
 
 def _cd(folder: str) -> str:

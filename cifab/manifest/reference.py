@@ -15,7 +15,9 @@ END = "<!-- manifest-reference:end -->"
 def _type(prop: dict[str, Any], root: dict[str, Any]) -> str:
     if "$ref" in prop:
         name = str(prop["$ref"]).rsplit("/", 1)[-1]
-        return _type(root["definitions"][name], root) if name == "commands" else name
+        target = root["definitions"][name]
+        # A definition that is a string or a list of them (an image, commands) reads as one.
+        return _type(target, root) if target.get("type") == "string" or name == "commands" else name
     if "const" in prop:
         return json.dumps(prop["const"])
     if "enum" in prop:

@@ -1,8 +1,9 @@
 """The manifest's JSON Schema, shipped in the package: loading it, compiling it once, and
 filling in the defaults it declares.
 
-A stack's tool pins live in its module (cifab.stacks); where the manifest may override a
-pin, the pin becomes that key's default here, so the schema file never repeats it.
+A stack's tool pins, versions and images live in its module (cifab.stacks); where the
+manifest may set one, it becomes that key's default here, so the schema file never repeats
+it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cifab.stacks import STACKS
+from cifab.stacks import SECTION_DEFAULTS, STACKS
 
 SCHEMA_PATH = Path(__file__).parent / "manifest.schema.json"
 
@@ -24,9 +25,16 @@ def schema() -> dict[str, Any]:
         loaded: dict[str, Any] = json.load(fh)
     for stack in STACKS:
         props = loaded["properties"][stack.name].get("properties", {})
-        for key, pin in stack.pins.items():
+        for key, value in {**stack.pins, **stack.defaults}.items():
             if key in props:
-                props[key]["default"] = pin
+                props[key]["default"] = value
+                if "x-expect" in props[key]:  # its example is the default itself
+                    props[key]["x-expect"] = props[key]["x-expect"].replace("{default}", value)
+    for (section, key), value in SECTION_DEFAULTS.items():
+        node = loaded["properties"][section]
+        objects = [node, *node.get("oneOf", [])]  # self_check: true, or a mapping of settings
+        [props] = [o["properties"] for o in objects if isinstance(o, dict) and key in o.get("properties", {})]
+        props[key]["default"] = value
     return loaded
 
 
@@ -76,7 +84,9 @@ def value_problem(key: tuple[str, ...], value: Any) -> str | None:
     errors = list(jsonschema_rs.validator_for(sub).iter_errors(value))
     if not errors:
         return None
-    expect = node.get("x-expect")
+    ref = str(node.get("$ref", ""))
+    target = root["definitions"].get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("#/definitions/") else {}
+    expect = node.get("x-expect", target.get("x-expect"))
     shown = json.dumps(value, ensure_ascii=False)
     return f"{shown} is not valid here; expected {expect}" if expect else f"{shown}: {errors[0].message}"
 

@@ -44,6 +44,13 @@ class Detection:
     evidence: list[str] = field(default_factory=list)
 
 
+# Facts of no one stack: the image a job that only runs a shell needs, and the jobs every
+# stack's pipeline may get.
+SHELL_IMAGE = "alpine:3.22"
+IMAGE_JOB = "container-image"
+SELF_CHECK_JOB = "cifab-check"
+
+
 class Jobs(TypedDict):
     """Job names per cifab stage, as the stack's templates write them."""
 
@@ -75,6 +82,12 @@ class Stack:
     # Tool versions the stack's jobs use; keys the manifest section may override are
     # also that key's default there.
     pins: Mapping[str, str] = field(default_factory=dict)
+    # The defaults of its manifest section that are not tool pins (the language version):
+    # the schema's defaults are filled from here, never written twice.
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    # Its jobs' names by role (test: go-test): the templates write each job under the name
+    # the render context gives, so a name is spelt once.
+    job_names: Mapping[str, str] = field(default_factory=dict)
     # Other names people give the stack (golang, nodejs): a "did you mean" for them.
     aliases: tuple[str, ...] = ()
 

@@ -9,6 +9,10 @@ from typing import Any, TypedDict
 from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs
 
 PINS = {"hadolint": "v2.12.0"}
+# Rootless BuildKit: what every stack's image job builds with (GitLab's documented successor
+# to Kaniko).
+BUILDKIT_IMAGE = "moby/buildkit:v0.25.1-rootless"
+JOB = {"lint": "hadolint"}
 
 
 class DockerSection(TypedDict):
@@ -30,7 +34,8 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
 def context(data: dict[str, Any]) -> StackContext:
     section = DockerSection(image=f"hadolint/hadolint:{data['docker']['hadolint']}-debian")
     # This stack exists to build the image, whatever image.build says.
-    return StackContext(section=section, jobs=jobs(lint=["hadolint"]), force_image=True)
+    return StackContext(section=section, jobs=jobs(lint=[JOB["lint"]]), force_image=True)
 
 
-STACK = Stack("docker", "a Dockerfile alone", detect, propose, context, PINS, aliases=("dockerfile", "container"))
+STACK = Stack("docker", "a Dockerfile alone", detect, propose, context, PINS, aliases=("dockerfile", "container"),
+              job_names=JOB)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cifab.stacks.base import JOB_STAGES, Asker, Detection, Stack, StackContext, commands, jobs
+from cifab.stacks.base import JOB_STAGES, SHELL_IMAGE, Asker, Detection, Stack, StackContext, commands, jobs
 
 
 class GenericSection(TypedDict):
@@ -20,7 +20,7 @@ def detect(repo: Path, found: Detection) -> bool:
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    image = str(ask("Image the jobs run in", "alpine:3.22", ("generic", "image")))
+    image = str(ask("Image the jobs run in", SHELL_IMAGE, ("generic", "image")))
     return {"image": image, "test": {"script": [
         'echo "No test command yet: set generic.test.script in cifab.yml" >&2; exit 1']}}
 

@@ -33,6 +33,8 @@ class GoTool(NamedTuple):
 # x/tools that no longer compiles on Go 1.25 or newer; v1.4.0 builds on 1.25 and 1.26.
 GOTESTSUM = GoTool("gotest.tools/gotestsum", "v1.13.0", (1, 24))
 GOCOVER_COBERTURA = GoTool("github.com/boumenot/gocover-cobertura", "v1.4.0", (1, 21))
+JOB = {"lint": "golangci-lint", "vet": "go-vet", "fmt": "gofmt", "test": "go-test", "build": "go-build",
+       "release": "goreleaser"}
 PINS = {
     "version": SUPPORTED[-1],
     "golangci_lint": "v2.15.0",
@@ -279,10 +281,10 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     return StackContext(
         section=section,
-        jobs=jobs(lint=["golangci-lint", "go-vet", "gofmt"], test=["go-test"], build=["go-build"],
-                  deploy=["goreleaser"] if go["release"] else []),
+        jobs=jobs(lint=[JOB["lint"], JOB["vet"], JOB["fmt"]], test=[JOB["test"]], build=[JOB["build"]],
+                  deploy=[JOB["release"]] if go["release"] else []),
         force_image=False,
     )
 
 
-STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",))
+STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",), job_names=JOB)

@@ -17,6 +17,7 @@ from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jo
 SUPPORTED = ("22", "24", "26")
 NEWEST_LTS = "24"
 LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
+JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build"}
 PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
         "jest_junit": "16.0.0"}
 MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry")
@@ -341,11 +342,11 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     return StackContext(
         section=section,
-        jobs=jobs(lint=["node-lint"] if node["lint"] else [], test=["node-test"] if node["test"] else [],
-                  build=["node-build"] if node["build"] else []),
+        jobs=jobs(lint=[JOB["lint"]] if node["lint"] else [], test=[JOB["test"]] if node["test"] else [],
+                  build=[JOB["build"]] if node["build"] else []),
         force_image=False,
     )
 
 
 STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS,
-              aliases=("nodejs", "node.js", "javascript", "typescript", "js", "ts", "npm"))
+              aliases=("nodejs", "node.js", "javascript", "typescript", "js", "ts", "npm"), job_names=JOB)

@@ -26,6 +26,16 @@ PINS = {"ruff": "0.17.5", "uv": "0.13.8", "black": "26.10.1", "mypy_version": "2
         "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0"}
 # Python releases with python:<version>-slim images and upstream support, oldest first.
 VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# The version a manifest that names none gets: the newest release the whole toolchain the
+# jobs install (mypy, ruff, uv wheels) is proven on, here and in the e2e tier.
+DEFAULT_VERSION = "3.13"
+JOB = {"ruff": "ruff", "black": "black", "mypy": "mypy", "test": "pytest", "build": "python-build",
+       "publish": "publish-package"}
+
+
+def image(version: str) -> str:
+    """The image of a Python version."""
+    return f"python:{version}-slim"
 _REQ_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][A-Za-z0-9.]*)", re.MULTILINE)
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -361,8 +371,8 @@ def context(data: dict[str, Any]) -> StackContext:
     linters = py["linters"]
     section = PythonSection(
         manager=manager,
-        image=f"python:{py['version']}-slim",
-        matrix_image="python:${PYTHON_VERSION}-slim",
+        image=image(py["version"]),
+        matrix_image=image("${PYTHON_VERSION}"),
         versions=versions,
         matrix=len(versions) > 1,
         lock_files=lock_files[:MAX_CACHE_KEY_FILES],
@@ -384,14 +394,15 @@ def context(data: dict[str, Any]) -> StackContext:
         build_variables={cache_variable: f"/tmp/{cache_dir}"},
         twine_install=f"pip install --quiet twine=={PINS['twine']}",
     )
-    lint = [name for name in ("ruff", "black") if name in linters] + (["mypy"] if py["mypy"] else [])
+    lint = [JOB[name] for name in ("ruff", "black") if name in linters] + ([JOB["mypy"]] if py["mypy"] else [])
     return StackContext(
         section=section,
-        jobs=jobs(lint=lint, test=["pytest"], build=["python-build"] if py["package"] else [],
-                  deploy=["publish-package"] if py["package"] and py["publish"] else []),
+        jobs=jobs(lint=lint, test=[JOB["test"]], build=[JOB["build"]] if py["package"] else [],
+                  deploy=[JOB["publish"]] if py["package"] and py["publish"] else []),
         force_image=False,
     )
 
 
 STACK = Stack("python", "Python projects (pyproject.toml, setup.py or requirements*.txt)", detect, propose,
-              context, PINS, aliases=("py", "python3", "pip", "uv", "poetry"))
+              context, PINS, aliases=("py", "python3", "pip", "uv", "poetry"),
+              defaults={"version": DEFAULT_VERSION}, job_names=JOB)

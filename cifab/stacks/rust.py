@@ -21,6 +21,8 @@ from cifab.stacks.base import (
 )
 
 PINS = {"nextest": "0.9"}
+DEFAULT_VERSION = "1.95"  # the rust image a manifest that names no version gets
+JOB = {"fmt": "rustfmt", "clippy": "clippy", "test": "cargo-test", "doctest": "cargo-doctest", "build": "cargo-build"}
 
 
 class RustSection(TypedDict):
@@ -111,10 +113,10 @@ def context(data: dict[str, Any]) -> StackContext:
         doctest=f"cargo test{flags} --doc",
         build=f"cargo build --release{flags}",
     )
-    tests = ["cargo-test"] + (["cargo-doctest"] if rust["doctests"] else [])
-    return StackContext(section=section, jobs=jobs(lint=["rustfmt", "clippy"], test=tests, build=["cargo-build"]),
+    tests = [JOB["test"]] + ([JOB["doctest"]] if rust["doctests"] else [])
+    return StackContext(section=section, jobs=jobs(lint=[JOB["fmt"], JOB["clippy"]], test=tests, build=[JOB["build"]]),
                         force_image=False)
 
 
 STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS,
-              aliases=("cargo", "rs"))
+              aliases=("cargo", "rs"), defaults={"version": DEFAULT_VERSION}, job_names=JOB)
