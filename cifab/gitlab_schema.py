@@ -1,28 +1,23 @@
-"""GitLab's CI JSON schema, as vendored (and kept fresh) by the check-jsonschema package."""
+"""GitLab's CI JSON schema, vendored in cifab/data/gitlab-ci.json: where it came from and
+its sha256 are recorded beside it (gitlab-ci.source.json), and scripts/refresh-gitlab-schema
+refreshes both."""
 
 from __future__ import annotations
 
 import json
 import re
 from functools import cache
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from cifab.errors import CifabError
 from cifab.gitlab import DEFAULT_KEYS, MAX_RULES_CHANGES_PATHS
 
-RELATIVE = Path("builtin_schemas", "vendor", "gitlab-ci.json")
+DATA = Path(__file__).parent / "data"
 
 
 def schema_path() -> Path:
-    # find_spec locates the package without running it: importing check_jsonschema costs
-    # about 170 ms of start-up, and we only want its data file.
-    spec = find_spec("check_jsonschema")
-    if spec is None or not spec.submodule_search_locations:
-        raise CifabError("GitLab's CI schema was not found: the check-jsonschema package is "
-                         "missing; reinstall cifab, which depends on it")
-    return Path(next(iter(spec.submodule_search_locations)), RELATIVE)
+    return DATA / "gitlab-ci.json"
 
 
 @cache
@@ -31,7 +26,7 @@ def schema() -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CifabError(f"cannot read GitLab's CI schema at {path}: {exc.strerror}") from None
+        raise CifabError(f"cannot read GitLab's CI schema at {path}: {exc.strerror}; reinstall cifab") from None
     loaded: dict[str, Any] = json.loads(text)
     _correct(loaded)
     return loaded

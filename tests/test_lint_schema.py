@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cifab import gitlab_schema
@@ -12,8 +14,14 @@ def schema_findings(text: str):  # type: ignore[no-untyped-def]
     return of(lint(text), "gitlab-schema")
 
 
-def test_schema_comes_from_check_jsonschema_and_compiles_once() -> None:
-    assert gitlab_schema.schema_path().name == "gitlab-ci.json"
+def test_the_vendored_schema_is_the_file_its_record_names_and_compiles_once() -> None:
+    import hashlib
+    import json
+
+    path = gitlab_schema.schema_path()
+    record = json.loads((path.parent / "gitlab-ci.source.json").read_text())
+    assert path.is_relative_to(Path(gitlab_schema.__file__).parent) and record["file"] == path.name
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == record["sha256"]
     assert gitlab_schema.validator() is gitlab_schema.validator()
 
 

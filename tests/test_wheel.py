@@ -29,6 +29,7 @@ def test_wheel_contains_templates_and_schema(wheel: Path) -> None:
     assert "cifab/templates/pipeline.yml.j2" in names
     assert "cifab/templates/go/test.yml.j2" in names
     assert "cifab/manifest/manifest.schema.json" in names
+    assert "cifab/data/gitlab-ci.json" in names and "cifab/data/gitlab-ci.source.json" in names
     assert not any(n.startswith(("tests/", "examples/")) for n in names)
 
 

@@ -313,8 +313,8 @@ RULE = Rule(
     summary="the configuration must match GitLab's CI JSON schema",
     doc="""GitLab checks every keyword's type and allowed values before it creates a
 pipeline. cifab validates every file (the root and each local include) against the schema
-GitLab publishes, as vendored by check-jsonschema, and words the errors the way GitLab does. Misspelled keys get a "did
-you mean" hint. Like GitLab's backend, it does not check string formats, and an empty
+GitLab publishes (cifab ships a copy, with its source and sha256), and words the errors the way GitLab does.
+Misspelled keys get a "did you mean" hint. Like GitLab's backend, it does not check string formats, and an empty
 key counts as unset.""",
     bad="""test:
   script: make test
