@@ -20,6 +20,7 @@ from cifab.check import CheckResult
 from cifab.contract import DRIFT
 from cifab.diagnostics import Severity
 from cifab.errors import CifabError
+from cifab.files import repository_root
 from cifab.markdown import code, no_commands, text
 
 MAX_NOTE = 1_000_000  # characters: GitLab refuses a longer note body (Notes API)
@@ -27,6 +28,15 @@ SHOWN = 10  # findings listed in the note; the counts cover the rest
 DIFF_LINES = 25  # changes listed per event
 GRAPH_JOBS = 150  # beyond this many jobs the graph is left out: it would not be readable
 _JOB_URL = re.compile(r"https?://[A-Za-z0-9.:-]+/[A-Za-z0-9/_.~%-]*")
+
+
+def note(result: CheckResult, manifest: Path, output: Path | None = None) -> str:
+    """The note for `cifab check --comment` on manifest (and its pipeline, output): the
+    pipeline's path is taken relative to the repository, as diff and graph read it."""
+    root = repository_root(manifest.resolve().parent)
+    pipeline = (output or manifest.parent / ".gitlab-ci.yml").resolve()
+    relative = pipeline.relative_to(root).as_posix() if root and pipeline.is_relative_to(root) else pipeline.name
+    return body(result, root, relative)
 
 
 def body(result: CheckResult, root: Path | None, pipeline_path: str = ".gitlab-ci.yml",
