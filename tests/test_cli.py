@@ -18,11 +18,28 @@ def test_version() -> None:
     assert proc.returncode == 0 and proc.stdout == f"cifab {__version__}\n"
 
 
-def test_help_lists_the_commands() -> None:
+COMMANDS = ("init", "generate", "schema", "lint", "check", "graph", "jobs", "diff", "rules", "explain", "templates")
+
+
+def test_help_lists_every_command_in_its_table() -> None:
+    import re
+
     proc = run("-m", "cifab", "--help")
     assert proc.returncode == 0
-    for command in ("init", "generate", "lint", "rules", "explain", "schema"):
-        assert command in proc.stdout
+    table = proc.stdout.split("Commands", 1)[1]
+    listed = re.findall(r"^│ (\S+) {2,}\S", table, re.M)
+    assert tuple(listed) == COMMANDS
+
+
+def test_each_command_has_help_of_its_own() -> None:
+    from cifab.cli import app
+
+    summaries = {info.callback.__name__: (info.callback.__doc__ or "").split(".")[0] for info in app.registered_commands
+                 if info.callback is not None}
+    for command in COMMANDS[:-1]:  # templates is a group: its help lists list and show
+        proc = run("-m", "cifab", command, "--help")
+        assert proc.returncode == 0 and f"Usage: cifab {command} " in proc.stdout, command
+        assert " ".join(summaries[command].split()[:4]) in " ".join(proc.stdout.split()), command
 
 
 def test_no_arguments_shows_help_not_a_traceback() -> None:
@@ -49,13 +66,39 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
-def test_rules_and_explain(cli) -> None:
+def test_rules_lists_every_rule_once_with_its_file(cli) -> None:  # type: ignore[no-untyped-def]
+    from cifab.registry import RULES, rule_file
+
     result = cli("rules")
-    assert result.exit_code == 0 and "needs-cycle" in result.stdout
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and len(lines) == len(RULES)
+    for line, rule in zip(lines, RULES, strict=True):
+        assert line.split()[:3] == [rule.id, str(rule.severity), rule_file(rule)] and rule.summary in line
+
+
+def test_explain_prints_the_docs_and_both_examples(cli) -> None:  # type: ignore[no-untyped-def]
+    from cifab.registry import BY_ID
+
+    rule = BY_ID["needs-cycle"]
     result = cli("explain", "needs-cycle")
-    assert result.exit_code == 0 and "Fails:" in result.stdout and "Passes:" in result.stdout
+    assert result.exit_code == 0 and result.stdout.startswith(f"needs-cycle (error): {rule.summary}\n")
+    fails, passes = result.stdout.split("Fails:\n", 1)[1].split("Passes:\n", 1)
+    assert fails.strip().splitlines()[0] == rule.bad.splitlines()[0] and passes.strip().splitlines()[0] == \
+        rule.good.splitlines()[0]
     result = cli("explain", "need-cycle")
     assert result.exit_code == 2 and "did you mean needs-cycle?" in result.stderr
+
+
+def test_schema_prints_the_manifest_schema_and_its_reference(cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from cifab.manifest.reference import BEGIN
+    from cifab.manifest.schema import schema
+
+    result = cli("schema")
+    assert result.exit_code == 0 and json.loads(result.stdout) == schema()
+    result = cli("schema", "--format", "markdown")
+    assert result.exit_code == 0 and result.stdout.startswith(BEGIN) and "| `stack` |" in result.stdout
 
 
 def test_the_one_command_fast_path_behaves_like_the_full_app(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]

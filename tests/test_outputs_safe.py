@@ -77,16 +77,36 @@ def test_escape_sequences_in_a_file_are_shown_not_sent(cli, tmp_path: Path) -> N
     assert "\\x1b[2j\\x1b]0;owned\\x07hidden" in result.stdout
 
 
+SHOWN = "jobs:test config contains unknown keys: \x1b[2j\x1b]0;owned\x07hidden"  # GitLab lowercases it
+
+
 @pytest.mark.parametrize("fmt", ["junit", "sarif", "json", "codequality"])
-def test_every_report_stays_well_formed(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_report_stays_well_formed_and_carries_the_finding(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
     import json
 
     (tmp_path / "ci.yml").write_text(HOSTILE)
     result = cli("lint", "--no-shellcheck", "-f", fmt, "ci.yml", cwd=tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout  # never raw, in any format
     if fmt == "junit":
-        xml.dom.minidom.parseString(result.stdout)
+        document = xml.dom.minidom.parseString(result.stdout)
+        [failure] = document.getElementsByTagName("failure")
+        # XML 1.0 cannot carry ESC or BEL even escaped: they are shown as \x1b and \x07.
+        assert failure.getAttribute("message") == SHOWN.replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+        assert failure.getAttribute("type") == "error"
+        return
+    doc = json.loads(result.stdout)
+    if fmt == "json":
+        [finding] = doc["findings"]
+        assert (finding["rule"], finding["line"], finding["column"], finding["message"]) == \
+            ("gitlab-schema", 3, 3, SHOWN)
+    elif fmt == "codequality":
+        [issue] = doc
+        assert (issue["check_name"], issue["description"], issue["location"]["lines"]["begin"]) == \
+            ("gitlab-schema", SHOWN, 3)
     else:
-        json.loads(result.stdout)
+        [found] = doc["runs"][0]["results"]
+        assert (found["ruleId"], found["message"]["text"]) == ("gitlab-schema", SHOWN)
 
 
 def test_a_full_disk_is_named_with_the_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

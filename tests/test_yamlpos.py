@@ -119,10 +119,10 @@ def test_alias_bomb_is_refused_quickly() -> None:
     for i in range(1, 10):
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
         lines.append(f"{cur}: &{cur} [{', '.join(['*' + prev] * 10)}]")
-    start = time.monotonic()
+    start = time.process_time()  # CPU time: a loaded machine slows wall time only
     with pytest.raises(YamlError, match="too big"):
         load_text("\n".join(lines) + "\n", "bomb.yml")
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
 
 
 def test_nesting_deeper_than_gitlab_allows_is_refused() -> None:

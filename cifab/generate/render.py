@@ -18,7 +18,15 @@ from typing import Any
 from cifab import files
 from cifab.errors import CifabError
 from cifab.frames import one_line
-from cifab.generate.sandbox import MAX_TEXT, RangeBudget, TemplateLimit, deadline, sandbox_class, template_line
+from cifab.generate.sandbox import (
+    MAX_TEXT,
+    RENDER_SECONDS,
+    RangeBudget,
+    TemplateLimit,
+    deadline,
+    sandbox_class,
+    template_line,
+)
 from cifab.generate.scalars import scalar
 from cifab.manifest.load import Manifest, load
 
@@ -134,12 +142,13 @@ def environment(search_path: Sequence[Path] = ()) -> Any:
     return env
 
 
-def render(context: dict[str, Any], search_path: Sequence[Path] = ()) -> str:
+def render(context: dict[str, Any], search_path: Sequence[Path] = (), seconds: float = RENDER_SECONDS) -> str:
+    """The pipeline text; a template that uses more than `seconds` of CPU is stopped."""
     from jinja2 import TemplateError
 
     env = environment(search_path)
     try:
-        with deadline():
+        with deadline(seconds):
             text = env.get_template(ENTRY_TEMPLATE).render(**context)
     except CifabError:
         raise

@@ -55,24 +55,26 @@ def sandbox_class() -> type:
 
 
 @contextmanager
-def deadline(seconds: int = RENDER_SECONDS) -> Iterator[None]:
-    """Interrupt a render that runs past `seconds`. Uses SIGALRM, so it bounds renders on
-    the main thread of a POSIX process (the CLI); elsewhere the other bounds still hold."""
+def deadline(seconds: float = RENDER_SECONDS) -> Iterator[None]:
+    """Interrupt a render that uses more than `seconds` of CPU time: a loaded machine slows
+    a render's wall time, not its CPU time, so only a runaway template is stopped. Uses
+    SIGPROF, so it bounds renders on the main thread of a POSIX process (the CLI); elsewhere
+    the other bounds still hold."""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
 
     def stop(signum: int, frame: Any) -> None:
-        raise TemplateLimit(f"the render took longer than {seconds} s")
+        raise TemplateLimit(f"the render used more than {seconds:g} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def template_line(exc: BaseException) -> str:
