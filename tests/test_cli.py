@@ -151,3 +151,14 @@ def test_debug_shows_the_traceback_and_keeps_exit_70(tmp_path) -> None:  # type:
                           env={**os.environ, "CIFAB_DEBUG": "1"})
     assert proc.returncode == 70
     assert "Traceback" in proc.stderr and "RuntimeError: boom" in proc.stderr
+
+
+def test_the_process_ends_with_all_of_its_output_and_its_exit_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The console script skips the interpreter's teardown (cifab.entry.leave): what it
+    # printed must still arrive whole, through a pipe, well past one buffer's size.
+    jobs = "".join(f"j{i}:\n  stage: nope\n  script: make\n" for i in range(400))
+    (tmp_path / "ci.yml").write_text("stages: [test]\n" + jobs)
+    proc = run("-m", "cifab", "lint", "--no-shellcheck", str(tmp_path / "ci.yml"))
+    assert proc.returncode == 1
+    assert len(proc.stdout) > 65536 and proc.stdout.endswith("400 errors in 1 file\n")
+    assert proc.stdout.count("error stage-undefined") == 400

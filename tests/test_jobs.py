@@ -120,6 +120,48 @@ def test_rules_decide_when_and_allow_failure() -> None:
     assert names(nightly) == [] and not nightly.created and "no job was added" in nightly.reason
 
 
+ALIKE = """
+a:
+  script: make
+  rules:
+    - if: $TARGET == "prod"
+      when: manual
+    - when: on_success
+b:
+  script: make
+  variables:
+    TARGET: prod
+  rules:
+    - if: $TARGET == "prod"
+      when: delayed
+      start_in: 1 hour
+    - when: on_success
+c:
+  script: make
+  rules:
+    - if: $TARGET == "prod"
+      when: never
+    - when: always
+d:
+  script: make
+  rules:
+    - if: $TARGET == "prod"
+      changes: [docs/**]
+    - when: never
+"""
+
+
+def test_jobs_written_alike_decide_alike_but_keep_their_own_rules() -> None:
+    # Jobs whose rules ask the same questions share one verdict per event (a large pipeline
+    # asks them thousands of times); their own variables and their own rules still count.
+    sim = run(ALIKE, Event("push", "main", changed=("src/x.go",)))
+    assert [(j.name, j.when) for j in sim.jobs] == [("a", "on_success"), ("b", "delayed"), ("c", "always")]
+    code = run(ALIKE, Event("push", "main", changed=("src/x.go",), extra={"TARGET": "prod"}))
+    assert [(j.name, j.when) for j in code.jobs] == [("a", "manual"), ("b", "delayed")]
+    docs = run(ALIKE, Event("push", "main", changed=("docs/a.md",), extra={"TARGET": "prod"}))
+    assert [(j.name, j.when) for j in docs.jobs] == [("a", "manual"), ("b", "delayed"), ("d", "on_success")]
+
+
 def test_changes_without_a_diff_hold_and_the_output_says_so() -> None:
     sim = run(RULES, MR)
     assert "docker build" in names(sim) and any("--changed" in n for n in sim.notes)

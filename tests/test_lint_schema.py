@@ -135,6 +135,16 @@ def test_a_key_missing_after_the_merge_is_still_reported_at_the_job() -> None:
     assert (f.line, f.col) == (2, 28)
 
 
+def test_every_merged_job_missing_a_key_is_reported_at_its_own_place() -> None:
+    # All merged jobs are validated together: each keeps its own finding and position.
+    found = schema_findings(".s: {stage: test}\nqa: {extends: .s, trigger: {inputs: {x: y}}}\n"
+                            "ok: {extends: .s, trigger: {project: a/b}}\n"
+                            "up: {extends: .s, trigger: {strategy: depend, inputs: {y: z}}}\n")
+    assert [(f.message, f.line) for f in found] == [
+        ("jobs:qa:trigger config missing required keys: project", 2),
+        ("jobs:up:trigger config missing required keys: project", 4)]
+
+
 def test_a_release_date_is_a_valid_datetime() -> None:
     text = "release:\n  script: x\n  release:\n    tag_name: v1\n    description: d\n    released_at: '{}'\n"
     assert messages(schema_findings(text.format("yesterday"))) == [

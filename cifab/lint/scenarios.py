@@ -6,9 +6,8 @@ from __future__ import annotations
 from weakref import WeakKeyDictionary
 
 from cifab.lint.rules.base import Context
-from cifab.pipeline.needs import Need
 from cifab.simulate.event import Event, event_for, git_default_branch, standard_events
-from cifab.simulate.pipeline import RepositoryFiles, Simulation, Simulator, repository_files
+from cifab.simulate.pipeline import RepositoryFiles, Simulation, Simulator, job_facts, repository_files
 
 _RESULTS: WeakKeyDictionary[Context, list[tuple[str, Simulation]]] = WeakKeyDictionary()
 
@@ -39,7 +38,7 @@ def scenarios(ctx: Context) -> list[tuple[str, Simulation]]:
         pipeline = ctx.pipeline
         uses_exists = any("exists" in text for _, text in pipeline.texts())
         files = RepositoryFiles(repository_files(ctx.root) if uses_exists else [])
-        needs: dict[str, list[list[Need]]] = {}
-        found = _RESULTS[ctx] = [(name, Simulator(pipeline, event, files, needs).run())
+        facts = job_facts(pipeline)
+        found = _RESULTS[ctx] = [(name, Simulator(pipeline, event, files, facts).run())
                                  for name, event in _events(ctx, git_default_branch(ctx.root))]
     return found

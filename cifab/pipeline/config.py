@@ -21,7 +21,7 @@ from cifab.pipeline.yamlpos import DUPLICATE_KEY, LoadedFile, Reference, YMap
 
 
 class Job:
-    __slots__ = ("config", "hidden", "mark", "name", "partial", "unread_references")
+    __slots__ = ("config", "hidden", "mark", "name", "needs", "partial", "unread_references")
 
     def __init__(self, name: str, mark: Mark, config: Any, hidden: bool, partial: bool = False,
                  unread_references: bool = False) -> None:
@@ -35,6 +35,8 @@ class Job:
         # A `!reference` in it names a template no file cifab read defines: the key holding
         # it (its rules, say) is not known either.
         self.unread_references = unread_references
+        # Its needs and unknown matrix variables, worked out once (cifab.pipeline.needs).
+        self.needs: tuple[list[list[Any]], set[str]] | None = None
 
     @property
     def uncertain(self) -> bool:

@@ -199,8 +199,10 @@ def statement_value(text: str, variables: Mapping[str, str]) -> Any:
     return _value(_parsed(text)[0], variables)
 
 
+@lru_cache(maxsize=4096)
 def parses(text: str) -> bool:
-    """Whether GitLab's lexer and parser accept the expression (Statement#valid?)."""
+    """Whether GitLab's lexer and parser accept the expression (Statement#valid?). Kept per
+    text: thousands of jobs share a few conditions."""
     try:
         _value(_parsed(text)[0], {})
     except ExpressionError:
@@ -215,7 +217,7 @@ def evaluate(text: str, variables: Mapping[str, str]) -> bool:
     event), so the tokens are read once per text and the verdict kept per text and values of
     the variables it names."""
     postfix, names = _parsed(text)
-    key = (text, tuple(variables.get(name) for name in names))
+    key = (text, tuple(map(variables.get, names)))
     found = _verdicts.get(key)
     if found is None:
         if len(_verdicts) > _MAX_VERDICTS:

@@ -98,15 +98,28 @@ def _needs_of(value: Any, fallback: Mark, instances: list[dict[str, str]] | None
                     yield Need(name, mark, optional, key)
 
 
-def job_needs(job: Job, unknown: set[str] | None = None) -> list[list[Need]]:
+def job_needs(job: Job) -> list[list[Need]]:
     """The job's `needs`, and each `rules:needs`, as separate lists; a need of matrix
-    instances is one Need per instance. Matrix variables no instance has go to `unknown`."""
-    instances = matrix_variables(job)
-    groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
-    for rule in flat_rules(job.get("rules")):
-        if isinstance(rule, dict) and "needs" in rule:
-            groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
-    return groups
+    instances is one Need per instance. Worked out once per job (rules and the simulation of
+    every event ask for them); callers only read the lists."""
+    return _memo(job)[0]
+
+
+def matrix_unknown(job: Job) -> set[str]:
+    """The matrix variables its needs:parallel:matrix name that no instance of it has."""
+    return _memo(job)[1]
+
+
+def _memo(job: Job) -> tuple[list[list[Need]], set[str]]:
+    if job.needs is None:
+        instances = matrix_variables(job)
+        unknown: set[str] = set()
+        groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
+        for rule in flat_rules(job.get("rules")):
+            if isinstance(rule, dict) and "needs" in rule:
+                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
+        job.needs = (groups, unknown)
+    return job.needs
 
 
 def matrix_size(matrix: Any) -> int:
@@ -123,6 +136,8 @@ def instance_names(job: Job) -> list[str]:
     GitLab's limit there are none: GitLab rejects the job (limits-exceeded says so), and
     enumerating `parallel: 100000000` would take gigabytes."""
     parallel = job.get("parallel")
+    if parallel is None:
+        return []
     if isinstance(parallel, int) and not isinstance(parallel, bool) and parallel > 1:
         return [f"{job.name} {i}/{parallel}" for i in range(1, parallel + 1)] if parallel <= MAX_PARALLEL else []
     matrix = parallel.get("matrix") if isinstance(parallel, dict) else None

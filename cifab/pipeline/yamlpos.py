@@ -199,7 +199,9 @@ class _Walker:
         tag = node.tag
         value = node.value
         if tag == STR_TAG:
-            if not node.style:  # plain (libyaml says '', PyYAML None): may be another type
+            # Plain (libyaml says '', PyYAML None) may be another type, if its first
+            # character can start one.
+            if not node.style and value[:1] in _IMPLICIT:
                 return self.implicit(node, value)
             return value
         if tag == REFERENCE_TAG:
@@ -237,9 +239,13 @@ class _Walker:
         else:
             out = YList(src, (src, m.line + 1, m.column + 1))
         marks = out.marks
-        walk = self.walk
+        walk, scalar = self.walk, self.scalar
         for item in node.value:
-            out.append(walk(item, depth + 1))
+            if item.__class__ is ScalarNode:  # most items: skip walk's dispatch
+                self.count += 1
+                out.append(scalar(item))
+            else:
+                out.append(walk(item, depth + 1))
             im = item.start_mark
             marks.append((src, im.line + 1, im.column + 1))
         return out
@@ -265,7 +271,11 @@ class _Walker:
                     raise self.error("a mapping key must be a scalar", knode)
             if not isinstance(key, str):
                 key = _key_text(key, knode)
-            value = self.walk(vnode, depth + 1)
+            if vnode.__class__ is ScalarNode:  # most values: skip walk's dispatch
+                self.count += 1
+                value = self.scalar(vnode)
+            else:
+                value = self.walk(vnode, depth + 1)
             km = knode.start_mark
             kmark = (src, km.line + 1, km.column + 1)
             if key in literal:

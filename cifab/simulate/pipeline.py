@@ -24,7 +24,7 @@ from cifab.gitlab import MAX_CHANGES_COMPARISONS, MAX_EXISTS_COMPARISONS
 from cifab.pipeline.config import Job, Pipeline, flat_rules, rule_mark
 from cifab.pipeline.expression import ExpressionError, evaluate
 from cifab.pipeline.include import glob_in
-from cifab.pipeline.needs import Need, instance_names, job_needs
+from cifab.pipeline.needs import instance_names, job_needs
 from cifab.pipeline.patterns import glob, ruby_syntax
 from cifab.pipeline.yamlpos import YList, YMap
 from cifab.simulate.event import Event
@@ -41,7 +41,7 @@ CHANGES_CAP_NOTE = (f"a `changes` clause needs more than GitLab's {MAX_CHANGES_C
                     "so it holds, as it does in GitLab")
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedJob:
     name: str
     stage: str
@@ -53,6 +53,7 @@ class PlannedJob:
     config: dict[str, Any] = field(default_factory=dict)  # the job after extends and default:
     missing_dependencies: list[str] = field(default_factory=list)
     uncertain: bool = False  # it takes keys from an include cifab cannot read
+    job: str = ""  # the job it is an instance of (its own name when it has no parallel)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class _Capped(int):
 
 
 _CAPPED = _Capped(1)
+_NO_IF = object()
 
 
 class RepositoryFiles:
@@ -144,15 +146,61 @@ def _globs(value: Any, variables: dict[str, str]) -> list[str]:
     return [_expand(str(p), variables) for p in (paths if isinstance(paths, list) else [paths]) if p is not None]
 
 
+@dataclass(frozen=True)
+class JobFacts:
+    """What a job is whatever the event: worked out once per pipeline and shared by the
+    simulations of all its events (a large pipeline has thousands of jobs, six events)."""
+
+    job: Job
+    config: dict[str, Any]  # read, never changed: the planned jobs of every event share it
+    variables: dict[str, str]  # its own, as strings
+    default_when: str
+    written: Any  # its rules as written (None: only/except decide)
+    rules: list[Any]  # flattened
+    required: list[list[str]]  # per group of its needs (job_needs): the names it may not do without
+    stage: str
+    names: list[str]  # its instances (parallel), or its own name
+    # When only `if:` decides which rule applies (no changes:, no exists:): the if texts and
+    # the job's own variables. Jobs with the same signature share one verdict per event.
+    signature: tuple[Any, ...] | None
+
+    @classmethod
+    def of(cls, pipeline: Pipeline, job: Job) -> JobFacts:
+        config = job.config if isinstance(job.config, dict) else {}
+        written = config.get("rules")
+        rules = flat_rules(written)
+        variables = _strings(config.get("variables"))
+        required = [[n.name for n in group if not n.optional] for group in job_needs(job)]
+        return cls(job, config, variables, str(config.get("when", "on_success")), written, rules, required,
+                   pipeline.stage_of(job) or "?", instance_names(job) or [job.name], _signature(rules, variables))
+
+
+def job_facts(pipeline: Pipeline) -> list[JobFacts]:
+    """Every visible job's facts, to share between the simulations of one pipeline's events."""
+    return [JobFacts.of(pipeline, job) for job in pipeline.visible_jobs]
+
+
+def _signature(rules: list[Any], variables: dict[str, str]) -> tuple[Any, ...] | None:
+    ifs = []
+    for rule in rules:
+        if not isinstance(rule, dict) or "changes" in rule or "exists" in rule:
+            return None
+        expression = rule.get("if", _NO_IF)
+        ifs.append(expression if isinstance(expression, str) or expression is _NO_IF else None)
+    return tuple(ifs), tuple(variables.items())
+
+
 class Simulator:
     def __init__(self, pipeline: Pipeline, event: Event, files: RepositoryFiles,
-                 needs: dict[str, list[list[Need]]] | None = None) -> None:
+                 facts: list[JobFacts] | None = None) -> None:
         self.pipeline = pipeline
         self.event = event
         self.files = files
         self.notes: list[str] = []
-        # Each job's needs, shared by the simulators of one pipeline's events.
-        self.needs = {} if needs is None else needs
+        # Each job's facts, shared by the simulators of one pipeline's events.
+        self.facts = job_facts(pipeline) if facts is None else facts
+        # Which rule applies, per JobFacts.signature: jobs written alike decide alike.
+        self.decisions: dict[tuple[Any, ...], int | None] = {}
 
     # ------------------------------------------------------------ clauses
 
@@ -194,7 +242,8 @@ class Simulator:
         return bool(found)
 
     def rule_holds(self, rule: dict[str, Any], variables: dict[str, str]) -> bool:
-        if "if" in rule and not self._if(rule["if"], variables):
+        expression = rule.get("if", _NO_IF)
+        if expression is not _NO_IF and not self._if(expression, variables):
             return False
         if "changes" in rule and not self._changes(rule["changes"], variables):
             return False
@@ -279,13 +328,12 @@ class Simulator:
         created, reason, mark = self.workflow(variables)
         simulation = Simulation(self.event, created, reason, mark)
         if created:
-            for job in self.pipeline.visible_jobs:
-                simulation.jobs.extend(self.plan(job, variables))
+            for facts in self.facts:
+                simulation.jobs.extend(self.plan(facts, variables))
             order = {stage: i for i, stage in enumerate(self.pipeline.stages)}
             simulation.jobs.sort(key=lambda j: order.get(j.stage, len(order)))
-            present = {j.name for j in simulation.jobs}
             # Needing a parallel job by its own name needs all of its instances.
-            present |= {re.sub(r"(: \[.*\]| \d+/\d+)$", "", j.name) for j in simulation.jobs}
+            present = {j.name for j in simulation.jobs} | {j.job for j in simulation.jobs}
             if self.pipeline.incomplete:
                 # A job no file cifab read defines may still be in the pipeline.
                 defined = {j.name for j in self.pipeline.visible_jobs}
@@ -294,27 +342,24 @@ class Simulator:
                             if n not in defined}
                 self.note(UNREAD_NOTE)
             for planned in simulation.jobs:
-                planned.missing_needs = [n for n in planned.needs if n not in present]
-                planned.missing_dependencies = [d for d in _names(planned.config.get("dependencies"))
-                                                if d not in present]
+                if planned.needs:
+                    planned.missing_needs = [n for n in planned.needs if n not in present]
+                if "dependencies" in planned.config:
+                    planned.missing_dependencies = [d for d in _names(planned.config.get("dependencies"))
+                                                    if d not in present]
             if not simulation.jobs:
                 simulation.created = False
                 simulation.reason = "no job was added: the rules configuration left every job out"
         simulation.notes = self.notes
         return simulation
 
-    def plan(self, job: Job, pipeline_variables: dict[str, str]) -> list[PlannedJob]:
-        config = job.config if isinstance(job.config, dict) else {}
-        variables = {**pipeline_variables, **_strings(config.get("variables"))}
-        default_when = str(config.get("when", "on_success"))
-        written = config.get("rules")
-        rules = flat_rules(written)
-        groups = self.needs.get(job.name)
-        if groups is None:
-            groups = self.needs[job.name] = job_needs(job)
-        needs = [n.name for n in groups[0] if not n.optional]
+    def plan(self, facts: JobFacts, pipeline_variables: dict[str, str]) -> list[PlannedJob]:
+        job = facts.job
+        config, default_when, written = facts.config, facts.default_when, facts.written
+        variables = {**pipeline_variables, **facts.variables} if facts.variables else pipeline_variables
+        needs = facts.required[0]
         if isinstance(written, list):
-            found = self.first_rule(rules, variables)
+            found = self._decide(facts, variables)
             if found is None and job.uncertain:
                 found = -1, {"when": "unknown"}  # its rules may come from the unread include
             if found is None:
@@ -325,8 +370,8 @@ class Simulator:
                 return []
             allow = rule.get("allow_failure", config.get("allow_failure", False))
             if "needs" in rule:
-                needs = [n.name for n in groups[1 + self._rule_needs_index(rules, index)] if not n.optional]
-            decided: Mark | None = rule_mark(rule, job.value_mark("rules"))
+                needs = facts.required[1 + self._rule_needs_index(facts.rules, index)]
+            decided: Mark | None = rule.start if isinstance(rule, YMap) else job.value_mark("rules")
         else:
             only = self._policy(config.get("only", ["branches", "tags"]), variables)
             except_ = self._policy(config.get("except"), variables)
@@ -336,12 +381,20 @@ class Simulator:
             # A manual job outside rules may fail without failing the pipeline.
             allow = config.get("allow_failure", when == "manual")
             decided = job.key_mark("only") if "only" in config else None
-        stage = self.pipeline.stage_of(job) or "?"
         allow_failure = allow is not False if not isinstance(allow, dict) else True
-        names = instance_names(job) or [job.name]
-        return [PlannedJob(name, stage, when, allow_failure, list(needs), decided, config=dict(config),
-                           uncertain=job.uncertain)
-                for name in names]
+        # Planned jobs share their needs lists: nothing changes them.
+        return [PlannedJob(name, facts.stage, when, allow_failure, needs, decided, config=config,
+                           uncertain=job.uncertain, job=job.name)
+                for name in facts.names]
+
+    def _decide(self, facts: JobFacts, variables: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        if facts.signature is None:
+            return self.first_rule(facts.rules, variables)
+        index = self.decisions.get(facts.signature, -1)
+        if index == -1:
+            found = self.first_rule(facts.rules, variables)
+            index = self.decisions[facts.signature] = None if found is None else found[0]
+        return None if index is None else (index, facts.rules[index])
 
     @staticmethod
     def _rule_needs_index(rules: list[Any], index: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from cifab.diagnostics import Finding, Severity
@@ -37,6 +38,12 @@ def duration_seconds(text: Any) -> float | None:
         return float(text)
     if not isinstance(text, str):
         return None
+    return _text_seconds(text)
+
+
+@lru_cache(maxsize=4096)
+def _text_seconds(text: str) -> float | None:
+    # Kept per text: thousands of jobs share a few durations (`expire_in: 1 week`).
     cleaned = text.strip().lower().replace(",", " ").replace(" and ", " ")
     if re.fullmatch(r"\d+(:\d{1,2}){1,2}", cleaned):  # 1:30 or 1:30:00
         parts = [int(p) for p in cleaned.split(":")]

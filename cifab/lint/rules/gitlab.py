@@ -296,15 +296,20 @@ def check(ctx: Context) -> Iterable[Finding]:
             yield from validate_document(loaded.data, RULE, seen)
             yield from script_problems(loaded.data)
             extending.update(k for k, v in loaded.data.items() if isinstance(v, dict) and "extends" in v)
-    # Required keys of jobs that extend others: on the merged job, as GitLab checks them.
+    # Required keys of jobs that extend others: on the merged jobs, as GitLab checks them.
+    # Jobs validate independently of each other, so one document holds them all (one
+    # validation, not one per job: a large pipeline has thousands).
+    merged: YMap | None = None
     for name in sorted(extending):
         job = ctx.pipeline.jobs.get(name)
         if job is not None and isinstance(job.config, YMap):
-            merged = YMap(job.config.src, job.config.start)
+            if merged is None:
+                merged = YMap(job.config.src, job.config.start)
             merged[name] = job.config
             merged.keymarks[name] = job.mark
             merged.valmarks[name] = job.mark
-            yield from validate_document(merged, RULE, seen, only_required=True)
+    if merged is not None:
+        yield from validate_document(merged, RULE, seen, only_required=True)
 
 
 RULE = Rule(

@@ -10,15 +10,13 @@ from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
 from cifab.lint.scenarios import applies, scenarios
 from cifab.pipeline.config import Job
-from cifab.pipeline.needs import Need, instance_names, job_needs
+from cifab.pipeline.needs import Need, instance_names, job_needs, matrix_unknown
 from cifab.spelling import suggest
 
 
 def check_matrix_expressions(ctx: Context) -> Iterable[Finding]:
     for job in ctx.pipeline.visible_jobs:
-        unknown: set[str] = set()
-        job_needs(job, unknown)
-        for name in sorted(unknown):
+        for name in sorted(matrix_unknown(job)):
             yield MATRIX.finding(job.value_mark("needs"), f"{job.name} job: '{name}' does not exist in matrix "
                                                           "configuration")
 
