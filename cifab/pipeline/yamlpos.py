@@ -40,38 +40,58 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.BaseLoader
 
 
+# Positions are kept as libyaml's own mark objects (line and column from 0) until someone
+# asks: a large file has a hundred thousand of them and few are ever read. Marks copied from
+# elsewhere, or made up, are Mark tuples already.
+_RawMark = Any
+
+
+def _position(src: str, mark: _RawMark) -> Mark:
+    return mark if mark.__class__ is tuple else (src, mark.line + 1, mark.column + 1)
+
+
 class YMap(dict[Any, Any]):
     """A mapping whose keys and values know their source positions."""
 
-    __slots__ = ("keymarks", "src", "start", "valmarks")
+    __slots__ = ("_start", "keymarks", "src", "valmarks")
 
-    def __init__(self, src: str, start: Mark) -> None:
+    def __init__(self, src: str, start: Mark | _RawMark) -> None:
         super().__init__()
         self.src = src
-        self.start = start
-        self.keymarks: dict[Any, Mark] = {}
-        self.valmarks: dict[Any, Mark] = {}
+        self._start = start
+        self.keymarks: dict[Any, Mark | _RawMark] = {}
+        self.valmarks: dict[Any, Mark | _RawMark] = {}
+
+    @property
+    def start(self) -> Mark:
+        return _position(self.src, self._start)
 
     def key_mark(self, key: Any) -> Mark:
-        return self.keymarks.get(key, self.start)
+        mark = self.keymarks.get(key)
+        return self.start if mark is None else _position(self.src, mark)
 
     def value_mark(self, key: Any) -> Mark:
-        return self.valmarks.get(key, self.key_mark(key))
+        mark = self.valmarks.get(key)
+        return self.key_mark(key) if mark is None else _position(self.src, mark)
 
 
 class YList(list[Any]):
     """A sequence whose items know their source positions."""
 
-    __slots__ = ("marks", "src", "start")
+    __slots__ = ("_start", "marks", "src")
 
-    def __init__(self, src: str, start: Mark) -> None:
+    def __init__(self, src: str, start: Mark | _RawMark) -> None:
         super().__init__()
         self.src = src
-        self.start = start
-        self.marks: list[Mark] = []
+        self._start = start
+        self.marks: list[Mark | _RawMark] = []
+
+    @property
+    def start(self) -> Mark:
+        return _position(self.src, self._start)
 
     def item_mark(self, index: int) -> Mark:
-        return self.marks[index] if 0 <= index < len(self.marks) else self.start
+        return _position(self.src, self.marks[index]) if 0 <= index < len(self.marks) else self.start
 
 
 class Reference(YList):
@@ -232,12 +252,11 @@ class _Walker:
 
     def sequence(self, node: SequenceNode, depth: int) -> YList:
         src = self.src
-        m = node.start_mark
         if node.tag == REFERENCE_TAG:
             self.references = True
-            out: YList = Reference(src, (src, m.line + 1, m.column + 1))
+            out: YList = Reference(src, node.start_mark)
         else:
-            out = YList(src, (src, m.line + 1, m.column + 1))
+            out = YList(src, node.start_mark)
         marks = out.marks
         walk, scalar = self.walk, self.scalar
         for item in node.value:
@@ -246,14 +265,12 @@ class _Walker:
                 out.append(scalar(item))
             else:
                 out.append(walk(item, depth + 1))
-            im = item.start_mark
-            marks.append((src, im.line + 1, im.column + 1))
+            marks.append(item.start_mark)
         return out
 
     def mapping(self, node: MappingNode, depth: int) -> YMap:
         src = self.src
-        m = node.start_mark
-        out = YMap(src, (src, m.line + 1, m.column + 1))
+        out = YMap(src, node.start_mark)
         keymarks, valmarks = out.keymarks, out.valmarks
         # Keys written in this mapping itself. A key that only a `<<: *anchor` merge brought
         # in may be overridden: that is what merge keys are for, not a duplicate.
@@ -276,15 +293,12 @@ class _Walker:
                 value = self.scalar(vnode)
             else:
                 value = self.walk(vnode, depth + 1)
-            km = knode.start_mark
-            kmark = (src, km.line + 1, km.column + 1)
             if key in literal:
-                self.duplicates.append((key, kmark))
+                self.duplicates.append((key, _position(src, knode.start_mark)))
             literal.add(key)
             out[key] = value
-            keymarks[key] = kmark
-            vm = vnode.start_mark
-            valmarks[key] = (src, vm.line + 1, vm.column + 1)
+            keymarks[key] = knode.start_mark
+            valmarks[key] = vnode.start_mark
         return out
 
     def merge(self, out: YMap, vnode: Node, depth: int) -> None:
