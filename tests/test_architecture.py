@@ -78,7 +78,7 @@ def test_no_import_cycle_in_the_package() -> None:
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core: vocabulary, findings, errors, output, safe I/O", (
         "cifab.__init__", "cifab.gitlab", "cifab.diagnostics", "cifab.frames", "cifab.errors", "cifab.files",
-        "cifab.markdown", "cifab.contract", "cifab.spelling")),
+        "cifab.markdown", "cifab.contract", "cifab.spelling", "cifab.git")),
     ("pipeline: a configuration as GitLab reads it", ("cifab.pipeline", "cifab.schemaerrors", "cifab.gitlab_schema")),
     ("stacks: what each stack reads and pins", ("cifab.stacks",)),
     ("simulate and graph: read pipelines", ("cifab.simulate", "cifab.graph")),
@@ -216,7 +216,7 @@ RULE_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 # Strings of that shape outside cifab/stacks/ that are not rule ids (the stack modules are
 # not scanned: they spell job, tool and file-format names, never a rule id).
 NOT_IDS = {"get-url", "utf-8", "latin-1", "x-expect", "cifab-check", "container-image", "cifab-sc-", "hand-edited",
-           "ls-files", "symbolic-ref", "merge-base", "rev-parse", "ls-tree", "cat-file"}  # git commands
+           "ls-files", "symbolic-ref", "merge-base", "rev-parse", "ls-tree", "cat-file", "for-each-ref"}  # git commands
 
 
 def test_every_rule_id_literal_in_the_package_is_registered_and_declared_once() -> None:

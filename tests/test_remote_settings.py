@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cifab.remote.settings import RemoteError, parse_remote, resolve, server_url, token_available
+from cifab.git import parse_remote
+from cifab.remote.settings import RemoteError, resolve, server_url, token_available
 
 TOKEN = "glpat-SETTINGS-secret"
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from cifab import git
 from cifab.errors import CifabError, register_secret
 
 DEFAULT_TIMEOUT = 30.0
 REMOTE_EXIT = 3
 
-_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")  # git@host:group/project.git
 
 
 class RemoteError(CifabError):
@@ -49,37 +48,6 @@ class Profile:
     token: str | None = None
     ssl_verify: bool | str = True
     name: str | None = None
-
-
-def origin_remote(cwd: Path) -> tuple[str, str] | None:
-    """(server URL, project path) from `git remote get-url origin`, if there is one."""
-    try:
-        proc = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd, capture_output=True,
-                              text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    return parse_remote(proc.stdout.strip())
-
-
-def parse_remote(remote: str) -> tuple[str, str] | None:
-    remote = remote.strip()
-    match = re.match(r"^(?P<scheme>https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<path>.+)$", remote)
-    if match:
-        scheme = match.group("scheme")
-        host, path = match.group("host"), match.group("path")
-        base = f"{scheme}://{host}" if scheme in ("http", "https") else f"https://{host}"
-        if scheme in ("http", "https"):
-            port = re.match(r"^https?://(?:[^@/]+@)?[^/:]+(:\d+)", remote)
-            base += port.group(1) if port else ""
-    else:
-        scp = _SCP_LIKE.match(remote)
-        if not scp:
-            return None
-        base, path = f"https://{scp.group('host')}", scp.group("path")
-    path = path.removesuffix("/").removesuffix(".git")
-    return (base, path) if "/" in path else None
 
 
 def read_profile(name: str | None) -> Profile | None:
@@ -150,7 +118,7 @@ def resolve(*, url: str | None = None, project: str | None = None, profile: str 
     def from_remote() -> tuple[str, str] | None:
         nonlocal remote
         if remote is None:
-            remote = origin_remote(cwd) or ("", "")
+            remote = git.origin(cwd) or ("", "")
         return remote if remote[0] else None
 
     found_url, url_source = None, ""
