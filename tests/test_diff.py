@@ -39,23 +39,48 @@ def repo(tmp_path: Path) -> Path:
 
 def test_the_working_tree_against_the_merge_base(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(cli("diff", "--format", "json", cwd=repo).stdout)
-    assert doc["format"] == "cifab-diff/1" and doc["head"] == "the working tree"
+    assert doc["format"] == "cifab-diff/2" and doc["head"] == "the working tree"
     by_name = {s["name"]: s for s in doc["scenarios"]}
     tag = by_name["a tag"]
     assert tag["added"] == ["release"] and tag["edges_removed"] == [["build", "test"]]
-    assert tag["changed"] == {"test": ["needs"]}  # read through the include, at each revision
-    assert by_name["a push to main"]["added"] == []
+    # read through the include, at each revision; old and new values both
+    assert tag["changed"] == {"test": {"needs": {"before": ["build"], "after": []}}}
+    assert by_name["a push to main"]["added"] == [] and not by_name["a push to main"]["unchanged"]
     assert by_name["a merge request into main"]["pipeline"] == {"base": False, "head": False}
+    assert by_name["a merge request into main"]["unchanged"] is True
 
 
 def test_two_revisions_and_markdown(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "change")
     out = cli("diff", "main", "feature", "--format", "markdown", cwd=repo).stdout
-    assert "### a tag\n- + `release`\n- ~ `test`: needs changed\n- - edge `build` → `test`\n" in out
-    assert "### a push to main\n- ~ `test`: needs changed\n" in out
+    # Events the change alters alike share a heading; events it leaves alone share a line.
+    assert out == ("### a push to main, a push to a feature branch, a push to a feature branch with an open "
+                   "merge request, a schedule on main\n"
+                   "- `test`: needs `build` → (none)\n- removed edge `build` → `test`\n"
+                   "### a tag\n- added `release`\n- `test`: needs `build` → (none)\n"
+                   "- removed edge `build` → `test`\n"
+                   "No change: a merge request into main.\n")
+    # No bullet of a Markdown list starts with + or -, which would nest an empty list.
+    assert not any(line.startswith(("- -", "- +")) for line in out.splitlines())
     same = cli("diff", "feature", "feature", cwd=repo).stdout
-    assert same.count("no change") == 6
+    assert same == ("no change in any pipeline: a merge request into main, a push to main, a push to a feature "
+                    "branch, a push to a feature branch with an open merge request, a tag, a schedule on main\n")
+
+
+def test_old_and_new_values_are_shown(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    (repo / ".gitlab-ci.yml").write_text(
+        BASE.replace("script: make\n", "image: alpine:3.21\n  when: manual\n  variables:\n    A: '2'\n"
+                     "  script:\n    - make all\n    - make check\n"))
+    git(repo, "checkout", "-q", "main", "--", "ci/test.yml")
+    out = cli("diff", cwd=repo).stdout
+    assert ("  ~ build: when on_success → manual\n  ~ build: allow_failure false → true\n"
+            "  ~ build: image (unset) → alpine:3.21\n  ~ build: script lines - make + make all + make check\n"
+            "  ~ build: variable A (unset) → 2\n") in out
+    doc = json.loads(cli("diff", "--format", "json", cwd=repo).stdout)
+    changed = doc["scenarios"][1]["changed"]["build"]
+    assert changed["script"] == {"before": "make", "after": ["make all", "make check"]}
+    assert changed["variables"] == {"before": None, "after": {"A": "2"}}
 
 
 def test_outside_git_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +104,7 @@ def test_hostile_names_are_shown_never_sent(cli, repo: Path) -> None:  # type: i
     text = cli("diff", cwd=repo).stdout
     assert "x\\n/approve @all" in text and "\\x1b]0;owned\\x07\\u202eevil" in text
     markdown = cli("diff", "--format", "markdown", cwd=repo).stdout
-    assert "+ `x\\n/approve @all`" in markdown and "+ `` `tick` ``" in markdown
+    assert "added `x\\n/approve @all`" in markdown and "added `` `tick` ``" in markdown
     raw = cli("diff", "--format", "json", cwd=repo).stdout
     doc = json.loads(raw)
     assert set(HOSTILE_NAMES) <= set(doc["scenarios"][1]["added"])
@@ -94,7 +119,8 @@ def test_export_ignore_does_not_hide_a_changed_include(cli, repo: Path) -> None:
     git(repo, "commit", "-qm", "change")
     doc = json.loads(cli("diff", "main", "feature", "--format", "json", cwd=repo).stdout)
     tag = {s["name"]: s for s in doc["scenarios"]}["a tag"]
-    assert tag["changed"] == {"test": ["needs"]} and tag["edges_removed"] == [["build", "test"]]
+    assert tag["changed"] == {"test": {"needs": {"before": ["build"], "after": []}}}
+    assert tag["edges_removed"] == [["build", "test"]]
 
 
 def test_a_linked_pipeline_file_is_followed_inside_the_tree(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
