@@ -8,12 +8,16 @@ from pathlib import Path
 
 from cifab.contract import DRIFT
 from cifab.errors import ProblemsError
+from cifab.files import first_time
 from cifab.frames import read_sources
 from cifab.generate import plan as generate
 from cifab.lint.run import LintRun, lint_paths
 from cifab.manifest.lint_section import load_settings
 from cifab.remote.run import add_remote
 from cifab.remote.settings import RemoteError, RemoteOptions, token_available
+
+REMOTE_NOTE = ("GitLab's CI Lint API was not asked: no GITLAB_TOKEN (see README). cifab says this once; "
+               "--remote asks, --no-remote keeps it quiet")
 
 
 @dataclass
@@ -22,6 +26,7 @@ class CheckResult:
     diff: str = ""
     remote_error: RemoteError | None = None
     notes: list[str] = field(default_factory=list)
+    in_sync: list[str] = field(default_factory=list)  # generated files that match the manifest
 
 
 def check(manifest_path: Path, output_path: Path | None = None, remote: bool | None = None,
@@ -46,6 +51,7 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
     run = lint_paths([str(f.path) for f in plan.files], settings=load_settings(manifest_path),
                      shellcheck=shellcheck)
     result = CheckResult(run)
+    result.in_sync = [str(f.path) for f in plan.files if f.in_sync]
     if not plan.in_sync:
         result.diff = plan.diff()
         for f in plan.files:
@@ -54,7 +60,8 @@ def check(manifest_path: Path, output_path: Path | None = None, remote: bool | N
                                                 f"{manifest_path.name}: {f.advice()}"))
     ask = remote if remote is not None else token_available(options.profile)
     if not ask:
-        result.notes.append("GitLab's CI Lint API was not asked: no GITLAB_TOKEN (see README)")
+        if remote is None and first_time("remote_lint_note"):
+            result.notes.append(REMOTE_NOTE)
         return result
     try:
         add_remote(run, options, options.settings(manifest_path.parent.resolve()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from cifab.errors import CifabError
@@ -127,3 +128,34 @@ def same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
     except OSError:
         return False
+
+
+def cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
+    """cifab's cache folder, outside every checkout: CIFAB_CACHE_DIR, XDG_CACHE_HOME/cifab or
+    ~/.cache/cifab; None when CIFAB_CACHE_DIR is set empty (no cache) or no home is known."""
+    env = os.environ if env is None else env
+    if "CIFAB_CACHE_DIR" in env:
+        chosen = env["CIFAB_CACHE_DIR"]
+        return Path(chosen).absolute() if chosen else None
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "cifab"
+    home = env.get("HOME", "")
+    return Path(home) / ".cache" / "cifab" if os.path.isabs(home) else None
+
+
+def first_time(what: str) -> bool:
+    """Whether cifab has not said `what` before on this machine (kept in the cache folder).
+    Without a cache folder it cannot remember, and says it every time."""
+    folder = cache_folder()
+    if folder is None:
+        return True
+    marker = folder / "said" / what
+    if marker.is_file():
+        return False
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("cifab said this once; delete the file to hear it again\n", encoding="utf-8")
+    except OSError:
+        pass
+    return True

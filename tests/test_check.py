@@ -35,8 +35,20 @@ def synced(cli, go_repo: Path) -> Path:
 def test_in_sync_and_clean_passes_offline(cli, synced: Path) -> None:
     result = cli("check", "--no-shellcheck", cwd=synced)
     assert result.exit_code == 0, result.output
-    assert "no problems in 1 file" in result.stdout
-    assert "GitLab's CI Lint API was not asked" in result.stderr
+    assert result.stdout == ".gitlab-ci.yml is up to date with cifab.yml\nno problems in 1 file\n"
+    assert "GitLab's CI Lint API was not asked" in result.stderr and "once" in result.stderr
+    # Said once, not on every run; --no-remote never says it.
+    again = cli("check", "--no-shellcheck", cwd=synced)
+    assert again.exit_code == 0 and "not asked" not in again.stderr
+    assert "up to date" in again.stdout
+
+
+def test_the_remote_note_is_said_every_time_without_a_cache(cli, synced: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIFAB_CACHE_DIR", "")  # nowhere to remember it
+    for _ in range(2):
+        assert "not asked" in cli("check", "--no-shellcheck", cwd=synced).stderr
+    assert "not asked" not in cli("check", "--no-shellcheck", "--no-remote", cwd=synced).stderr
 
 
 def test_drift_is_a_finding_with_the_diff_and_exit_1(cli, synced: Path) -> None:

@@ -367,7 +367,7 @@ def test_no_cache_when_asked(cli, checkout: tuple[Path, Path], own_cache: Path) 
 
 
 def test_where_the_cache_lives() -> None:
-    from cifab.lint.shellcheck_cache import location
+    from cifab.files import cache_folder as location
 
     assert location({"CIFAB_CACHE_DIR": "/ci/cache", "HOME": "/home/u"}) == Path("/ci/cache")
     assert location({"CIFAB_CACHE_DIR": ""}) is None

@@ -36,9 +36,9 @@ class Options(NamedTuple):
         outside the checkout, unless the user points CIFAB_CACHE_DIR elsewhere."""
         if not self.settings.shellcheck_cache:
             return None
-        from cifab.lint.shellcheck_cache import location
+        from cifab.files import cache_folder
 
-        return location()
+        return cache_folder()
 
 
 # The last linted file's model stays alive after its lint: the console script ends the

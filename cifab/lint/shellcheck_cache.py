@@ -24,9 +24,7 @@ and a cache that cannot be written is left alone without a word.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,20 +41,6 @@ _IGNORE_ALL = "# Written by cifab: its cache, never committed.\n*\n"
 _LEVELS = frozenset({"error", "warning", "info", "style"})
 _MAX_POSITION = 10_000_000
 _MAX_MESSAGE = 4_000
-
-
-def location(env: Mapping[str, str] | None = None) -> Path | None:
-    """The cache folder: CIFAB_CACHE_DIR, XDG_CACHE_HOME/cifab or ~/.cache/cifab; None when
-    CIFAB_CACHE_DIR is set empty (no cache) or no home is known."""
-    env = os.environ if env is None else env
-    if "CIFAB_CACHE_DIR" in env:
-        chosen = env["CIFAB_CACHE_DIR"]
-        return Path(chosen).absolute() if chosen else None
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):
-        return Path(xdg) / "cifab"
-    home = env.get("HOME", "")
-    return Path(home) / ".cache" / "cifab" if os.path.isabs(home) else None
 
 
 def digest(text: str) -> str:
