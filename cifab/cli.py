@@ -361,6 +361,11 @@ def check(
     result = run_check(manifest, output, remote, gitlab, shellcheck)
     if result.diff and fmt == "text":
         _write_diff(result.diff)
+    if fmt == "text":
+        from cifab.frames import printable
+
+        for path in result.in_sync:
+            typer.echo(f"{printable(path)} is up to date with {printable(str(manifest))}")
     if codequality is not None:
         report.write_report(codequality, report.codequality(result.run.findings),
                             [manifest, *(Path(p) for p in result.run.paths)])
@@ -409,13 +414,22 @@ def jobs(
     tag: Annotated[str | None, typer.Option(help="A pipeline for this tag.")] = None,
     mr: Annotated[str | None, typer.Option("--mr", help="A merge request pipeline: SOURCE[:TARGET].")] = None,
     source: Annotated[str | None, typer.Option(help="CI_PIPELINE_SOURCE: push (default), web, schedule, api, "
-                                                    "trigger, pipeline, parent_pipeline.")] = None,
-    default_branch: Annotated[str | None, typer.Option(help="The project's default branch (default: git's, "
-                                                            "or main).")] = None,
+                                                    "trigger, pipeline, parent_pipeline (with --mr: a child "
+                                                    "pipeline of the merge request's), ...")] = None,
+    default_branch: Annotated[str | None, typer.Option(help="The project's default branch (default: origin/HEAD, "
+                                                            "init.defaultBranch, the branch checked out).")] = None,
     var: Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE, as a CI/CD variable.")] = None,
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="A variable that is not set.")] = None,
     changed: Annotated[list[str] | None, typer.Option("--changed", help="A file the push or MR changed.")] = None,
+    no_changes: Annotated[bool, typer.Option("--no-changes", help="The push or MR changes no file.")] = False,
+    new: Annotated[bool, typer.Option("--new", help="The push creates the branch or tag (GitLab knows no "
+                                                    "diff: `changes` holds).")] = False,
+    protected: Annotated[bool | None, typer.Option("--protected/--unprotected",
+                                                   help="Whether the ref is protected (default: not known).")] = None,
+    project: Annotated[str | None, typer.Option(help="CI_PROJECT_PATH, group/project (default: from the origin "
+                                                     "remote).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", click_type=_choice(("text", "json")),
-                                     help="text, or json (cifab-jobs/1).")] = "text",
+                                     help="text, or json (cifab-jobs/2).")] = "text",
     root: Annotated[Path | None, typer.Option(help="Repository root for local includes and rules:exists.")] = None,
 ) -> None:
     """The jobs GitLab would create for a push, a tag, a merge request or a schedule."""
@@ -425,22 +439,10 @@ def jobs(
     from cifab.simulate import report
     from cifab.simulate.pipeline import simulate
 
-    chosen = [flag for flag, value in (("--branch", branch), ("--tag", tag), ("--mr", mr)) if value]
-    if len(chosen) > 1:
-        raise CifabError(f"{' and '.join(chosen)} cannot be combined: a pipeline runs for one event")
-    if source is not None and source not in events.SOURCES:
-        raise CifabError(f"--source {source}: not one of {', '.join(events.SOURCES)}")
-    extra: dict[str, str] = {}
-    for item in var or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CifabError(f"--var {item}: expected KEY=VALUE")
-        extra[key] = value
     folder = root or (None if path == "-" else Path(path).resolve().parent)
-    source_branch, _, target = (mr or "").partition(":")
-    event = events.event_for(default_branch or events.git_default_branch(folder), branch=branch, tag=tag,
-                             merge_request=source_branch or None, target=target or None, source=source,
-                             changed=tuple(changed) if changed else None, variables=extra)
+    event = events.from_options(folder, branch=branch, tag=tag, mr=mr, source=source, default_branch=default_branch,
+                                variables=var, unset=unset, changed=changed, no_changes=no_changes, new=new,
+                                protected=protected, project=project)
     pipeline, _ = load_pipeline(path, root)
     result = simulate(pipeline, event, repository_root(folder) if folder is not None else None)
     sys.stdout.write(report.as_json(result) if fmt == "json" else report.as_text(result))

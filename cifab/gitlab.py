@@ -58,6 +58,39 @@ def keys_together(config: Iterable[Any], group: Iterable[str]) -> str | None:
     present = [str(k) for k in config if k in wanted]
     return f"config these keys cannot be used together: {', '.join(present)}" if len(present) > 1 else None
 
+
+# CI_PIPELINE_SOURCE: every value docs/ci/jobs/job_rules.md documents (Enums::Ci::Pipeline.sources).
+PIPELINE_SOURCES = ("push", "web", "schedule", "api", "trigger", "pipeline", "parent_pipeline",
+                    "merge_request_event", "external_pull_request_event", "chat", "webide", "external",
+                    "ondemand_dast_scan", "ondemand_dast_validation", "security_orchestration_policy",
+                    "container_registry_push")
+# Ci::Pipeline#changed_paths: GitLab knows a diff for merge requests, for pushes that update
+# a branch, and for external pull requests. Anywhere else `changes` holds.
+DIFF_SOURCES = ("merge_request_event", "push", "external_pull_request_event")
+# Predefined variables GitLab sets only in some pipelines: a name with one of these prefixes
+# is unset outside them (docs/ci/variables/predefined_variables.md).
+MERGE_REQUEST_VARIABLE_PREFIX = "CI_MERGE_REQUEST_"
+EXTERNAL_PULL_REQUEST_VARIABLE_PREFIX = "CI_EXTERNAL_PULL_REQUEST_"
+TAG_VARIABLES = ("CI_COMMIT_TAG", "CI_COMMIT_TAG_MESSAGE", "CI_RELEASE_DESCRIPTION")
+# Set in every pipeline, whatever its event.
+ALWAYS_SET_VARIABLES = frozenset({
+    "CI", "GITLAB_CI", "CI_API_V4_URL", "CI_COMMIT_BEFORE_SHA", "CI_COMMIT_MESSAGE", "CI_COMMIT_REF_NAME",
+    "CI_COMMIT_REF_PROTECTED", "CI_COMMIT_REF_SLUG", "CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA", "CI_COMMIT_TITLE",
+    "CI_COMMIT_TIMESTAMP", "CI_COMMIT_AUTHOR", "CI_CONFIG_PATH", "CI_DEFAULT_BRANCH", "CI_PIPELINE_ID",
+    "CI_PIPELINE_IID", "CI_PIPELINE_SOURCE", "CI_PIPELINE_URL", "CI_PROJECT_DIR", "CI_PROJECT_ID",
+    "CI_PROJECT_NAME", "CI_PROJECT_NAMESPACE", "CI_PROJECT_PATH", "CI_PROJECT_PATH_SLUG",
+    "CI_PROJECT_ROOT_NAMESPACE", "CI_PROJECT_URL", "CI_PROJECT_VISIBILITY", "CI_SERVER_HOST", "CI_SERVER_URL",
+    "CI_SERVER_VERSION", "CI_SERVER_VERSION_MAJOR", "CI_SERVER_VERSION_MINOR", "GITLAB_USER_EMAIL",
+    "GITLAB_USER_ID", "GITLAB_USER_LOGIN", "GITLAB_USER_NAME",
+})
+# Set per job: the rules of each job (each parallel instance) see their own.
+JOB_VARIABLES = ("CI_JOB_NAME", "CI_JOB_NAME_SLUG", "CI_JOB_STAGE", "CI_NODE_INDEX", "CI_NODE_TOTAL")
+# ExpandVariables::VARIABLES_REGEXP: $NAME, ${NAME} and %NAME%, in `changes`, `exists` and
+# compare_to; Collection::Item::VARIABLES_REGEXP adds the $$ and %% escapes inside values.
+VARIABLE_REFERENCE = re.compile(r"\$([a-zA-Z_][a-zA-Z0-9_]*)|\$\{([a-zA-Z_][a-zA-Z0-9_]*)\}|%([a-zA-Z_][a-zA-Z0-9_]*)%")
+VALUE_REFERENCE = re.compile(r"\$\$|%%|\$([a-zA-Z_][a-zA-Z0-9_]*)|\$\{([a-zA-Z_][a-zA-Z0-9_]*)\}|"
+                             r"%([a-zA-Z_][a-zA-Z0-9_]*)%")
+
 # Limits GitLab enforces.
 MAX_INCLUDES = 150
 MAX_EXTENDS_LEVELS = 11

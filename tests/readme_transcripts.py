@@ -61,7 +61,7 @@ def replay(session: Session) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp, "repo")
         root.mkdir()
-        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
         if session.setup == "go-repo":
             _go_repo(root)
         for name, text in session.files.items():

@@ -179,3 +179,21 @@ def test_deep_parentheses_are_a_syntax_error_not_a_crash(depth: int) -> None:
 def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
     """RE2 does not backtrack: Python's re took minutes on this."""
     assert not evaluate("$A =~ /^(a+)+$/", {"A": "a" * 100_000 + "b"})
+
+
+@pytest.mark.parametrize(("expression", "known", "unknown", "verdict"), [
+    ('$KEY == "x"', {}, {"KEY": False}, None),  # a project variable: either answer
+    ("$KEY", {}, {"KEY": False}, None),
+    ("$SHA == null", {}, {"SHA": True}, False),  # GitLab always sets it: never null
+    ("$SHA != null", {}, {"SHA": True}, True),
+    ('$CI_PIPELINE_SOURCE == "web" && $KEY', {"CI_PIPELINE_SOURCE": "push"}, {"KEY": False}, False),
+    ('$CI_PIPELINE_SOURCE == "push" || $KEY', {"CI_PIPELINE_SOURCE": "push"}, {"KEY": False}, True),
+    ("$KEY && $MISSING", {}, {"KEY": False}, False),  # nil either way: the left one, or the right
+    ("$KEY =~ /xy/ && $MISSING", {}, {"KEY": False}, False),
+    ('$KEY == "a" || $KEY != "a"', {}, {"KEY": False}, None),  # values are not tracked together
+])
+def test_what_cifab_cannot_know_gives_an_answer_only_when_every_value_would(
+        expression: str, known: dict[str, str], unknown: dict[str, bool], verdict: bool | None) -> None:
+    from cifab.pipeline.expression import possible
+
+    assert possible(expression, known, unknown) is verdict

@@ -154,7 +154,7 @@ d:
 def test_jobs_written_alike_decide_alike_but_keep_their_own_rules() -> None:
     # Jobs whose rules ask the same questions share one verdict per event (a large pipeline
     # asks them thousands of times); their own variables and their own rules still count.
-    sim = run(ALIKE, Event("push", "main", changed=("src/x.go",)))
+    sim = run(ALIKE, Event("push", "main", changed=("src/x.go",), unset=frozenset({"TARGET"})))
     assert [(j.name, j.when) for j in sim.jobs] == [("a", "on_success"), ("b", "delayed"), ("c", "always")]
     code = run(ALIKE, Event("push", "main", changed=("src/x.go",), extra={"TARGET": "prod"}))
     assert [(j.name, j.when) for j in code.jobs] == [("a", "manual"), ("b", "delayed")]
@@ -229,11 +229,66 @@ def test_json_output_is_stable(cli, tmp_path: Path) -> None:  # type: ignore[no-
     (tmp_path / ".gitlab-ci.yml").write_text(RULES)
     result = cli("jobs", "--branch", "main", "--format", "json", cwd=tmp_path)
     doc = json.loads(result.stdout)
-    assert doc["format"] == "cifab-jobs/1"
-    assert set(doc) == {"format", "event", "pipeline", "jobs", "notes"}
-    assert doc["pipeline"]["created"] is True
-    assert doc["jobs"][1] == {"name": "job", "stage": "test", "when": "delayed", "allow_failure": False, "needs": [],
-                              "missing_needs": [], "decided_by": ".gitlab-ci.yml:13", "uncertain": False}
+    assert doc["format"] == "cifab-jobs/2"
+    assert set(doc) == {"format", "event", "pipeline", "jobs", "assumed", "depends_on", "notes"}
+    assert doc["pipeline"]["created"] is True and doc["pipeline"]["certain"] is True
+    assert doc["jobs"][1] == {"name": "job", "job": "job", "variables": {}, "stage": "test", "when": "delayed",
+                              "allow_failure": False, "needs": [], "missing_needs": [], "unsure_needs": [],
+                              "missing_dependencies": [], "decided_by": {"rule": "rules[0]", "at": ".gitlab-ci.yml:13"},
+                              "maybe": False, "depends_on": [], "uncertain": False}
+    assert doc["assumed"] == {"CI_OPEN_MERGE_REQUESTS": None, "CI_DEPLOY_FREEZE": None}
+
+
+MATRIX_NEEDS = """
+stages: [build, test]
+build:
+  stage: build
+  script: make
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+        ARCH: amd64
+docs:
+  stage: build
+  script: make docs
+  rules:
+    - if: $DOCS
+lint:
+  stage: build
+  script: make lint
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "schedule"
+test:
+  stage: test
+  script: make test
+  needs:
+    - job: build
+      parallel:
+        matrix:
+          - OS: linux
+            ARCH: amd64
+    - job: docs
+      optional: true
+    - job: lint
+      optional: true
+"""
+
+
+def test_json_carries_instances_optional_needs_and_what_was_assumed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".gitlab-ci.yml").write_text(MATRIX_NEEDS)
+    doc = json.loads(cli("jobs", "--format", "json", "--var", "DOCS=1", cwd=tmp_path).stdout)
+    jobs = {j["name"]: j for j in doc["jobs"]}
+    assert list(jobs) == ["build: [linux, amd64]", "build: [mac, amd64]", "docs", "test"]
+    assert jobs["build: [mac, amd64]"]["variables"] == {"OS": "mac", "ARCH": "amd64"}
+    assert jobs["build: [mac, amd64]"]["job"] == "build"
+    # An optional need is listed when its job is present (docs), not when it is left out (lint).
+    assert jobs["test"]["needs"] == [{"name": "build: [linux, amd64]", "optional": False},
+                                     {"name": "docs", "optional": True}]
+    assert jobs["docs"]["decided_by"] == {"rule": "rules[0]", "at": ".gitlab-ci.yml:14"}
+    assert doc["event"]["variables"] == {"DOCS": "1"}
+    unknown = json.loads(cli("jobs", "--format", "json", cwd=tmp_path).stdout)
+    docs = next(j for j in unknown["jobs"] if j["name"] == "docs")
+    assert docs["maybe"] is True and docs["depends_on"] == ["$DOCS"] and unknown["depends_on"] == ["$DOCS"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -280,11 +335,20 @@ def test_a_need_left_out_in_some_pipeline_is_an_error_naming_it() -> None:
 
 
 def test_merge_request_pipelines_without_jobs_for_them_are_a_warning() -> None:
-    text = (MR_AND_BRANCH + "test:\n  script: make test\n")
+    text = (MR_AND_BRANCH + "test:\n  script: make test\n  only: [branches]\n")
     assert messages(of(lint(text), "pipeline-empty")) == [
         "a merge request into main creates no pipeline: the rules configuration prevented any jobs from being "
         "added to the pipeline"]
     assert of(lint("test:\n  script: make test\n"), "pipeline-empty") == []  # no workflow asked for MR pipelines
+
+
+def test_workflow_rules_drop_the_default_only_of_jobs_without_rules() -> None:
+    # Entry::Processable#compose!: with workflow:rules, a job with neither rules nor only has
+    # no `only: [branches, tags]` default, so it joins merge request pipelines too.
+    text = MR_AND_BRANCH + "test:\n  script: make test\nlegacy:\n  script: make\n  except: [tags]\n"
+    assert names(run(text, MR)) == ["test", "legacy"]
+    assert names(run("test:\n  script: make test\n", MR)) == []  # without workflow:rules, the default stays
+    assert of(lint(text), "pipeline-empty") == []
 
 
 def test_two_pipelines_for_one_push_are_a_warning() -> None:

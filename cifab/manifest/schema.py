@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cifab.gitlab import PIPELINE_SOURCES
 from cifab.stacks import SECTION_DEFAULTS, STACKS
 
 SCHEMA_PATH = Path(__file__).parent / "manifest.schema.json"
@@ -35,6 +36,8 @@ def schema() -> dict[str, Any]:
         objects = [node, *node.get("oneOf", [])]  # self_check: true, or a mapping of settings
         [props] = [o["properties"] for o in objects if isinstance(o, dict) and key in o.get("properties", {})]
         props[key]["default"] = value
+    scenario = loaded["properties"]["lint"]["properties"]["scenarios"]["oneOf"][1]["items"]["properties"]
+    scenario["source"]["enum"] = list(PIPELINE_SOURCES)
     return loaded
 
 

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -172,22 +172,29 @@ def _apply(op: str, left: Any, right: Any) -> Any:
 
 def _value(postfix: list[Token], variables: Mapping[str, str]) -> Any:
     """Parser#tree, then evaluate, in one pass over the postfix form."""
+    def leaf(kind: str, item: Any) -> Any:
+        if kind == "value":
+            return item
+        # inputs were interpolated before the expression was read
+        return variables.get(item) if kind == "variable" else None
+
+    return _run(postfix, leaf, _apply)
+
+
+def _run(postfix: list[Token], leaf: Callable[[str, Any], Any], apply: Callable[[str, Any, Any], Any]) -> Any:
+    """The stack machine both evaluators share: operands from leaf, operators through apply."""
     stack: list[Any] = []
     for kind, item in postfix:
-        if kind == "value":
-            stack.append(item)
-        elif kind == "variable":
-            stack.append(variables.get(item))
-        elif kind == "input":
-            stack.append(None)  # inputs were interpolated before the expression was read
-        elif kind == "op":
+        if kind == "op":
             if len(stack) < 2:
                 raise ExpressionError(f"invalid expression syntax: `{item}` lacks an operand")
             right = stack.pop()
             left = stack.pop()
-            stack.append(_apply(item, left, right))
-        else:  # an open parenthesis that never closed
+            stack.append(apply(item, left, right))
+        elif kind == "open":  # an open parenthesis that never closed
             raise ExpressionError("invalid expression syntax: a parenthesis is not closed")
+        else:
+            stack.append(leaf(kind, item))
     if len(stack) != 1:
         raise ExpressionError("invalid expression syntax" + (": unreachable nodes" if stack else ": empty"))
     return stack[0]
@@ -228,6 +235,88 @@ def evaluate(text: str, variables: Mapping[str, str]) -> bool:
 
 _MAX_VERDICTS = 100_000
 _verdicts: dict[tuple[str, tuple[str | None, ...]], bool] = {}
+
+
+def names_in(text: str) -> tuple[str, ...]:
+    """The variables an expression reads, in order. Raises ExpressionError."""
+    return _parsed(text)[1]
+
+
+@lru_cache(maxsize=4096)
+def reads(text: str) -> tuple[str, ...]:
+    """The variables an expression reads; none when it does not parse."""
+    try:
+        return _parsed(text)[1]
+    except ExpressionError:
+        return ()
+
+
+# ------------------------------------------------------------ values cifab cannot know
+
+
+class _Any:
+    """Some string cifab cannot know: a project variable's value, the commit message."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<any string>"
+
+
+ANY = _Any()
+_BOTH = frozenset({True, False})
+_MAX_POSSIBLE = 32  # beyond this many possible values, an operand is taken to be anything
+
+
+def possible(text: str, variables: Mapping[str, str], unknown: Mapping[str, bool]) -> bool | None:
+    """Whether the expression holds, when the variables named in unknown have values cifab
+    cannot know: True or False when every value they could have gives that answer, None when
+    it depends on them. unknown maps each such name to whether GitLab surely sets it (a
+    string) or it may also be unset. Raises ExpressionError.
+
+    Each operand is the set of values it could have; operators apply GitLab's semantics to
+    each pair, and any string (ANY) compares as either answer except against null."""
+    def leaf(kind: str, item: Any) -> frozenset[Any]:
+        if kind == "value":
+            return frozenset({item})
+        if kind == "variable" and item in unknown:
+            return frozenset({ANY}) if unknown[item] else frozenset({ANY, None})
+        return frozenset({variables.get(item) if kind == "variable" else None})
+
+    found: frozenset[Any] = _run(_parsed(text)[0], leaf, _possible_apply)
+    answers: set[bool] = set()
+    for value in found:
+        answers.update(_BOTH if value is ANY else {_present(value)})
+    return answers.pop() if len(answers) == 1 else None
+
+
+def _possible_apply(op: str, left: frozenset[Any], right: frozenset[Any]) -> frozenset[Any]:
+    out: set[Any] = set()
+    for a in left:
+        for b in right:
+            if op == "&&":
+                out.add(b if a is ANY or _truthy(a) else a)  # a string is true in Ruby, even ""
+            elif op == "||":
+                out.add(a if a is ANY or _truthy(a) else b)
+            elif a is ANY or b is ANY:
+                out.update(_unknown_comparison(op, a, b))
+            else:
+                out.add(_apply(op, a, b))
+        if len(out) > _MAX_POSSIBLE:
+            return frozenset({ANY, None, True, False})
+    return frozenset(out)
+
+
+def _unknown_comparison(op: str, a: Any, b: Any) -> frozenset[bool]:
+    other = b if a is ANY else a
+    if op in ("==", "!="):
+        # A string never equals null, a boolean or a pattern.
+        if other is None or isinstance(other, (bool, _Pattern)):
+            return frozenset({op == "!="})
+        return _BOTH
+    if b is None:  # `=~ null`: false, and `!~ null` true, whatever the left side
+        return frozenset({op == "!~"})
+    return _BOTH
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from cifab.diagnostics import Mark
@@ -20,6 +20,7 @@ class Need(NamedTuple):
     mark: Mark
     optional: bool
     key: str  # identity for duplicate detection (name plus matrix, if any)
+    job: str  # the job as written: `job:` of a needs:parallel:matrix entry
 
 
 # $[[ matrix.NAME ]] in needs:parallel:matrix: each instance of a parallel:matrix job
@@ -84,7 +85,7 @@ def _needs_of(value: Any, fallback: Mark, instances: list[dict[str, str]] | None
     for i, entry in enumerate(value):
         mark = value.item_mark(i) if isinstance(value, YList) else fallback
         if isinstance(entry, str):
-            yield Need(entry, mark, False, entry)
+            yield Need(entry, mark, False, entry, entry)
         elif isinstance(entry, dict) and isinstance(entry.get("job"), str):
             if "pipeline" in entry or "project" in entry:
                 continue  # cross-pipeline artifacts: another pipeline's job
@@ -95,7 +96,18 @@ def _needs_of(value: Any, fallback: Mark, instances: list[dict[str, str]] | None
             names = _matrix_needs(entry["job"], matrix, instances or [{}], unknown if unknown is not None else set())
             for name in names or [entry["job"]]:
                 if not MATRIX_EXPRESSION.search(name):  # one that could not be interpolated: reported as such
-                    yield Need(name, mark, optional, key)
+                    yield Need(name, mark, optional, key, entry["job"])
+
+
+def target(need: Need, parallel: Container[str]) -> str:
+    """The job a need names once GitLab's normalizer has run: a needs:parallel:matrix need of a
+    job that is not parallel needs that job itself (Normalizer#expand_parallelized_needs)."""
+    return need.job if need.name != need.job and need.job not in parallel else need.name
+
+
+def parallel_jobs(jobs: Iterable[Job]) -> set[str]:
+    """The jobs GitLab expands into instances."""
+    return {job.name for job in jobs if instance_names(job)}
 
 
 def job_needs(job: Job) -> list[list[Need]]:
@@ -112,14 +124,28 @@ def matrix_unknown(job: Job) -> set[str]:
 
 def _memo(job: Job) -> tuple[list[list[Need]], set[str]]:
     if job.needs is None:
-        instances = matrix_variables(job)
         unknown: set[str] = set()
-        groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
-        for rule in flat_rules(job.get("rules")):
-            if isinstance(rule, dict) and "needs" in rule:
-                groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
-        job.needs = (groups, unknown)
+        job.needs = (_groups(job, matrix_variables(job), unknown), unknown)
     return job.needs
+
+
+def _groups(job: Job, instances: list[dict[str, str]], unknown: set[str]) -> list[list[Need]]:
+    groups = [list(_needs_of(job.get("needs"), job.value_mark("needs"), instances, unknown))]
+    for rule in flat_rules(job.get("rules")):
+        if isinstance(rule, dict) and "needs" in rule:
+            groups.append(list(_needs_of(rule["needs"], job.value_mark("rules"), instances, unknown)))
+    return groups
+
+
+def instance_needs(job: Job) -> list[list[list[Need]]] | None:
+    """Each parallel:matrix instance's own needs, when they name `$[[ matrix.VAR ]]`: the
+    normalizer interpolates them with that instance's values alone. None when every instance
+    needs the same (job_needs)."""
+    written = json.dumps([job.get("needs"), [r.get("needs") for r in flat_rules(job.get("rules"))
+                                             if isinstance(r, dict)]], default=str)
+    if not MATRIX_EXPRESSION.search(written):
+        return None
+    return [_groups(job, [variables], set()) for variables in matrix_variables(job)]
 
 
 def matrix_size(matrix: Any) -> int:

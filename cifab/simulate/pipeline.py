@@ -1,44 +1,66 @@
 """The pipeline GitLab would create for an event: workflow:rules, then each job's rules
-(or only/except), its when, allow_failure and needs, and parallel:matrix instances.
+(or only/except), its when, allow_failure and needs, for each parallel instance.
 
-Behaviour follows GitLab's source: Gitlab::Ci::Build::Rules (the first rule whose clauses
-all hold decides; none: the job is not added; a rule's when defaults to the job's),
-Gitlab::Ci::Build::Policy::Refs for only/except (the default is `only: [branches, tags]`,
-which a merge request pipeline does not match; a `/regex/` is RE2, any other name is
-compared whole), Rules::Rule::Clause::Changes (with no diff known, `changes` holds; past
-50,000 path-glob comparisons it holds) and ::Exists (exact paths looked up, `**/*.ext`
-matched by suffix, other globs through File.fnmatch, and past 10,000 comparisons it holds).
-Globs and regexes run in linear time (cifab.pipeline.patterns).
+Behaviour follows GitLab's source and specs:
+- Gitlab::Ci::Build::Rules: the first rule whose clauses all hold decides; none: the job is
+  not added; a rule's `when` defaults to the job's. Each parallel:matrix instance decides
+  with its own matrix values (rules_matrix_variables_spec.rb).
+- Only/except (Seed::Build#included?): every `only` policy must match, and no `except` one.
+  `only` keeps the default refs, branches and tags, unless it names its own
+  (Entry::Policy#value); with `rules:` or workflow:rules and no `only:`, there is none
+  (Entry::Processable#compose!). Policy::Refs matches `tags`, `branches`, the source's name
+  and its plural, then /regex/ (RE2) or the whole ref, for branch and tag pipelines only.
+- Clause::Changes: GitLab knows a diff for merge requests and pushes that update a branch
+  (else `changes` holds); compare_to compares with the merge base of that ref; paths expand
+  variables (cifab.simulate.variables); past 50,000 comparisons it holds. Clause::Exists:
+  see cifab.simulate.repository.
+- The normalizer: needing a parallel job by its name needs every instance of it; a
+  needs:parallel:matrix need names instances as `job: [a, b]`, in the need's own order.
+
+What cifab cannot know (a project variable, the diff, another project's files) makes a
+clause neither hold nor fail: a job whose rules hinge on it may or may not be created, and
+says what it depends on. Globs and regexes run in linear time (cifab.pipeline.patterns).
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cifab.diagnostics import Mark
-from cifab.gitlab import MAX_CHANGES_COMPARISONS, MAX_EXISTS_COMPARISONS
+from cifab.gitlab import JOB_VARIABLES, MAX_CHANGES_COMPARISONS, MAX_EXISTS_COMPARISONS
 from cifab.pipeline.config import Job, Pipeline, flat_rules, rule_mark
-from cifab.pipeline.expression import ExpressionError, evaluate
-from cifab.pipeline.include import glob_in
-from cifab.pipeline.needs import instance_names, job_needs
+from cifab.pipeline.expression import ExpressionError, evaluate, names_in, possible
+from cifab.pipeline.expression import reads as expression_reads
+from cifab.pipeline.needs import (
+    Need,
+    instance_names,
+    instance_needs,
+    job_needs,
+    matrix_variables,
+    parallel_jobs,
+    target,
+)
 from cifab.pipeline.patterns import glob, ruby_syntax
 from cifab.pipeline.yamlpos import YList, YMap
-from cifab.simulate.event import Event
+from cifab.simulate.event import Event, slug
+from cifab.simulate.repository import CAPPED, Repository, repository_files
+from cifab.simulate.variables import Expanded, strings
 
-NO_DIFF_NOTE = ("no changed files were given (--changed), so `changes` holds everywhere, as it does in GitLab "
-                "when it knows no diff (new branches, tags, schedules)")
+NO_DIFF_NOTE = ("the changed files are not known (pass --changed FILE, or --no-changes), so jobs whose `changes` "
+                "rules decide are marked `?`")
 UNREAD_NOTE = ("this pipeline includes files cifab cannot read offline, so the jobs, stages and rules they "
                "hold are not known here; jobs marked `?` take keys from them, and whether they run is not known")
-OTHER_PROJECT_NOTE = ("`exists` in another project (`exists:project`) cannot be checked offline, "
-                      "so it was taken to hold")
+OTHER_PROJECT_NOTE = "`exists` in another project (`exists:project`) cannot be checked offline"
 EXISTS_CAP_NOTE = (f"an `exists` clause needs more than GitLab's {MAX_EXISTS_COMPARISONS:,} path-glob comparisons "
                    "here, so it holds, as it does in GitLab")
 CHANGES_CAP_NOTE = (f"a `changes` clause needs more than GitLab's {MAX_CHANGES_COMPARISONS:,} path-glob comparisons, "
                     "so it holds, as it does in GitLab")
+CHANGED_FILES = "the changed files"
+_NO_IF = object()
+DEFAULT_ONLY = {"refs": ["branches", "tags"]}
+UNREAD_RULE = {"when": "unknown"}
 
 
 @dataclass(slots=True)
@@ -47,13 +69,19 @@ class PlannedJob:
     stage: str
     when: str
     allow_failure: bool
-    needs: list[str]
+    needs: list[str]  # the jobs it waits for, as GitLab names them; optional ones only when present
     decided_by: Mark | None  # the rule (or only/except) that added it; None: the job's defaults
-    missing_needs: list[str] = field(default_factory=list)
+    missing_needs: list[str] = field(default_factory=list)  # needs no instance of which is in the pipeline
     config: dict[str, Any] = field(default_factory=dict)  # the job after extends and default:
     missing_dependencies: list[str] = field(default_factory=list)
     uncertain: bool = False  # it takes keys from an include cifab cannot read
     job: str = ""  # the job it is an instance of (its own name when it has no parallel)
+    optional: list[str] = field(default_factory=list)  # which of its needs are optional
+    variables: dict[str, str] = field(default_factory=dict)  # its parallel:matrix values
+    rule: str = ""  # what added it: `rules[1]`, `only/except`, or "" for the job's defaults
+    maybe: bool = False  # it may be left out: that hinges on something cifab cannot know
+    hinges: tuple[str, ...] = ()  # what its creation, when or needs depend on
+    unsure_needs: list[str] = field(default_factory=list)  # needs that may be left out
 
 
 @dataclass
@@ -64,86 +92,16 @@ class Simulation:
     decided_by: Mark | None
     jobs: list[PlannedJob] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    certain: bool = True  # whether GitLab creates it did not hinge on anything cifab cannot know
+    hinges: list[str] = field(default_factory=list)  # everything unknown that any decision hinged on
+    assumed: dict[str, str | None] = field(default_factory=dict)  # values cifab chose where GitLab would know
 
 
-def _strings(value: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict):
-                item = item.get("value")
-            if item is not None and not isinstance(item, (dict, list)):
-                out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
-    return out
-
-
-def _expand(text: str, variables: dict[str, str]) -> str:
-    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), text)
-
-
-def _names(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def repository_files(root: Path | None) -> list[str]:
-    """The files `rules:exists` globs against: git's list, or a walk of the folder."""
-    if root is None:
-        return []
-    try:
-        proc = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, timeout=30, check=False)
-        if proc.returncode == 0:
-            return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    # Not a git checkout: the bounded walk local includes use (no symlinked folders followed).
-    return [p for p in glob_in(root, "**") if not p.startswith(".git/")]
-
-
-class _Capped(int):
-    """True, because GitLab's comparison cap was reached, not because a file matched."""
-
-
-_CAPPED = _Capped(1)
-_NO_IF = object()
-
-
-class RepositoryFiles:
-    """The repository's files as `rules:exists` sees them, with each clause's verdict kept:
-    the simulations of one pipeline's events ask the same clauses again and again."""
-
-    def __init__(self, paths: list[str]) -> None:
-        self.all = paths
-        self.top = [p for p in paths if "/" not in p]
-        self.sets = (set(self.all), set(self.top))
-        self.exists: dict[tuple[str, ...], int] = {}
-
-    def holds(self, globs: tuple[str, ...]) -> int:
-        if not globs:
-            return 0
-        top = all("/" not in g and "**" not in g for g in globs)
-        paths, known = (self.top, self.sets[1]) if top else (self.all, self.sets[0])
-        exact = [g for g in globs if not any(c in g for c in "*?[{")]
-        if any(g in known for g in exact):
-            return 1
-        suffixes = tuple(g.removeprefix("**/*") for g in globs if g not in exact and _extension_glob(g))
-        if suffixes and any(p.endswith(suffixes) for p in paths):
-            return 1
-        patterns = [g for g in globs if g not in exact and not _extension_glob(g)]
-        if len(paths) * len(patterns) > MAX_EXISTS_COMPARISONS:
-            return _CAPPED
-        return int(any(glob(g).matches(p) for g in patterns for p in paths))
-
-
-def _extension_glob(pattern: str) -> bool:
-    """Exists#extension_glob?: `**/*.ext`, matched by suffix."""
-    rest = pattern.removeprefix("**/*")
-    return rest != pattern and rest.startswith(".") and "/" not in rest and not any(c in rest for c in "*?[{")
-
-
-def _globs(value: Any, variables: dict[str, str]) -> list[str]:
-    """A changes: or exists: clause's globs (a list, one path, or {paths: ...}), expanded."""
-    paths = value.get("paths") if isinstance(value, dict) else value
-    return [_expand(str(p), variables) for p in (paths if isinstance(paths, list) else [paths]) if p is not None]
+class Instance(NamedTuple):
+    name: str
+    variables: dict[str, str]  # its matrix values, CI_NODE_INDEX and CI_NODE_TOTAL
+    matrix: dict[str, str]  # its matrix values alone
+    needs: list[list[tuple[str, bool]]] | None  # its own, when they interpolate its matrix values
 
 
 @dataclass(frozen=True)
@@ -154,254 +112,504 @@ class JobFacts:
     job: Job
     config: dict[str, Any]  # read, never changed: the planned jobs of every event share it
     variables: dict[str, str]  # its own, as strings
+    inherit: bool | frozenset[str]  # which global variables it takes (inherit:variables)
     default_when: str
     written: Any  # its rules as written (None: only/except decide)
     rules: list[Any]  # flattened
-    required: list[list[str]]  # per group of its needs (job_needs): the names it may not do without
+    needs: list[list[tuple[str, bool]]]  # per group of needs (job_needs): each name and whether optional
     stage: str
-    names: list[str]  # its instances (parallel), or its own name
-    # When only `if:` decides which rule applies (no changes:, no exists:): the if texts and
-    # the job's own variables. Jobs with the same signature share one verdict per event.
+    instances: list[Instance]
+    # When only `if:` decides which rule applies (no changes:, no exists:): the if texts.
+    # Jobs with the same texts and the same values of what they read share one verdict.
     signature: tuple[Any, ...] | None
+    reads: tuple[str, ...]  # the variables its if: conditions read
+    own: bool  # its rules see variables of their own (job or matrix values, CI_JOB_NAME...)
 
     @classmethod
-    def of(cls, pipeline: Pipeline, job: Job) -> JobFacts:
+    def of(cls, pipeline: Pipeline, job: Job, parallel: set[str]) -> JobFacts:
         config = job.config if isinstance(job.config, dict) else {}
         written = config.get("rules")
         rules = flat_rules(written)
-        variables = _strings(config.get("variables"))
-        required = [[n.name for n in group if not n.optional] for group in job_needs(job)]
-        return cls(job, config, variables, str(config.get("when", "on_success")), written, rules, required,
-                   pipeline.stage_of(job) or "?", instance_names(job) or [job.name], _signature(rules, variables))
+        variables = strings(config.get("variables"))
+        inherit = _inherit(config)
+        needs = _resolved(job_needs(job), parallel)
+        stage = pipeline.stage_of(job) or "?"
+        signature, reads = _signature(rules)
+        instances = _instances(job, parallel)
+        own = bool(variables) or inherit is not True or signature is None or len(instances) > 1 \
+            or bool(instances[0].variables) or any(n in JOB_VARIABLES for n in reads)
+        return cls(job, config, variables, inherit, str(config.get("when", "on_success")), written, rules, needs,
+                   stage, instances, signature, reads, own)
 
 
-def job_facts(pipeline: Pipeline) -> list[JobFacts]:
-    """Every visible job's facts, to share between the simulations of one pipeline's events."""
-    return [JobFacts.of(pipeline, job) for job in pipeline.visible_jobs]
+def _inherit(config: dict[str, Any]) -> bool | frozenset[str]:
+    inherit = config.get("inherit")
+    setting = inherit.get("variables", True) if isinstance(inherit, dict) else True
+    if isinstance(setting, list):
+        return frozenset(str(s) for s in setting)
+    return setting is not False
 
 
-def _signature(rules: list[Any], variables: dict[str, str]) -> tuple[Any, ...] | None:
+def _instances(job: Job, parallel: set[str]) -> list[Instance]:
+    names = instance_names(job)
+    if not names:
+        return [Instance(job.name, {}, {}, None)]
+    total = str(len(names))
+    matrix = isinstance(job.get("parallel"), dict)
+    values = matrix_variables(job) if matrix else [{} for _ in names]
+    own = instance_needs(job) if matrix else None
+    needs = [_resolved(groups, parallel) for groups in own] if own else [None] * len(names)
+    return [Instance(name, {**vars_, "CI_NODE_INDEX": str(i), "CI_NODE_TOTAL": total}, vars_, groups)
+            for i, (name, vars_, groups) in enumerate(zip(names, values, needs, strict=False), start=1)]
+
+
+def _resolved(groups: list[list[Need]], parallel: set[str]) -> list[list[tuple[str, bool]]]:
+    return [[(target(n, parallel), n.optional) for n in group] for group in groups]
+
+
+def _signature(rules: list[Any]) -> tuple[tuple[Any, ...] | None, tuple[str, ...]]:
     ifs = []
+    reads: dict[str, None] = {}
     for rule in rules:
         if not isinstance(rule, dict) or "changes" in rule or "exists" in rule:
-            return None
+            return None, ()
         expression = rule.get("if", _NO_IF)
+        if isinstance(expression, str):
+            reads.update(dict.fromkeys(expression_reads(expression)))
         ifs.append(expression if isinstance(expression, str) or expression is _NO_IF else None)
-    return tuple(ifs), tuple(variables.items())
+    return tuple(ifs), tuple(reads)
+
+
+class PipelineFacts(NamedTuple):
+    """Every visible job's facts, shared between the simulations of one pipeline's events."""
+
+    jobs: list[JobFacts]
+    instances: dict[str, list[str]]  # a parallel job's name: its instances' names, which needing it needs
+
+
+def job_facts(pipeline: Pipeline) -> PipelineFacts:
+    parallel = parallel_jobs(pipeline.visible_jobs)
+    jobs = [JobFacts.of(pipeline, job, parallel) for job in pipeline.visible_jobs]
+    instances = {f.job.name: [i.name for i in f.instances] for f in jobs
+                 if len(f.instances) > 1 or f.instances[0].name != f.job.name}
+    return PipelineFacts(jobs, instances)
+
+
+def _globs(value: Any) -> list[str]:
+    """A changes: or exists: clause's globs: a list, one path, or {paths: ...}."""
+    paths = value.get("paths") if isinstance(value, dict) else value
+    return [str(p) for p in (paths if isinstance(paths, list) else [paths]) if p is not None]
+
+
+def _names(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _plural(word: str) -> str:
+    """ActiveSupport's pluralize, for the source names Policy::Refs compares with."""
+    if word.endswith(("s", "sh", "ch", "x")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+Outcomes = tuple[list[int | None], frozenset[str]]
 
 
 class Simulator:
-    def __init__(self, pipeline: Pipeline, event: Event, files: RepositoryFiles,
-                 facts: list[JobFacts] | None = None) -> None:
+    def __init__(self, pipeline: Pipeline, event: Event, repository: Repository,
+                 facts: PipelineFacts | None = None) -> None:
         self.pipeline = pipeline
         self.event = event
-        self.files = files
+        self.repository = repository
         self.notes: list[str] = []
         # Each job's facts, shared by the simulators of one pipeline's events.
         self.facts = job_facts(pipeline) if facts is None else facts
-        # Which rule applies, per JobFacts.signature: jobs written alike decide alike.
-        self.decisions: dict[tuple[Any, ...], int | None] = {}
+        # Which rules may apply, per JobFacts.signature and the values it reads.
+        self.decisions: dict[tuple[Any, ...], Outcomes] = {}
+        self.hinged: set[str] = set()  # what the clause being decided hinged on
+        self.all_hinges: set[str] = set()
 
     # ------------------------------------------------------------ clauses
-
-    def _if(self, expression: Any, variables: dict[str, str]) -> bool:
-        if not isinstance(expression, str):
-            return False
-        try:
-            return evaluate(expression, variables)
-        except ExpressionError as exc:
-            self.note(f"`{expression}` does not parse ({exc}), so it never holds")
-            return False
-
-    def _changes(self, value: Any, variables: dict[str, str]) -> bool:
-        """Rules::Rule::Clause::Changes: no diff known holds; no file changed does not."""
-        if self.event.changed is None:
-            self.note(NO_DIFF_NOTE)
-            return True
-        if not self.event.changed:
-            return False
-        globs = list(dict.fromkeys(_globs(value, variables)))
-        if not globs:
-            return False
-        if len(self.event.changed) * len(globs) > MAX_CHANGES_COMPARISONS:
-            self.note(CHANGES_CAP_NOTE)
-            return True
-        return any(glob(g).matches(path) for path in self.event.changed for g in globs)
-
-    def _exists(self, value: Any, variables: dict[str, str]) -> bool:
-        """Rules::Rule::Clause::Exists, its shortcuts and its cap as GitLab has them."""
-        if isinstance(value, dict) and value.get("project") is not None:
-            self.note(OTHER_PROJECT_NOTE)
-            return True
-        globs = tuple(_globs(value, variables))
-        found = self.files.exists.get(globs)
-        if found is None:
-            found = self.files.exists[globs] = self.files.holds(globs)
-        if found is _CAPPED:
-            self.note(EXISTS_CAP_NOTE)
-        return bool(found)
-
-    def rule_holds(self, rule: dict[str, Any], variables: dict[str, str]) -> bool:
-        expression = rule.get("if", _NO_IF)
-        if expression is not _NO_IF and not self._if(expression, variables):
-            return False
-        if "changes" in rule and not self._changes(rule["changes"], variables):
-            return False
-        return not ("exists" in rule and not self._exists(rule["exists"], variables))
-
-    def first_rule(self, rules: Any, variables: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
-        for i, rule in enumerate(rules if isinstance(rules, list) else []):
-            if isinstance(rule, dict) and self.rule_holds(rule, variables):
-                return i, rule
-        return None
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
 
+    def hinge(self, *what: str) -> None:
+        self.hinged.update(what)
+
+    def _unknown(self, name: str) -> bool:
+        """A variable whose value cifab does not know: not set here, and not surely unset.
+        The per-job ones cifab sets where rules read them; the others are unset."""
+        return name not in JOB_VARIABLES and not self.event.absent(name)
+
+    def _if(self, expression: Any, variables: dict[str, str]) -> bool | None:
+        if not isinstance(expression, str):
+            return False
+        try:
+            unknown = {n: self.event.surely_set(n) for n in names_in(expression)
+                       if n not in variables and self._unknown(n)}
+            if not unknown:
+                return evaluate(expression, variables)
+            found = possible(expression, variables, unknown)
+        except ExpressionError as exc:
+            self.note(f"`{expression}` does not parse ({exc}), so it never holds")
+            return False
+        if found is None:
+            self.hinge(*(f"${n}" for n in unknown))
+        return found
+
+    def _paths(self, value: Any, expanded: Expanded) -> list[str] | None:
+        """The clause's globs, expanded; None when they hinge on unknown variables."""
+        out: list[str] = []
+        for text in _globs(value):
+            path, missing = expanded.expand(text, self._unknown)
+            if missing:
+                self.hinge(*(f"${n}" for n in sorted(missing)))
+                return None
+            out.append(path)
+        return list(dict.fromkeys(out))
+
+    def _changes(self, value: Any, variables: dict[str, str]) -> bool | None:
+        """Rules::Rule::Clause::Changes."""
+        expanded = Expanded(variables, self._unknown)
+        compare_to = value.get("compare_to") if isinstance(value, dict) else None
+        if compare_to is not None:
+            changed = self._compare_to(str(compare_to), expanded)
+            if changed is None:
+                return None
+        elif not self.event.has_diff:
+            return True  # GitLab knows no diff (a new branch, a tag, a schedule...): changes holds
+        elif self.event.changed is None:
+            self.note(NO_DIFF_NOTE)
+            self.hinge(CHANGED_FILES)
+            return None
+        else:
+            changed = self.event.changed
+        if not changed:
+            return False
+        globs = self._paths(value, expanded)
+        if globs is None:
+            return None
+        if not globs:
+            return False
+        if len(changed) * len(globs) > MAX_CHANGES_COMPARISONS:
+            self.note(CHANGES_CAP_NOTE)
+            return True
+        return any(glob(g).matches(path) for path in changed for g in globs)
+
+    def _compare_to(self, ref: str, expanded: Expanded) -> tuple[str, ...] | None:
+        ref, missing = expanded.expand(ref, self._unknown)
+        if missing:
+            self.hinge(*(f"${n}" for n in sorted(missing)))
+            return None
+        sha = self.repository.commit(ref)
+        changed = self.repository.changed_since(sha) if sha is not None else None
+        if changed is None:
+            self.note(f"`compare_to: {ref}` names no commit this checkout has, so what changed since it is not "
+                      "known (GitLab fails the pipeline when the ref does not exist)")
+            self.hinge(f"compare_to {ref}")
+        return changed
+
+    def _exists(self, value: Any, variables: dict[str, str]) -> bool | None:
+        """Rules::Rule::Clause::Exists, its shortcuts and its cap as GitLab has them."""
+        if isinstance(value, dict) and value.get("project") is not None:
+            self.note(OTHER_PROJECT_NOTE)
+            self.hinge(f"the files of {value.get('project')}")
+            return None
+        found_globs = self._paths(value, Expanded(variables, self._unknown))
+        if found_globs is None:
+            return None
+        globs = tuple(found_globs)
+        found = self.repository.exists.get(globs)
+        if found is None:
+            found = self.repository.exists[globs] = self.repository.holds(globs)
+        if found is CAPPED:
+            self.note(EXISTS_CAP_NOTE)
+        return bool(found)
+
+    def rule_holds(self, rule: dict[str, Any], variables: dict[str, str]) -> bool | None:
+        """All its clauses hold (True), one fails (False), or it hinges on the unknown (None)."""
+        verdicts: list[bool | None] = []
+        expression = rule.get("if", _NO_IF)
+        if expression is not _NO_IF:
+            verdicts.append(self._if(expression, variables))
+            if verdicts[-1] is False:
+                return False
+        if "changes" in rule:
+            verdicts.append(self._changes(rule["changes"], variables))
+            if verdicts[-1] is False:
+                return False
+        if "exists" in rule:
+            verdicts.append(self._exists(rule["exists"], variables))
+            if verdicts[-1] is False:
+                return False
+        return None if None in verdicts else True
+
+    def outcomes(self, rules: list[Any], variables: dict[str, str]) -> Outcomes:
+        """Which rule applies: the index of each rule that may be the first to hold, then None
+        if it may be that none does, and what that hinges on. One entry: GitLab's answer."""
+        self.hinged = set()
+        found: list[int | None] = []
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                continue
+            holds = self.rule_holds(rule, variables)
+            if holds is False:
+                continue
+            found.append(i)
+            if holds:
+                break
+        else:
+            found.append(None)
+        hinges = frozenset(self.hinged) if len(found) > 1 else frozenset()
+        self.all_hinges.update(hinges)
+        return found, hinges
+
+    def _decide(self, facts: JobFacts, variables: dict[str, str]) -> Outcomes:
+        if facts.signature is None:
+            return self.outcomes(facts.rules, variables)
+        key = (facts.signature, tuple(map(variables.get, facts.reads)))
+        found = self.decisions.get(key)
+        if found is None:
+            found = self.decisions[key] = self.outcomes(facts.rules, variables)
+        return found
+
     # ------------------------------------------------------------ only/except
 
-    def _ref_matches(self, pattern: Any, variables: dict[str, str]) -> bool:
+    def _ref_matches(self, pattern: Any) -> bool | None:
+        """Policy::Refs#satisfied_by? for one pattern: `ref@group/project` also needs the
+        project's path, which cifab knows from the origin remote or --project."""
+        text, _, path = str(pattern).partition("@")
+        if not self._pattern_matches(text):
+            return False
+        if not path:
+            return True
+        if self.event.project is None:
+            self.hinge("$CI_PROJECT_PATH")
+            return None
+        return path == self.event.project.path
+
+    def _pattern_matches(self, text: str) -> bool:
         event = self.event
-        keyword = {
-            "branches": not event.tag and not event.merge_request,
-            "tags": event.tag,
-            "merge_requests": event.merge_request,
-            "pushes": event.source == "push",
-            "schedules": event.source == "schedule",
-            "web": event.source == "web",
-            "api": event.source == "api",
-            "triggers": event.source == "trigger",
-            "pipelines": event.source in ("pipeline", "parent_pipeline"),
-            "external": event.source == "external",
-            "chat": event.source == "chat",
-            "external_pull_requests": event.source == "external_pull_request_event",
-        }
-        text = str(pattern)
-        if text in keyword:
-            return keyword[text]
-        if event.merge_request:
-            return False  # an MR pipeline's ref is refs/merge-requests/IID/head
-        if "@" in text and not text.startswith("/"):
-            text = text.split("@", 1)[0]  # ref@project: the ref part, offline
+        branch = not event.tag and not event.merge_request
+        if (event.tag and text == "tags") or (branch and text == "branches"):
+            return True
+        source = event.source.removesuffix("_event")
+        if text in (source, _plural(source)):
+            return True
+        if not branch and not event.tag:
+            return False  # patterns match branch and tag pipelines only
         regexp = ruby_syntax(text)
         if regexp is not None:
             return regexp.search(event.ref)
         return text == event.ref
 
-    def _policy(self, policy: Any, variables: dict[str, str]) -> bool | None:
-        """Whether an only/except policy matches; None when it says nothing."""
-        if policy is None:
+    def _policy_changes(self, value: Any) -> bool | None:
+        """Policy::Changes: the pipeline's diff, no variables expanded."""
+        if not self.event.has_diff:
+            return True
+        if self.event.changed is None:
+            self.note(NO_DIFF_NOTE)
+            self.hinge(CHANGED_FILES)
             return None
+        globs = _names(value)
+        return any(glob(g).matches(p) for p in self.event.changed for g in globs)
+
+    def _specs(self, policy: Any, variables: dict[str, str]) -> list[bool | None]:
+        """Each policy of an only/except entry (refs, variables, changes, kubernetes)."""
         refs = policy if isinstance(policy, list) else policy.get("refs") if isinstance(policy, dict) else None
-        checks: list[bool] = []
-        if refs is not None:
-            checks.append(any(self._ref_matches(r, variables) for r in refs if r is not None))
+        out: list[bool | None] = []
+        if isinstance(refs, list):
+            out.append(_any([self._ref_matches(r) for r in refs if r is not None]))
         if isinstance(policy, dict):
             if isinstance(policy.get("variables"), list):
-                checks.append(any(self._if(v, variables) for v in policy["variables"]))
+                out.append(_any([self._if(v, variables) for v in policy["variables"]]))
             if "changes" in policy:
-                checks.append(self._changes(policy["changes"], variables))
-        return all(checks) if checks else None
+                out.append(self._policy_changes(policy["changes"]))
+            if "kubernetes" in policy:
+                self.hinge("the project's Kubernetes integration")
+                out.append(None)
+        return out
+
+    def only_except(self, config: dict[str, Any], variables: dict[str, str]) -> bool | None:
+        """Seed::Build#included? without rules: all of only, none of except."""
+        self.hinged = set()
+        if "only" in config:
+            only = config["only"]
+            if isinstance(only, dict) and "refs" not in only:
+                only = {**DEFAULT_ONLY, **only}  # Entry::Policy#value deep-merges the default
+        else:
+            only = None if self._workflow_rules() else DEFAULT_ONLY
+        verdict = _all(self._specs(only, variables)) if only is not None else True
+        if verdict is not False:
+            excluded = _any(self._specs(config.get("except"), variables))
+            verdict = False if excluded is True else verdict if excluded is False else None
+        if verdict is None:
+            self.all_hinges.update(self.hinged)
+        return verdict
+
+    def _workflow_rules(self) -> bool:
+        workflow = self.pipeline.config.get("workflow")
+        return isinstance(workflow, dict) and "rules" in workflow
 
     # ------------------------------------------------------------ the pipeline
 
-    def workflow(self, variables: dict[str, str]) -> tuple[bool, str, Mark | None]:
+    def workflow(self, variables: dict[str, str], simulation: Simulation) -> dict[str, str]:
+        """Whether workflow:rules create the pipeline; the variables of the rule that does."""
         workflow = self.pipeline.config.get("workflow")
         written = workflow.get("rules") if isinstance(workflow, dict) else None
         if not isinstance(written, list):
-            return True, "no workflow:rules", None
+            simulation.reason = "no workflow:rules"
+            return {}
         rules = flat_rules(written)
-        found = self.first_rule(rules, variables)
-        if found is None:
-            mark = workflow.value_mark("rules") if isinstance(workflow, YMap) else None
-            return False, "no workflow:rules entry matched", mark
-        index, rule = found
-        mark = rule_mark(rule, written.start) if isinstance(written, YList) else None
-        if rule.get("when") == "never":
-            return False, f"workflow:rules[{index}] says `when: never`", mark
-        variables.update(_strings(rule.get("variables")))
-        return True, f"workflow:rules[{index}] matched", mark
+        found, hinges = self.outcomes(rules, variables)
+        creating = [i for i in found if i is not None and rules[i].get("when") != "never"]
+        simulation.certain = len(creating) in (0, len(found))
+        if not creating:
+            index = found[0]
+            if index is None:
+                simulation.decided_by = workflow.value_mark("rules") if isinstance(workflow, YMap) else None
+                simulation.reason = "no workflow:rules entry matched"
+            else:
+                simulation.decided_by = rule_mark(rules[index], written.start) if isinstance(written, YList) else None
+                simulation.reason = f"workflow:rules[{index}] says `when: never`"
+            simulation.created = False
+            return {}
+        index = creating[0]
+        simulation.decided_by = rule_mark(rules[index], written.start) if isinstance(written, YList) else None
+        simulation.reason = f"workflow:rules[{index}] matched"
+        if hinges:
+            simulation.reason += f" (whether it does depends on {', '.join(sorted(hinges))})"
+        return strings(rules[index].get("variables"))
 
     def run(self) -> Simulation:
-        variables = {**_strings(self.pipeline.config.get("variables")), **self.event.variables()}
-        created, reason, mark = self.workflow(variables)
-        simulation = Simulation(self.event, created, reason, mark)
-        if created:
-            for facts in self.facts:
-                simulation.jobs.extend(self.plan(facts, variables))
+        event = self.event
+        predefined = event.predefined()
+        globals_ = strings(self.pipeline.config.get("variables"))
+        simulation = Simulation(event, True, "", None, assumed=event.assumed())
+        # Workflow rules see the pipeline's variables: predefined, global, then pipeline ones.
+        globals_.update(self.workflow({**predefined, **globals_, **event.extra}, simulation))
+        if simulation.created:
+            base = {**predefined, **globals_, **event.extra}
+            planned = [each for facts in self.facts.jobs for each in self.plan(facts, base, predefined, globals_)]
             order = {stage: i for i, stage in enumerate(self.pipeline.stages)}
-            simulation.jobs.sort(key=lambda j: order.get(j.stage, len(order)))
-            # Needing a parallel job by its own name needs all of its instances.
-            present = {j.name for j in simulation.jobs} | {j.job for j in simulation.jobs}
-            if self.pipeline.incomplete:
-                # A job no file cifab read defines may still be in the pipeline.
-                defined = {j.name for j in self.pipeline.visible_jobs}
-                defined |= {n for j in self.pipeline.visible_jobs for n in instance_names(j)}
-                present |= {n for p in simulation.jobs for n in [*p.needs, *_names(p.config.get("dependencies"))]
-                            if n not in defined}
-                self.note(UNREAD_NOTE)
-            for planned in simulation.jobs:
-                if planned.needs:
-                    planned.missing_needs = [n for n in planned.needs if n not in present]
-                if "dependencies" in planned.config:
-                    planned.missing_dependencies = [d for d in _names(planned.config.get("dependencies"))
-                                                    if d not in present]
+            planned.sort(key=lambda pair: order.get(pair[0].stage, len(order)))
+            simulation.jobs = [job for job, _ in planned]
+            self._needs(simulation, planned)
             if not simulation.jobs:
                 simulation.created = False
                 simulation.reason = "no job was added: the rules configuration left every job out"
         simulation.notes = self.notes
+        simulation.hinges = sorted(self.all_hinges)
         return simulation
 
-    def plan(self, facts: JobFacts, pipeline_variables: dict[str, str]) -> list[PlannedJob]:
-        job = facts.job
-        config, default_when, written = facts.config, facts.default_when, facts.written
-        variables = {**pipeline_variables, **facts.variables} if facts.variables else pipeline_variables
-        needs = facts.required[0]
-        if isinstance(written, list):
-            found = self._decide(facts, variables)
-            if found is None and job.uncertain:
-                found = -1, {"when": "unknown"}  # its rules may come from the unread include
-            if found is None:
-                return []
-            index, rule = found
-            when = str(rule.get("when", default_when))
-            if when == "never":
-                return []
-            allow = rule.get("allow_failure", config.get("allow_failure", False))
-            if "needs" in rule:
-                needs = facts.required[1 + self._rule_needs_index(facts.rules, index)]
-            decided: Mark | None = rule.start if isinstance(rule, YMap) else job.value_mark("rules")
-        else:
-            only = self._policy(config.get("only", ["branches", "tags"]), variables)
-            except_ = self._policy(config.get("except"), variables)
-            if only is False or except_ is True:
-                return []
-            when = default_when
-            # A manual job outside rules may fail without failing the pipeline.
-            allow = config.get("allow_failure", when == "manual")
-            decided = job.key_mark("only") if "only" in config else None
-        allow_failure = allow is not False if not isinstance(allow, dict) else True
-        # Planned jobs share their needs lists: nothing changes them.
-        return [PlannedJob(name, facts.stage, when, allow_failure, needs, decided, config=config,
-                           uncertain=job.uncertain, job=job.name)
-                for name in facts.names]
+    def _variables(self, facts: JobFacts, instance: Instance, base: dict[str, str], predefined: dict[str, str],
+                   globals_: dict[str, str]) -> dict[str, str]:
+        """The variables one instance's rules see, in GitLab's order of precedence."""
+        inherit = facts.inherit
+        kept = globals_ if inherit is True else {} if inherit is False else \
+            {k: v for k, v in globals_.items() if k in inherit}
+        own = {"CI_JOB_NAME": instance.name, "CI_JOB_NAME_SLUG": slug(instance.name), "CI_JOB_STAGE": facts.stage,
+               "CI_NODE_TOTAL": "1"}
+        return {**predefined, **own, **kept, **facts.variables, **instance.variables, **self.event.extra}
 
-    def _decide(self, facts: JobFacts, variables: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
-        if facts.signature is None:
-            return self.first_rule(facts.rules, variables)
-        index = self.decisions.get(facts.signature, -1)
-        if index == -1:
-            found = self.first_rule(facts.rules, variables)
-            index = self.decisions[facts.signature] = None if found is None else found[0]
-        return None if index is None else (index, facts.rules[index])
+    def plan(self, facts: JobFacts, base: dict[str, str], predefined: dict[str, str],
+             globals_: dict[str, str]) -> list[tuple[PlannedJob, list[tuple[str, bool]]]]:
+        """Each instance GitLab would create, with the group of needs that applies to it."""
+        job, config = facts.job, facts.config
+        out: list[tuple[PlannedJob, list[tuple[str, bool]]]] = []
+        for instance in facts.instances:
+            variables = self._variables(facts, instance, base, predefined, globals_) if facts.own else base
+            if isinstance(facts.written, list):
+                found, hinges = self._decide(facts, variables)
+                chosen = [i for i in found if i is not None
+                          and facts.rules[i].get("when", facts.default_when) != "never"]
+                if chosen:
+                    index, rule = chosen[0], facts.rules[chosen[0]]
+                elif job.uncertain:
+                    index, rule = -1, UNREAD_RULE  # its rules may come from the unread include
+                else:
+                    continue
+                maybe = len(chosen) < len(found)
+                when = str(rule.get("when", facts.default_when))
+                allow = rule.get("allow_failure", config.get("allow_failure", False))
+                group = 1 + sum(1 for r in facts.rules[:index] if isinstance(r, dict) and "needs" in r) \
+                    if "needs" in rule else 0
+                decided: Mark | None = rule.start if isinstance(rule, YMap) else job.value_mark("rules")
+                label = f"rules[{index}]" if index >= 0 else "rules (unread)"
+            else:
+                verdict = self.only_except(config, variables)
+                if verdict is False:
+                    continue
+                maybe, hinges = verdict is None, frozenset(self.hinged) if verdict is None else frozenset()
+                when = facts.default_when
+                # A manual job outside rules may fail without failing the pipeline.
+                allow = config.get("allow_failure", when == "manual")
+                group = 0
+                decided = job.key_mark("only") if "only" in config else job.key_mark("except") \
+                    if "except" in config else None
+                label = "only/except" if decided is not None else ""
+            allow_failure = allow is not False if not isinstance(allow, dict) else True
+            # Positional: a large pipeline plans tens of thousands of jobs. Needs come in _needs.
+            planned = PlannedJob(instance.name, facts.stage, when, allow_failure, [], decided, [], config, [],
+                                 job.uncertain, job.name, [], instance.matrix, label, maybe,
+                                 tuple(sorted(hinges)) if hinges else (), [])
+            groups = instance.needs if instance.needs is not None else facts.needs
+            out.append((planned, groups[group] if group < len(groups) else []))
+        return out
 
-    @staticmethod
-    def _rule_needs_index(rules: list[Any], index: int) -> int:
-        """Which rules:needs group (job_needs order) the rule at index is."""
-        return sum(1 for r in rules[:index] if isinstance(r, dict) and "needs" in r)
+    def _needs(self, simulation: Simulation, planned: list[tuple[PlannedJob, list[tuple[str, bool]]]]) -> None:
+        """Each planned job's needs and dependencies as GitLab expands them, and those the
+        pipeline lacks: surely (no instance of them is planned) or maybe."""
+        instances = self.facts.instances
+        present = {j.name for j in simulation.jobs}
+        sure = {j.name for j in simulation.jobs if not j.maybe}
+        if self.pipeline.incomplete:
+            # A job no file cifab read defines may still be in the pipeline.
+            defined = {i.name for f in self.facts.jobs for i in f.instances} | {f.job.name for f in self.facts.jobs}
+            wanted = {n for _, group in planned for n, _ in group}
+            wanted |= {d for p in simulation.jobs for d in _names(p.config.get("dependencies"))}
+            extra = {n for n in wanted if n not in defined}
+            present |= extra
+            sure |= extra
+            self.note(UNREAD_NOTE)
+        for job, group in planned:
+            needs: list[str] = []
+            missing: list[str] = []
+            unsure: list[str] = []
+            optional: list[str] = []
+            for name, is_optional in group:
+                for each in instances.get(name, [name]):
+                    if is_optional:
+                        if each in present:
+                            needs.append(each)
+                            optional.append(each)
+                        continue
+                    needs.append(each)
+                    if each not in present:
+                        missing.append(each)
+                    elif each not in sure:
+                        unsure.append(each)
+            job.needs, job.missing_needs, job.unsure_needs, job.optional = needs, missing, unsure, optional
+            if "dependencies" in job.config:
+                dependencies = [each for d in _names(job.config["dependencies"]) for each in instances.get(d, [d])]
+                job.missing_dependencies = [d for d in dependencies if d not in present]
 
 
-def simulate(pipeline: Pipeline, event: Event, root: Path | None, files: list[str] | None = None) -> Simulation:
-    """files: the repository's tracked paths, when they are not those of root (a revision)."""
-    return Simulator(pipeline, event, RepositoryFiles(repository_files(root) if files is None else files)).run()
+def _any(verdicts: list[bool | None]) -> bool | None:
+    return True if True in verdicts else None if None in verdicts else False
+
+
+def _all(verdicts: list[bool | None]) -> bool | None:
+    return False if False in verdicts else None if None in verdicts else True
+
+
+def simulate(pipeline: Pipeline, event: Event, root: Path | None, files: list[str] | None = None,
+             head: str = "HEAD") -> Simulation:
+    """files: the repository's tracked paths, when they are not those of root (a revision);
+    head: the commit compare_to compares with."""
+    repository = Repository(repository_files(root) if files is None else files, root, head)
+    return Simulator(pipeline, event, repository).run()

@@ -19,10 +19,12 @@ def check_dependencies(ctx: Context) -> Iterable[Finding]:
         deps = job.get("dependencies")
         if not isinstance(deps, list):
             continue
-        needs = {n.name for n in job_needs(job)[0]}
-        # Entry::Job checks `dependencies` against `needs` only when needs_value is present:
-        # `needs: []` has none, so its dependencies are free.
+        # Entry::Job compares dependencies with the needs as written, before parallel jobs
+        # expand (`needs: [{job: build, parallel: ...}]` names build), and only when needs_value
+        # is present: `needs: []` has none, so its dependencies are free.
+        needs = {n.job for n in job_needs(job)[0]}
         has_needs = isinstance(job.get("needs"), list) and bool(job.get("needs"))
+        outside: list[tuple[int, str]] = []
         for i, name in enumerate(deps):
             if not isinstance(name, str):
                 continue
@@ -38,8 +40,14 @@ def check_dependencies(ctx: Context) -> Iterable[Finding]:
                 yield DEPENDENCIES.finding(mark, f"{job.name} job: dependency {name} is not defined in "
                                                  "current or prior stages")
             elif has_needs and name not in needs:
-                yield DEPENDENCIES.finding(mark, f"jobs:{job.name} dependencies the {name} should be part "
-                                                 "of needs", f"add {name} to the job's needs")
+                outside.append((i, name))
+        if outside:
+            # One error naming them all: "the #{missing_needs.join(", ")} should be part of needs".
+            i, _ = outside[0]
+            listed = ", ".join(name for _, name in outside)
+            mark = deps.item_mark(i) if isinstance(deps, YList) else job.value_mark("dependencies")
+            yield DEPENDENCIES.finding(mark, f"jobs:{job.name} dependencies the {listed} should be part of needs",
+                                       f"add {listed} to the job's needs")
 
 
 DEPENDENCIES = Rule(

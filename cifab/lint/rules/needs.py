@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from cifab.diagnostics import Finding, Severity
+from cifab.diagnostics import Finding, Mark, Severity
 from cifab.lint.rules.base import Context, Rule
 from cifab.lint.scenarios import applies, scenarios
 from cifab.pipeline.config import Job
-from cifab.pipeline.needs import Need, instance_names, job_needs, matrix_unknown
+from cifab.pipeline.needs import Need, instance_names, job_needs, matrix_unknown, parallel_jobs, target
 from cifab.spelling import suggest
 
 
@@ -48,19 +48,21 @@ def visible_names(ctx: Context) -> list[str]:
 
 def check_needs(ctx: Context) -> Iterable[Finding]:
     known = known_jobs(ctx)
+    parallel = parallel_jobs(ctx.pipeline.visible_jobs)
     names: list[str] | None = None
     for job in ctx.pipeline.visible_jobs:
         for group in job_needs(job):
             for need in group:
-                other = known.get(need.name)
+                name = target(need, parallel)
+                other = known.get(name)
                 if other is None:
                     if not need.optional and not ctx.incomplete:
                         names = visible_names(ctx) if names is None else names
-                        near = suggest(need.name, names)
-                        yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {need.name}",
+                        near = suggest(name, names)
+                        yield NEEDS.finding(need.mark, f"{job.name} job: undefined need: {name}",
                                             f"did you mean `{near}`?" if near else None)
                 elif order_problem(ctx, job, other):
-                    yield NEEDS.finding(need.mark, f"{job.name} job: need {need.name} is not defined "
+                    yield NEEDS.finding(need.mark, f"{job.name} job: need {name} is not defined "
                                                    "in current or prior stages")
 
 
@@ -140,6 +142,15 @@ def check_cycles(ctx: Context) -> Iterable[Finding]:
                              f"The pipeline has circular dependencies: topological sort failed: [{names}]")
 
 
+def _written(job: Job, name: str) -> Mark:
+    """Where the job's need of this job (or of the parallel job it is an instance of) is written."""
+    for group in job_needs(job):
+        for need in group:
+            if name in (need.name, need.job) or name.startswith((need.name + ": [", need.name + " ")):
+                return need.mark
+    return job.mark
+
+
 def check_absent_needs(ctx: Context) -> Iterable[Finding]:
     if not applies(ctx):
         return
@@ -147,23 +158,27 @@ def check_absent_needs(ctx: Context) -> Iterable[Finding]:
     defined = set(jobs) | {name for job in ctx.pipeline.visible_jobs for name in instance_names(job)}
     reported: set[tuple[str, str]] = set()
     for scenario, sim in scenarios(ctx):
+        if not sim.certain:
+            continue  # whether GitLab creates this pipeline hinges on what cifab cannot know
         for planned in sim.jobs:
-            job = jobs.get(planned.name) or jobs.get(planned.name.split(":")[0].rsplit(" ", 1)[0])
+            job = jobs.get(planned.job)
+            if job is None or planned.maybe or planned.uncertain:
+                continue  # a job that may be left out raises nothing for sure
             for missing in planned.missing_needs:
-                if job is None or missing not in defined or (job.name, missing) in reported:
+                if missing not in defined or (job.name, missing) in reported:
                     continue
                 reported.add((job.name, missing))
-                mark = next((n.mark for group in job_needs(job) for n in group if n.name == missing), job.mark)
-                yield ABSENT.finding(mark, f"'{job.name}' job needs '{missing}' job, but '{missing}' does not "
-                                           f"exist in the pipeline for {scenario}",
+                yield ABSENT.finding(_written(job, missing),
+                                     f"'{planned.name}' job needs '{missing}' job, but '{missing}' does not "
+                                     f"exist in the pipeline for {scenario}",
                                      f"add `optional: true` to the need if {missing} may be left out")
             for missing in planned.missing_dependencies:
-                if job is None or missing not in defined or (job.name, "dependency " + missing) in reported:
+                if missing not in defined or (job.name, "dependency " + missing) in reported:
                     continue
                 reported.add((job.name, "dependency " + missing))
                 yield ABSENT.finding(job.value_mark("dependencies"),
-                                     f"'{job.name}' job depends on '{missing}' job, but '{missing}' does not exist "
-                                     f"in the pipeline for {scenario}",
+                                     f"'{planned.name}' job depends on '{missing}' job, but '{missing}' does not "
+                                     f"exist in the pipeline for {scenario}",
                                      f"give {job.name} the same rules as {missing}, or drop the dependency")
 
 

@@ -17,7 +17,8 @@ def check_empty(ctx: Context) -> Iterable[Finding]:
     for scenario, sim in checked:  # the merge request and the default branch, or the configured ones
         # Only where workflow:rules asked for the pipeline: without them, GitLab creates a
         # merge request pipeline only for jobs that ask for one, and that is no mistake.
-        if not sim.created and sim.reason.startswith("no job was added") and sim.decided_by is not None:
+        if not sim.created and sim.certain and sim.reason.startswith("no job was added") \
+                and sim.decided_by is not None:
             yield EMPTY.finding((ctx.pipeline.root.src, 1, 1),
                                 f"{scenario} creates no pipeline: the rules configuration prevented any jobs "
                                 "from being added to the pipeline",
@@ -32,7 +33,7 @@ def check_duplicates(ctx: Context) -> Iterable[Finding]:
     results = dict(scenarios(ctx))
     mr = next(sim for name, sim in results.items() if name.startswith("a merge request"))
     branch = results["a push to a feature branch with an open merge request"]
-    if mr.created and branch.created:
+    if mr.created and branch.created and mr.certain and branch.certain:
         workflow = ctx.pipeline.config.get("workflow")
         mark = workflow.key_mark("rules") if isinstance(workflow, YMap) and "rules" in workflow \
             else (ctx.pipeline.root.src, 1, 1)
@@ -45,10 +46,10 @@ def check_duplicates(ctx: Context) -> Iterable[Finding]:
 EMPTY = Rule(
     "pipeline-empty", Severity.WARNING, "merge requests and the default branch should get jobs",
     "When workflow:rules let a pipeline be created but every job's rules leave it out, GitLab "
-    "creates nothing and says the rules prevented any jobs from being added. A job without "
-    "`rules` is never added to a merge request pipeline.",
+    "creates nothing and says the rules prevented any jobs from being added. A job whose rules ask for "
+    "`$CI_COMMIT_BRANCH`, or with `only: [branches]`, is never added to a merge request pipeline.",
     bad="workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH\n"
-        "test:\n  script: make test\n",
+        "test:\n  script: make test\n  rules:\n    - if: $CI_COMMIT_BRANCH\n",
     good="workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\ntest:\n  script: make test\n",
     check=check_empty,
 )
