@@ -80,7 +80,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "cifab.__init__", "cifab.gitlab", "cifab.diagnostics", "cifab.frames", "cifab.errors", "cifab.files",
         "cifab.markdown", "cifab.contract", "cifab.spelling", "cifab.git")),
     ("pipeline: a configuration as GitLab reads it", ("cifab.pipeline", "cifab.schemaerrors", "cifab.gitlab_schema")),
-    ("stacks: what each stack reads and pins", ("cifab.stacks",)),
+    ("stacks: what each stack reads and pins, and what the project declares", ("cifab.stacks", "cifab.declared")),
     ("simulate and graph: read pipelines", ("cifab.simulate", "cifab.graph")),
     ("lint: rules over a pipeline; its creation-time checks simulate", ("cifab.lint",)),
     ("remote: GitLab's API; rule records", ("cifab.remote", "cifab.manifest.rules")),
@@ -216,6 +216,7 @@ RULE_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 # Strings of that shape outside cifab/stacks/ that are not rule ids (the stack modules are
 # not scanned: they spell job, tool and file-format names, never a rule id).
 NOT_IDS = {"get-url", "utf-8", "latin-1", "x-expect", "cifab-check", "container-image", "cifab-sc-", "hand-edited",
+           "redis-server",  # a Travis service
            "ls-files", "symbolic-ref", "merge-base", "rev-parse", "ls-tree", "cat-file", "for-each-ref"}  # git commands
 
 

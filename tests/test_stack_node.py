@@ -105,3 +105,60 @@ def test_the_runner_is_read_only_from_a_script_that_is_nothing_else(script: str,
     from cifab.stacks.node import runner_of
 
     assert runner_of(script) == runner
+
+
+# ---------------------------------------------------------------- compound scripts, workspaces, builds
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # a wrapped runner takes the reporter as the last command of the script
+    ("cross-env NODE_ENV=test jest", ["npm run test -- --ci --reporters=default --reporters=jest-junit"]),
+    # a runner inside the chain: the job runs the steps, the runner's with the reporter
+    ("vitest run && tsd", ['export PATH="$CI_PROJECT_DIR/node_modules/.bin:$PATH"',
+                           "vitest run --reporter=default --reporter=junit --outputFile.junit=junit.xml", "tsd"]),
+    ("mocha test/", ["npm run test -- --reporter=xunit --reporter-option=output=junit.xml"]),
+])
+def test_the_runner_is_found_inside_the_script(tmp_path: Path, script: str, expected: list[str]) -> None:
+    repo = write(tmp_path, {"package.json": package(scripts={"test": script}, devDependencies={
+        "jest": "29", "jest-junit": "16", "vitest": "3", "mocha": "11"}), "package-lock.json": "{}"})
+    job = pipeline(repo)["node-test"]
+    assert job["script"] == expected and job["artifacts"]["reports"] == {"junit": "junit.xml"}
+
+
+def test_a_runner_without_a_junit_reporter_is_said(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "xo && ava"}), "package-lock.json": "{}"})
+    assert "artifacts" not in pipeline(repo)["node-test"]
+    assert any("no JUnit report (ava writes none" in line for line in detect(repo).evidence)
+
+
+@pytest.mark.parametrize(("manager", "files", "command"), [
+    ("npm", {"package-lock.json": "{}"}, "npm test --workspaces --if-present"),
+    ("pnpm", {"pnpm-lock.yaml": "", "pnpm-workspace.yaml": "packages: [packages/*]\n"},
+     "pnpm --recursive --if-present test"),
+])
+def test_a_workspace_without_a_root_test_runs_its_packages_tests(tmp_path: Path, manager: str,
+                                                                  files: dict[str, str], command: str) -> None:
+    repo = write(tmp_path, {"package.json": package(workspaces=["packages/*"], scripts={"lint": "eslint ."}),
+                            "packages/a/package.json": package(scripts={"test": "node --test"}), **files})
+    assert pipeline(repo)["node-test"]["script"][-1] == command
+
+
+@pytest.mark.parametrize(("files", "fields", "paths"), [
+    ({"tsup.config.ts": "export default { entry: ['src/index.ts'] }\n"}, {"scripts": {"build": "tsup"}}, ["dist/"]),
+    ({"rollup.config.mjs": "export default { output: { dir: 'out', format: 'es' } }\n"},
+     {"scripts": {"build": "rollup -c"}}, ["out/"]),
+    ({}, {"scripts": {"build": "unbuild"}}, ["dist/"]),
+    ({}, {"scripts": {"build": "tsc -b"}, "main": "./lib-dist/index.js", "files": ["lib-dist"]}, ["lib-dist/"]),
+])
+def test_build_output_comes_from_the_tool_or_what_the_package_publishes(tmp_path: Path, files: dict[str, str],
+                                                                        fields: dict, paths: list[str]) -> None:
+    repo = write(tmp_path, {"package.json": package(**fields), "package-lock.json": "{}", **files})
+    assert pipeline(repo)["node-build"]["artifacts"]["paths"] == paths
+
+
+def test_lint_from_pre_commit_hooks_when_there_is_no_lint_script(tmp_path: Path) -> None:
+    hooks = ("repos:\n  - repo: https://github.com/pre-commit/mirrors-prettier\n    rev: v3.1.0\n    hooks:\n"
+             "      - id: prettier\n        files: ^src/\n")
+    repo = write(tmp_path, {"package.json": package(scripts={"test": "node --test"}), "package-lock.json": "{}",
+                            ".pre-commit-config.yaml": hooks})
+    assert pipeline(repo)["node-lint"]["script"] == ["npx --yes --package=prettier@3.1.0 -- prettier --check src"]

@@ -98,3 +98,106 @@ def test_the_build_never_sees_the_dependency_cache(tmp_path: Path) -> None:
 def test_coverage_measures_the_package_not_the_tests(tmp_path: Path) -> None:
     repo = write(tmp_path, {"pyproject.toml": PROJECT, "src/demo/__init__.py": "", "tests/__init__.py": ""})
     assert "--cov=demo " in pipeline(repo)["pytest"]["script"][-1]
+
+
+# ---------------------------------------------------------------- what the project declares
+
+
+PRECOMMIT = """\
+repos:
+- repo: https://github.com/astral-sh/ruff-pre-commit
+  rev: v0.14.2
+  hooks:
+  - {id: ruff, args: [--fix, --exit-non-zero-on-fix], files: ^(src|tests)/}
+  - {id: ruff-format, files: ^(src|tests)/}
+- repo: https://github.com/pre-commit/mirrors-mypy
+  rev: v1.18.2
+  hooks:
+  - {id: mypy, additional_dependencies: [types-requests], files: ^src/}
+"""
+
+
+def test_ruff_takes_the_hooks_version_and_scope(tmp_path: Path) -> None:
+    # A fuzz/ folder outside the project's own check gave ruff 10 errors; ruff 0.17 formats
+    # the README's code blocks, which the hook never asks for.
+    repo = write(tmp_path, {"pyproject.toml": PROJECT, ".pre-commit-config.yaml": PRECOMMIT,
+                            "src/demo/__init__.py": ""})
+    script = pipeline(repo)["ruff"]["script"]
+    assert script[0] == "pip install --quiet ruff==0.14.2"
+    assert script[2:] == ["ruff check --no-fix --force-exclude src tests",
+                          "ruff format --check --extend-exclude '*.md' --force-exclude src tests"]
+
+
+def test_mypy_runs_as_its_hook_does(tmp_path: Path) -> None:
+    # "Cannot find implementation or library stub": the hook's dependencies and its
+    # default --ignore-missing-imports were missing.
+    repo = write(tmp_path, {"pyproject.toml": PROJECT, ".pre-commit-config.yaml": PRECOMMIT,
+                            "src/demo/__init__.py": ""})
+    job = pipeline(repo)["mypy"]
+    assert "extends" not in job  # the hook's own environment, not the project's
+    assert job["script"] == ["pip install --quiet mypy==1.18.2 types-requests",
+                             "mypy --ignore-missing-imports --scroll-output src"]
+
+
+def test_a_project_command_runs_instead_of_cifabs(tmp_path: Path) -> None:
+    # httpx: scripts/check and scripts/test are what it runs, locally and in CI.
+    repo = write(tmp_path, {"pyproject.toml": PROJECT + "[project.optional-dependencies]\ndev = ['pytest']\n",
+                            "scripts/check": "#!/bin/sh -e\nruff check src\nmypy src\n",
+                            "scripts/test": "#!/bin/sh -e\npytest \"$@\"\n", "src/demo/__init__.py": ""})
+    (repo / "scripts" / "check").chmod(0o755)
+    (repo / "scripts" / "test").chmod(0o755)
+    out = pipeline(repo)
+    assert "ruff" not in out and "mypy" not in out
+    assert out["python-lint"]["script"] == ["pip install --quiet -e '.[dev]'", "./scripts/check"]
+    test = out["pytest"]
+    assert test["script"][-1] == "./scripts/test"
+    assert test["variables"]["PYTEST_ADDOPTS"] == "--junitxml=$CI_PROJECT_DIR/report.xml"
+    assert test["artifacts"]["reports"] == {"junit": "report.xml"} and "coverage" not in test
+    assert any("test: ./scripts/test (from scripts/test)" in line for line in detect(repo).evidence)
+
+
+def test_tox_passes_the_report_option_on(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"pyproject.toml": PROJECT, "tox.ini": "[tox]\nenv_list = py312\n[testenv]\n"
+                                                                 "commands = pytest {posargs}\n"})
+    test = pipeline(repo)["pytest"]
+    assert test["script"][-2:] == ["pip install --quiet tox==4.67.17", "tox"]
+    assert test["variables"]["TOX_OVERRIDE"] == "testenv.pass_env+=PYTEST_ADDOPTS"
+
+
+def test_the_project_s_coverage_settings_decide(tmp_path: Path) -> None:
+    # --cov=<package> beside [tool.coverage.run] include failed every test of an HTTP client
+    # that runs with filterwarnings = error.
+    repo = write(tmp_path, {"pyproject.toml": PROJECT + "[tool.coverage.run]\ninclude = ['demo/*']\n",
+                            "demo/__init__.py": ""})
+    assert " --cov " in pipeline(repo)["pytest"]["script"][-1]
+    assert "--cov=demo" in pipeline(write(tmp_path / "other", {"pyproject.toml": PROJECT, "demo/__init__.py": ""}))[
+        "pytest"]["script"][-1]
+
+
+@pytest.mark.parametrize("build_system", [
+    '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n',
+    '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n[tool.hatch.version]\nsource = "vcs"\n',
+    '[build-system]\nrequires = ["pdm-backend"]\n[tool.pdm.version]\nsource = "scm"\n',
+])
+def test_a_version_from_git_gets_git_and_the_history(tmp_path: Path, build_system: str) -> None:
+    # python:X-slim has no git: "setuptools-scm was unable to detect version".
+    repo = write(tmp_path, {"pyproject.toml": PROJECT.replace('version = "1"\n', 'dynamic = ["version"]\n')
+                            + build_system, "demo/__init__.py": ""})
+    out = pipeline(repo)
+    apt = "apt-get update -qq && apt-get install --yes --quiet --no-install-recommends git > /dev/null"
+    assert out["pytest"]["script"][0] == apt and out["python-build"]["script"][0] == apt
+    assert out["python-build"]["variables"]["GIT_DEPTH"] == "0"
+
+
+def test_the_existing_ci_gives_versions_packages_services_and_variables(tmp_path: Path) -> None:
+    workflow = ("jobs:\n  test:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.12']\n"
+                "    services:\n      redis:\n        image: redis:7\n"
+                "    env:\n      REDIS_URL: redis://localhost:6379\n"
+                "    steps:\n      - run: sudo apt-get install -y less\n      - run: pytest\n")
+    repo = write(tmp_path, {"pyproject.toml": PROJECT, ".github/workflows/ci.yml": workflow, "demo/__init__.py": ""})
+    test = pipeline(repo)["pytest"]
+    assert test["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.11", "3.12"]}]
+    assert test["services"] == [{"name": "redis:7", "alias": "redis"}]
+    assert test["variables"]["REDIS_URL"] == "redis://redis:6379"
+    assert test["script"][0].endswith("--no-install-recommends less > /dev/null")
+    assert test["script"][-1] == "pytest"  # the workflow's own test command

@@ -10,6 +10,8 @@ import shlex
 from pathlib import Path
 from typing import Any, TypedDict
 
+from cifab.declared import ci, precommit
+from cifab.stacks import node_declared as declared
 from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jobs, read_text, safe_name
 
 # Node majors with upstream support and node:<major>-bookworm-slim images, oldest first;
@@ -29,10 +31,11 @@ class NodeSection(TypedDict):
     cache: str
     cache_variables: dict[str, str]
     install: list[str]
-    lint_command: str
+    lint_commands: list[str]
     test_setup: list[str]  # what the test job needs beyond the install (a JUnit reporter)
-    test_command: str
+    test_commands: list[str]
     test_variables: dict[str, str]
+    services: list[dict[str, str]]
     junit: bool  # the test job writes junit.xml
     build_command: str
     build_paths: list[str]
@@ -144,28 +147,71 @@ def test_entry(scripts: dict[str, str]) -> tuple[str, str]:
     return name, command
 
 
-def runner_of(command: str) -> str | None:
-    """The test runner when the script is one runner invocation and nothing else; None for
-    a compound script (`node --test && tsc`), which stays the contract as it is."""
-    if re.search(r"&&|\|\||;|\||`|\$\(", command):
-        return None
+# What may wrap a runner in a script: variables, cross-env and its variables, the package
+# managers' exec forms, a path into node_modules/.bin.
+_WRAPPERS = ("npx", "pnpm", "yarn", "bunx", "cross-env", "exec", "dlx", "--")
+
+
+def _runner_words(segment: str) -> list[str] | None:
     try:
-        words = shlex.split(command)
+        words = shlex.split(segment)
     except ValueError:
         return None
-    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+    while words and (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]) or words[0] in _WRAPPERS):
         words = words[1:]
-    if words and words[0] in ("npx", "pnpm", "yarn", "bunx"):  # `pnpm exec jest`, `yarn jest`, `npx vitest`
-        words = words[1:]
-        if words and words[0] in ("exec", "dlx"):
-            words = words[1:]
+    if words:
+        words[0] = words[0].removeprefix("./").removeprefix("node_modules/.bin/")
+    return words
+
+
+def _runner(words: list[str] | None) -> str | None:
     if not words:
         return None
-    if words[0] in ("jest", "vitest"):
+    if words[0] in ("jest", "vitest", "mocha", "ava"):
         return words[0]
     if words[0] == "node" and "--test" in words:
         return "node"
     return None
+
+
+def runner_of(command: str) -> str | None:
+    """The test runner when the script is one runner invocation and nothing else; None for
+    a compound script (`node --test && tsc`), which steps_of reads."""
+    if re.search(r"&&|\|\||;|\||`|\$\(", command):
+        return None
+    runner = _runner(_runner_words(command))
+    return runner if runner in ("jest", "vitest", "node") else None
+
+
+def steps_of(command: str) -> tuple[list[str], int, str] | None:
+    """A script of `&&`-joined commands with a test runner in one of them: (the commands,
+    the runner's index, the runner). None for any other shape."""
+    if re.search(r"\|\||;|\||`|\$\(", command) or "&&" not in command:
+        return None
+    steps = [step.strip() for step in command.split("&&")]
+    for i, step in enumerate(steps):
+        runner = _runner(_runner_words(step))
+        if runner:
+            return steps, i, runner
+    return None
+
+
+def _test_shape(command: str) -> tuple[str | None, list[str]]:
+    """(the runner, the script's steps when the job must run them itself): a runner that is
+    the whole script, or the last of its `&&` steps, takes its reporter through the package
+    manager; one inside the chain needs the steps run one by one."""
+    if not command:
+        return None, []
+    runner = _runner(_runner_words(command)) if not re.search(r"&&|\|\||;|\||`|\$\(", command) else None
+    if runner:
+        return runner, []
+    found = steps_of(command)
+    if found is None:
+        return None, []
+    steps, index, runner = found
+    if runner == "node" or index == len(steps) - 1 or runner == "ava":
+        return runner, []  # node's reporters come from NODE_OPTIONS; a last step takes the arguments
+    return runner, steps
 
 
 def _dependency_version(package: dict[str, Any], name: str) -> str | None:
@@ -227,12 +273,12 @@ def detect(repo: Path, found: Detection) -> bool:
     manager, manager_version, manager_why = choose_manager(repo, package)
     lock = LOCKS[manager] if (repo / LOCKS[manager]).is_file() else None
     entry, command = test_entry(scripts)
-    runner = runner_of(command) if command else None
-    if runner is None and "node --test" in command:
-        runner = "node"  # compound, but node's reporters can come from NODE_OPTIONS
+    runner, steps = _test_shape(command)
     settings: dict[str, Any] = {"version": version, "package_manager": manager, "lint": "lint" in scripts,
                                 "test": "test" in scripts, "build": "build" in scripts,
                                 "test_runner": runner or "other"}
+    if steps:
+        settings["test_steps"] = steps
     if manager_version:
         settings["manager_version"] = manager_version
     if lock is None:
@@ -245,7 +291,10 @@ def detect(repo: Path, found: Detection) -> bool:
         if m := re.search(r"(\d+)", jest):
             settings["jest_major"] = int(m.group(1))
     paths = build_paths(repo, package, scripts.get("build", "")) if "build" in scripts else []
+    if "build" in scripts and not paths:
+        paths = declared.declared_output(repo, package, scripts["build"])
     settings["build_output"] = paths
+    _declared(repo, package, scripts, settings, found.evidence)
     evidence = found.evidence
     evidence.append(f"node {version}: {why}")
     evidence.append(f"package manager {manager}" + (f" {manager_version}" if manager_version else "")
@@ -254,9 +303,11 @@ def detect(repo: Path, found: Detection) -> bool:
         evidence.append(f"warning: no {LOCKS[manager]}: installs are not reproducible; commit a lock file")
     evidence.append(f"scripts: {', '.join(s for s in ('lint', 'test', 'build') if s in scripts) or 'none'}")
     if "test" in scripts:
-        evidence.append(f"tests: {runner or 'the test script'}" + (
-            f" (in script {entry})" if entry != "test" else "") + ("" if runner_of(command) else
-                                                                  "; the test script runs as written"))
+        evidence.append(f"tests: {runner or 'the test script'}" + (f" (in script {entry})" if entry != "test" else "")
+                        + (f", one step of `{command}`: the job runs its steps itself, the runner's with a "
+                           "JUnit reporter" if steps else "") + (
+                            "; no JUnit report (ava writes none without tap-junit)" if runner == "ava" else
+                            "; no JUnit report (the test script runs as written)" if runner is None else ""))
     if "build" in scripts:
         evidence.append(f"build output: {', '.join(paths)}" if paths else
                         "build output: unknown (set node.build_output to keep it)")
@@ -264,8 +315,41 @@ def detect(repo: Path, found: Detection) -> bool:
     return True
 
 
+def _declared(repo: Path, package: dict[str, Any], scripts: dict[str, str], settings: dict[str, Any],
+              evidence: list[str]) -> None:
+    """What the project declares beyond its scripts (cifab.stacks.node_declared)."""
+    hooks = precommit.hooks(repo)
+    existing = ci.read(repo)
+    if existing.sources:
+        evidence.append(f"existing CI: {', '.join(existing.sources)}")
+    commands: dict[str, Any] = {}
+    if "lint" not in scripts:
+        lint = declared.lint_commands(hooks, existing, evidence)
+        if lint:
+            commands["lint"] = lint
+    if "test" not in scripts and declared.workspaces(repo, package):
+        settings["test_workspaces"] = True
+        evidence.append("tests: each workspace's test script (the root has none); no JUnit report, as each "
+                        "package may run a different runner")
+    elif "test" not in scripts and existing.commands.get("test"):
+        lines = existing.commands["test"]
+        commands["test"] = {"run": [c.run for c in lines], "from": lines[0].source}
+        evidence.append(f"test: {' && '.join(c.run for c in lines)} (from {lines[0].source})")
+    settings["commands"] = commands
+    settings["lint"] = settings["lint"] or "lint" in commands
+    settings["test"] = settings["test"] or "test" in commands or bool(settings.get("test_workspaces"))
+    apt = [p for p in existing.apt if not re.match(r"^(nodejs|npm|yarn)$", p)]
+    if apt:
+        settings["apt"] = apt
+        evidence.append(f"system packages: {', '.join(apt)} (from {existing.sources[0]})")
+    ci.test_environment(existing, settings, evidence)
+
+
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
     section = {**{k: v for k, v in defaults.items() if k not in PINS or k == "version"}, **settings}
+    for key in ("commands", "apt", "services", "variables", "test_steps"):
+        if not section.get(key):
+            section.pop(key, None)  # empty: the schema's default says as much
     section["version"] = str(ask("Node.js version", section["version"], ("node", "version")))
     return section
 
@@ -299,25 +383,51 @@ def _run(manager: str, script: str, args: str) -> str:
     return f"{tool} {script} -- {args}" if manager == "npm" else f"{tool} {script} {args}"
 
 
-def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], str, dict[str, str], bool]:
-    """(setup, command, variables, writes junit.xml)."""
-    manager, runner = node["package_manager"], node["test_runner"]
-    if runner == "node":
-        # node --test takes its reporters from NODE_OPTIONS too: the script stays as written.
-        reporters = ("--test-reporter=spec --test-reporter-destination=stdout "
-                     "--test-reporter=junit --test-reporter-destination=junit.xml")
-        return [], _run(manager, "test", ""), {"NODE_OPTIONS": reporters}, True
+def _reporter(node: dict[str, Any], runner: str) -> tuple[list[str], str, dict[str, str]]:
+    """(setup, the runner's arguments, variables) that make a runner write junit.xml."""
     if runner == "vitest":
-        return [], _run(manager, package_script, "--reporter=default --reporter=junit --outputFile.junit=junit.xml"), \
-            {}, True
+        return [], "--reporter=default --reporter=junit --outputFile.junit=junit.xml", {}
+    if runner == "mocha":
+        return [], "--reporter=xunit --reporter-option=output=junit.xml", {}
     if runner == "jest":
         setup = [] if node.get("jest_junit") else [f"npm install --global jest-junit@{PINS['jest_junit']}"]
         reporter = "jest-junit" if node.get("jest_junit") else '"$(npm root --global)/jest-junit"'
         # jest 19 and older have no --reporters; they take a results processor.
         flag = (f"--testResultsProcessor={reporter}" if node.get("jest_major", 99) < 20
                 else f"--ci --reporters=default --reporters={reporter}")
-        return setup, _run(manager, package_script, flag), {"JEST_JUNIT_OUTPUT_FILE": "junit.xml"}, True
-    return [], _run(manager, "test", ""), {}, False
+        return setup, flag, {"JEST_JUNIT_OUTPUT_FILE": "junit.xml"}
+    return [], "", {}
+
+
+WORKSPACE_TESTS = {"npm": "npm test --workspaces --if-present", "pnpm": "pnpm --recursive --if-present test",
+                   "yarn": "yarn workspaces run test", "yarn-berry": "yarn workspaces foreach --all run test"}
+
+
+def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], list[str], dict[str, str], bool]:
+    """(setup, commands, variables, writes junit.xml)."""
+    manager, runner = node["package_manager"], node["test_runner"]
+    if node["test_workspaces"]:
+        return [], [WORKSPACE_TESTS[manager]], {}, False
+    if "test" in node["commands"]:
+        run = node["commands"]["test"]["run"]
+        return [], run if isinstance(run, list) else [run], {}, False
+    if runner == "node":
+        # node --test takes its reporters from NODE_OPTIONS too: the script stays as written.
+        reporters = ("--test-reporter=spec --test-reporter-destination=stdout "
+                     "--test-reporter=junit --test-reporter-destination=junit.xml")
+        return [], [_run(manager, "test", "")], {"NODE_OPTIONS": reporters}, True
+    setup, args, variables = _reporter(node, runner)
+    if not args:
+        return [], [_run(manager, "test", "")], {}, False
+    steps = node.get("test_steps") or []
+    if steps:
+        # The runner sits inside the script: its steps run here, the runner's with the reporter.
+        found = steps_of(" && ".join(steps))
+        index = found[1] if found else len(steps) - 1
+        commands = ['export PATH="$CI_PROJECT_DIR/node_modules/.bin:$PATH"',
+                    *[f"{step} {args}" if i == index else step for i, step in enumerate(steps)]]
+        return setup, commands, variables, True
+    return setup, [_run(manager, package_script, args)], variables, True
 
 
 def context(data: dict[str, Any]) -> StackContext:
@@ -325,17 +435,22 @@ def context(data: dict[str, Any]) -> StackContext:
     manager = node["package_manager"]
     lock = LOCKS[manager] if node["locked"] else None
     install, cache, variables = _install(manager, lock is not None, node.get("manager_version"))
-    setup, test_command, test_variables, junit = _test(node, node["test_script"])
+    setup, test_commands, test_variables, junit = _test(node, node["test_script"])
+    lint = node["commands"].get("lint")
+    apt = ["apt-get update -qq && apt-get install --yes --quiet --no-install-recommends "
+           f"{' '.join(node['apt'])} > /dev/null"] if node["apt"] else []
     section = NodeSection(
         image=f"node:{node['version']}-bookworm-slim",
         lock=lock,
         cache=cache,
         cache_variables=variables,
-        install=install,
-        lint_command=_run(manager, "lint", ""),
+        install=apt + install,
+        lint_commands=(lint["run"] if isinstance(lint["run"], list) else [lint["run"]]) if lint
+        else [_run(manager, "lint", "")],
         test_setup=setup,
-        test_command=test_command,
-        test_variables=test_variables,
+        test_commands=test_commands,
+        test_variables={**node["variables"], **test_variables},
+        services=list(node["services"]),
         junit=junit,
         build_command=_run(manager, "build", ""),
         build_paths=[node["build_output"]] if isinstance(node["build_output"], str) else list(node["build_output"]),

@@ -5,10 +5,13 @@ opt-in upload to the project's package registry; with uv, poetry or pip."""
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any, TypedDict
 
+from cifab.declared import ci, precommit
 from cifab.gitlab import MAX_CACHE_KEY_FILES
+from cifab.stacks import python_declared as declared
 from cifab.stacks.base import (
     Asker,
     Detection,
@@ -29,8 +32,8 @@ VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 # The version a manifest that names none gets: the newest release the whole toolchain the
 # jobs install (mypy, ruff, uv wheels) is proven on, here and in the e2e tier.
 DEFAULT_VERSION = "3.13"
-JOB = {"ruff": "ruff", "black": "black", "mypy": "mypy", "test": "pytest", "build": "python-build",
-       "publish": "publish-package"}
+JOB = {"ruff": "ruff", "black": "black", "mypy": "mypy", "lint": "python-lint", "test": "pytest",
+       "build": "python-build", "publish": "publish-package"}
 
 
 def image(version: str) -> str:
@@ -52,15 +55,28 @@ class PythonSection(TypedDict):
     cache_variable: str
     cache_path: str
     setup: list[str]  # the dependency installer's own setup (uv, poetry)
+    apt: list[str]  # the Debian packages the jobs that install the project need
     install: list[str]  # the project and its test dependencies, for the test and mypy jobs
     ruff: bool
     ruff_format: bool
     ruff_install: str
+    ruff_check: str
+    ruff_report: str
+    ruff_format_check: str
     black: bool
     black_install: str
     mypy: list[str]
+    mypy_isolated: bool  # as pre-commit runs it: without the project installed
+    lint_apt: list[str]
+    lint_command: list[str]  # the project's own lint command, with its install: one job
+    test_apt: list[str]
     test: list[str]
+    test_variables: dict[str, str]
+    junit: bool
+    coverage: bool
+    services: list[dict[str, str]]
     build: list[str]
+    build_apt: list[str]
     build_variables: dict[str, str]
     twine_install: str
 
@@ -115,16 +131,12 @@ def _requirement_pins(repo: Path, files: list[str]) -> dict[str, str]:
     return pins
 
 
-def _precommit(repo: Path) -> dict[str, str]:
-    """Hook id -> rev (without a leading v) from .pre-commit-config.yaml."""
-    text = read_text(repo / ".pre-commit-config.yaml")
+def _hook_revs(hooks: list[precommit.Hook]) -> dict[str, str]:
+    """Hook id -> rev; ruff-pre-commit's newer `ruff-check` id counts as `ruff`."""
     out: dict[str, str] = {}
-    rev = ""
-    for line in text.splitlines():
-        if m := re.match(r"\s*rev:\s*['\"]?v?([0-9][A-Za-z0-9.]*)", line):
-            rev = m.group(1)
-        elif (m := re.match(r"\s*-\s*id:\s*([\w-]+)", line)) and rev:
-            out.setdefault(m.group(1), rev)
+    for hook in hooks:
+        if hook.rev and re.match(r"\d", hook.rev):
+            out.setdefault("ruff" if hook.id == "ruff-check" else hook.id, hook.rev)
     return out
 
 
@@ -205,10 +217,18 @@ def _manager(repo: Path, tool: dict[str, Any], present: list[str]) -> tuple[str,
     return "pip", ", ".join(present)
 
 
-def _versions(repo: Path, spec: Any, settings: dict[str, Any], evidence: list[str]) -> None:
-    """Python versions: requires-python read with both bounds, then .python-version."""
+def _versions(repo: Path, spec: Any, settings: dict[str, Any], evidence: list[str],
+              existing: ci.ExistingCI | None = None) -> None:
+    """Python versions: the existing CI's test matrix, else requires-python read with both
+    bounds; the image's version from .python-version, else the newest."""
     spec = spec if isinstance(spec, str) else None
     versions = allowed_versions(spec)
+    listed = existing.versions_of("python-version", "python_version", "python", "py") if existing else []
+    tested = [v for v in VERSIONS if any(_bound(t) == _bound(v) for t in listed)]
+    if existing and tested and set(tested) <= set(versions):
+        evidence.append(f"test matrix {', '.join(tested)}: the versions {existing.sources[0]} tests")
+        settings["versions"] = tested
+        versions = tested
     pinned = read_text(repo / ".python-version").strip().splitlines()
     dotfile = re.match(r"(3\.\d+)", pinned[0]) if pinned else None
     version = dotfile.group(1) if dotfile and dotfile.group(1) in VERSIONS else (versions[-1] if versions else None)
@@ -217,7 +237,7 @@ def _versions(repo: Path, spec: Any, settings: dict[str, Any], evidence: list[st
         bound = f"the newest that requires-python {spec} admits" if spec else \
             "the newest release (no requires-python narrows it)"
         evidence.append(f"python version {version}: " + (".python-version" if dotfile else bound))
-    if len(versions) > 1:
+    if len(versions) > 1 and "versions" not in settings:
         settings["versions"] = versions
         evidence.append(f"test matrix {', '.join(versions)}: " + (f"requires-python {spec}" if spec else
                                                                   "every supported release (no requires-python)"))
@@ -271,11 +291,13 @@ def detect(repo: Path, found: Detection) -> bool:
     evidence.append(f"python package manager: {manager} ({why})")
     locked = _locked(repo, "uv.lock" if manager == "uv" else "poetry.lock") if manager != "pip" else {}
     pins = {**_declared_pins(pyproject), **_requirement_pins(repo, requirements), **locked}
-    hooks = _precommit(repo)
+    declared_hooks = precommit.hooks(repo)
+    hooks = _hook_revs(declared_hooks)
+    existing = ci.read(repo)
     dev, groups = _dev_requirements(pyproject)
     settings: dict[str, Any] = {"package_manager": manager}
     _versions(repo, project.get("requires-python") or table(poetry, "dependencies").get("python"), settings,
-              evidence)
+              evidence, existing)
     settings["linters"] = linters = _linters(repo, tool, dev, hooks, pins)
     evidence.append(f"linters: {', '.join(linters) or 'none configured (no lint job)'}")
     for tool_name, key, hook in PINNABLE:
@@ -292,13 +314,63 @@ def detect(repo: Path, found: Detection) -> bool:
                         f"mypy: on {', '.join(sources) or '.'} (no files in its configuration)")
     settings["package"] = bool(project) or bool(poetry) or (repo / "setup.py").is_file()
     if manager == "pip":
-        extras = [e for e in ("test", "tests", "testing", "dev") if e in table(project, "optional-dependencies")]
-        settings["extras"] = extras[:1]
+        optional = table(project, "optional-dependencies")
+        settings["extras"] = [e for e in DEV_EXTRAS if e in optional]
         settings["requirements"] = requirements
+        settings["groups"] = [g for g in groups if g in DEV_EXTRAS]
+        settings["dev_dependencies"] = _pdm_dev(pyproject)
     else:
         settings["groups"] = groups
+    _declared(repo, pyproject, declared_hooks, existing, settings, evidence)
     found.settings = settings
     return True
+
+
+DEV_EXTRAS = ("test", "tests", "testing", "dev", "typing", "types", "lint")
+
+
+def _pdm_dev(pyproject: dict[str, Any]) -> list[str]:
+    """PDM's own dev groups ([tool.pdm.dev-dependencies]), which pip does not read."""
+    groups = table(table(table(pyproject, "tool"), "pdm"), "dev-dependencies")
+    return [str(r) for name, reqs in groups.items() if name in DEV_EXTRAS for r in (reqs if isinstance(reqs, list)
+                                                                                   else []) if isinstance(r, str)]
+
+
+def _declared(repo: Path, pyproject: dict[str, Any], hooks: list[precommit.Hook], existing: ci.ExistingCI,
+              settings: dict[str, Any], evidence: list[str]) -> None:
+    """What the project already declares, over cifab's defaults (cifab.stacks.python_declared)."""
+    if existing.sources:
+        evidence.append(f"existing CI: {', '.join(existing.sources)}")
+    settings["commands"] = declared.commands(repo, pyproject, hooks, existing, evidence)
+    ruff = precommit.find(hooks, *declared.RUFF_HOOKS) or precommit.find(hooks, "ruff-format")
+    settings["ruff_paths"], settings["lint_exclude"] = declared.scope(ruff, evidence, "ruff")
+    if ruff is not None and (settings["ruff_paths"] or settings["lint_exclude"]):
+        evidence.append(f"ruff: on {', '.join(settings['ruff_paths']) or 'the project'}"
+                        + (f", without {', '.join(settings['lint_exclude'])}" if settings["lint_exclude"] else "")
+                        + f" (from {ruff.source})")
+    mypy = precommit.find(hooks, "mypy")
+    if mypy is not None:
+        paths, _ = declared.scope(mypy, evidence, "mypy")
+        args = [a for a in mypy.args] if mypy.args else list(declared.MYPY_HOOK_ARGS)
+        settings["mypy"] = True
+        settings["mypy_hook"] = {"args": args, "dependencies": list(mypy.additional_dependencies),
+                                 "paths": paths or settings.get("mypy_paths") or settings.get("sources") or []}
+        evidence.append(f"mypy: as {mypy.source} runs it (args {' '.join(args) or 'none'}"
+                        + (f", with {', '.join(mypy.additional_dependencies)}" if mypy.additional_dependencies
+                           else "") + ")")
+    if declared.coverage_configured(repo, pyproject):
+        settings["coverage_config"] = True
+        evidence.append("coverage: as the project configures it (bare --cov)")
+    scm = declared.scm_version(pyproject, repo)
+    apt = declared.apt_packages(existing)
+    if scm:
+        settings["scm_version"] = True
+        apt = [*apt, "git"] if "git" not in apt else apt
+        evidence.append(f"version from git tags ({scm}): jobs get git, the build job the whole history")
+    settings["apt"] = apt
+    if existing.apt:
+        evidence.append(f"system packages: {', '.join(apt) or 'none the image lacks'} (from {existing.sources[0]})")
+    ci.test_environment(existing, settings, evidence)
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -309,53 +381,104 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
     if section["package_manager"] != "pip":
         section.pop("extras", None)
         section.pop("requirements", None)
+        section.pop("dev_dependencies", None)
+    for key in ("commands", "apt", "services", "variables", "ruff_paths", "lint_exclude", "dev_dependencies"):
+        if not section.get(key):
+            section.pop(key, None)  # empty: the schema's default says as much
     return section
 
 
 # ---------------------------------------------------------------- render context
 
 
-def _paths(py: dict[str, Any]) -> str:
-    return " ".join(py["mypy_paths"])
+def _quoted(words: list[str]) -> str:
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _pytest(py: dict[str, Any]) -> str:
+    if py["coverage_config"]:
+        cov = "--cov"  # the project's [tool.coverage.run] says what to measure
+    else:
+        cov = " ".join(f"--cov={src.rsplit('/', 1)[-1]}" for src in py["sources"]) or "--cov"
+    return f"pytest --junitxml=report.xml {cov} --cov-report=term --cov-report=xml:coverage.xml"
 
 
 def _commands(py: dict[str, Any]) -> dict[str, list[str]]:
     """Each job's commands for the package manager. mypy runs at the project's own pin
     when it has one (detection put it in mypy_version), inside the project's environment
-    so that its plugins and stubs are there."""
+    so that its plugins and stubs are there; or, when the project runs it from pre-commit,
+    as the hook does: in an environment of its own, with the hook's dependencies and args."""
     manager = py["package_manager"]
-    cov = " ".join(f"--cov={src.rsplit('/', 1)[-1]}" for src in py["sources"]) or "--cov"
-    pytest = f"pytest --junitxml=report.xml {cov} --cov-report=term --cov-report=xml:coverage.xml"
-    mypy_args = f" {_paths(py)}" if py["mypy_paths"] else ""
+    pytest = _pytest(py)
+    mypy_args = f" {_quoted(py['mypy_paths'])}" if py["mypy_paths"] else ""
     if manager == "uv":
         groups = "".join(f" --group {g}" for g in py["groups"])
-        return {
+        out = {
             "setup": [f"pip install --quiet uv=={py['uv']}"],
             "install": [f"uv sync --frozen{groups}"],
             "test": [f"uv run --frozen --no-sync --with pytest-cov=={PINS['pytest_cov']} {pytest}"],
             "mypy": [f"uv run --frozen --no-sync --with mypy=={py['mypy_version']} mypy{mypy_args}"],
             "build": [f"pip install --quiet uv=={py['uv']}", "uv build"],
         }
-    if manager == "poetry":
+    elif manager == "poetry":
         groups = f" --with {','.join(py['groups'])}" if py["groups"] else ""
-        return {
+        out = {
             "setup": [f"pip install --quiet poetry=={py['poetry']}"],
-            "install": [f"poetry install --no-interaction{groups}",
-                        f"poetry run pip install --quiet pytest-cov=={PINS['pytest_cov']}"],
-            "test": [f"poetry run {pytest}"],
+            "install": [f"poetry install --no-interaction{groups}"],
+            "test": [f"poetry run pip install --quiet pytest-cov=={PINS['pytest_cov']}", f"poetry run {pytest}"],
             "mypy": [f"poetry run pip install --quiet mypy=={py['mypy_version']}", f"poetry run mypy{mypy_args}"],
             "build": [f"pip install --quiet poetry=={py['poetry']}", "poetry build"],
         }
-    extras = f"[{','.join(py['extras'])}]" if py["extras"] else ""
-    project = f" -e '.{extras}'" if py["package"] else ""
-    return {
-        "setup": [],
-        "install": [f"pip install --quiet -r {file}" for file in py["requirements"]] + [
-            f"pip install --quiet pytest-cov=={PINS['pytest_cov']}{project}"],
-        "test": [pytest],
-        "mypy": [f"pip install --quiet mypy=={py['mypy_version']}", f"mypy{mypy_args}"],
-        "build": [f"pip install --quiet build=={PINS['build']}", "python -m build"],
-    }
+    else:
+        extras = f"[{','.join(py['extras'])}]" if py["extras"] else ""
+        project = f" -e '.{extras}'" if py["package"] else ""
+        # Dependency groups (PEP 735) need pip 25.1; PDM's own dev groups pip does not read.
+        dependency_groups = ["pip install --quiet 'pip>=25.1'", "pip install --quiet" + "".join(
+            f" --group {g}" for g in py["groups"])] if py["groups"] else []
+        dev = [f"pip install --quiet {_quoted(py['dev_dependencies'])}"] if py["dev_dependencies"] else []
+        out = {
+            "setup": [],
+            "install": [f"pip install --quiet -r {file}" for file in py["requirements"]] + dependency_groups + dev + (
+                [f"pip install --quiet{project}"] if project else []),
+            "test": [f"pip install --quiet pytest-cov=={PINS['pytest_cov']}", pytest],
+            "mypy": [f"pip install --quiet mypy=={py['mypy_version']}", f"mypy{mypy_args}"],
+            "build": [f"pip install --quiet build=={PINS['build']}", "python -m build"],
+        }
+    hook = py.get("mypy_hook")
+    if hook is not None:
+        out["mypy"] = [f"pip install --quiet mypy=={py['mypy_version']}" + (
+            f" {_quoted(hook['dependencies'])}" if hook["dependencies"] else ""),
+            "mypy" + (f" {_quoted(hook['args'])}" if hook["args"] else "") + (
+                f" {_quoted(hook['paths'])}" if hook["paths"] else " .")]
+    return out
+
+
+def _tool_setup(tool: str) -> list[str]:
+    """What a task runner the job needs takes to install in a python image."""
+    if tool in ("", "make"):
+        return []  # make comes with the job's Debian packages
+    package = "rust-just" if tool == "just" else tool
+    return [f"pip install --quiet {package}=={declared.TOOL_PINS[tool]}"]
+
+
+def _project_command(py: dict[str, Any], role: str, commands: dict[str, list[str]]) -> list[str]:
+    """A job's script for a command the project already runs: the project's install (unless
+    its runner makes its own environments), the runner, then the command as written."""
+    command = py["commands"][role]
+    tool = command.get("tool", "")
+    install = [] if tool in declared.OWN_ENVIRONMENTS else commands["install"]
+    if tool == "pdm":
+        install = ["pdm install --dev"]
+    return [*_tool_setup(tool), *install, *(command["run"] if isinstance(command["run"], list)
+                                           else [command["run"]])]
+
+
+def _apt(py: dict[str, Any], tool: str = "") -> list[str]:
+    packages = list(py["apt"]) + (["make"] if tool == "make" and "make" not in py["apt"] else [])
+    if not packages:
+        return []
+    return ["apt-get update -qq && apt-get install --yes --quiet --no-install-recommends "
+            f"{' '.join(packages)} > /dev/null"]
 
 
 def context(data: dict[str, Any]) -> StackContext:
@@ -364,11 +487,28 @@ def context(data: dict[str, Any]) -> StackContext:
     versions = py.get("versions") or [py["version"]]
     commands = _commands(py)
     # The cache key: the lock file, else the requirements, else what declares the dependencies.
-    declared = list(py["requirements"]) or (["pyproject.toml"] if py["package"] else [])
-    lock_files = {"uv": ["uv.lock"], "poetry": ["poetry.lock"]}.get(manager, declared)
+    declared_files = list(py["requirements"]) or (["pyproject.toml"] if py["package"] else [])
+    lock_files = {"uv": ["uv.lock"], "poetry": ["poetry.lock"]}.get(manager, declared_files)
     cache_dir = f".cache/{manager}"
     cache_variable = {"uv": "UV_CACHE_DIR", "poetry": "POETRY_CACHE_DIR"}.get(manager, "PIP_CACHE_DIR")
     linters = py["linters"]
+    lint_command = _project_command(py, "lint", commands) if "lint" in py["commands"] else []
+    test_command = py["commands"].get("test")
+    test_variables = dict(py["variables"])
+    junit = True
+    if test_command is not None:
+        # The project's own test command: pytest inside it writes the JUnit report when asked
+        # through PYTEST_ADDOPTS, which tox passes on only when told.
+        junit = bool(test_command.get("pytest"))
+        if junit:
+            test_variables["PYTEST_ADDOPTS"] = "--junitxml=$CI_PROJECT_DIR/report.xml"
+            if test_command.get("tool") == "tox":
+                test_variables["TOX_OVERRIDE"] = "testenv.pass_env+=PYTEST_ADDOPTS"
+    scope = py["ruff_paths"]
+    exclude = "".join(f" --extend-exclude {shlex.quote(p)}" for p in py["lint_exclude"])
+    # Paths named on the command line are checked even where the configuration excludes
+    # them, unless --force-exclude says otherwise.
+    paths = f" --force-exclude{exclude} {_quoted(scope)}" if scope else exclude
     section = PythonSection(
         manager=manager,
         image=image(py["version"]),
@@ -381,20 +521,36 @@ def context(data: dict[str, Any]) -> StackContext:
         cache_variable=cache_variable,
         cache_path=f"$CI_PROJECT_DIR/{cache_dir}",
         setup=commands["setup"],
+        apt=_apt(py),
         install=commands["install"],
-        ruff="ruff" in linters,
-        ruff_format="ruff-format" in linters,
+        ruff="ruff" in linters and not lint_command,
+        ruff_format="ruff-format" in linters and not lint_command,
         ruff_install=f"pip install --quiet ruff=={py['ruff']}",
-        black="black" in linters,
+        ruff_check=f"ruff check --no-fix{paths}",
+        ruff_report=f"ruff check --no-fix --output-format=gitlab --exit-zero{paths}",
+        # Python files only: ruff 0.17 formats Markdown code blocks too, which the project's
+        # own checks (pre-commit's ruff-format hook takes python files) never asked for.
+        ruff_format_check=f"ruff format --check --extend-exclude '*.md'{paths}",
+        black="black" in linters and not lint_command,
         black_install=f"pip install --quiet black=={py['black']}",
-        mypy=commands["mypy"] if py["mypy"] else [],
-        test=commands["test"],
+        mypy=commands["mypy"] if py["mypy"] and not lint_command else [],
+        mypy_isolated=py.get("mypy_hook") is not None,
+        lint_apt=_apt(py, py["commands"]["lint"].get("tool", "")) if lint_command else [],
+        lint_command=lint_command,
+        test_apt=_apt(py, test_command.get("tool", "") if test_command else ""),
+        test=_project_command(py, "test", commands) if test_command else commands["install"] + commands["test"],
+        test_variables=test_variables,
+        junit=junit,
+        coverage=test_command is None,
+        services=list(py["services"]),
         build=commands["build"],
+        build_apt=_apt(py) if py["scm_version"] else [],
         # The build must not see the dependency cache: it would be packed into the sdist.
-        build_variables={cache_variable: f"/tmp/{cache_dir}"},
+        build_variables={cache_variable: f"/tmp/{cache_dir}", **({"GIT_DEPTH": "0"} if py["scm_version"] else {})},
         twine_install=f"pip install --quiet twine=={PINS['twine']}",
     )
-    lint = [JOB[name] for name in ("ruff", "black") if name in linters] + ([JOB["mypy"]] if py["mypy"] else [])
+    lint = [JOB[name] for name in ("ruff", "black") if name in linters and not lint_command] + (
+        [JOB["mypy"]] if py["mypy"] and not lint_command else []) + ([JOB["lint"]] if lint_command else [])
     return StackContext(
         section=section,
         jobs=jobs(lint=lint, test=[JOB["test"]], build=[JOB["build"]] if py["package"] else [],
