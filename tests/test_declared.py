@@ -182,3 +182,76 @@ def test_travis_circle_azure_and_jenkins(tmp_path: Path) -> None:
     assert [c.run for c in found.commands["test"]] == ["make test", "cargo test --all"]
     assert [c.run for c in found.commands["lint"]] == ["tox -e lint"]
     assert [c.run for c in found.commands["build"]] == ["npm run build"]
+
+
+# ---------------------------------------------------------------- the project's YAML formatter
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({".prettierrc": '{ "singleQuote": true }\n'}, ("single", ".prettierrc")),
+    ({".prettierrc": "singleQuote: true\n"}, ("single", ".prettierrc")),  # .prettierrc may be YAML
+    ({".prettierrc.json": '{"singleQuote": true, "overrides": [{"files": "*.yml", "options": {"singleQuote": '
+                          "false}}]}"}, ("double", ".prettierrc.json")),
+    ({"prettier.config.mjs": "export default { semi: false, singleQuote: true };\n"},
+     ("single", "prettier.config.mjs")),
+    ({"package.json": '{"prettier": {"singleQuote": true}}'}, ("single", "package.json prettier")),
+    ({"package.json": '{"name": "x"}'}, None),
+])
+def test_prettier_s_quote_style_for_yaml(tmp_path: Path, files: dict[str, str],
+                                         expected: tuple[str, str] | None) -> None:
+    from cifab.declared.formatters import yaml_quotes
+
+    assert yaml_quotes(write(tmp_path, files)) == expected
+
+
+def test_quoted_strings_take_the_style_unless_only_double_quotes_can_write_them() -> None:
+    from cifab.generate.scalars import quoting, scalar
+
+    with quoting("single"):
+        assert [scalar(v) for v in ("24", "", "it's: here", "a\nb", "plain")] == [
+            "'24'", "''", '"it\'s: here"', '"a\\nb"', "plain"]
+    assert scalar("24") == '"24"'
+
+
+@pytest.mark.parametrize(("config", "width"), [
+    ("extends: default\n", (80, ".yamllint")),
+    ("extends: default\nrules:\n  line-length:\n    max: 120\n", (120, ".yamllint")),
+    ("extends: default\nrules:\n  line-length: disable\n", None),
+    ("extends: relaxed\n", None),  # a warning there: long lines pass
+    ("rules:\n  line-length: {max: 100, level: warning}\n", None),
+])
+def test_yamllint_s_longest_line(tmp_path: Path, config: str, width: tuple[int, str] | None) -> None:
+    from cifab.declared.formatters import yaml_width
+
+    assert yaml_width(write(tmp_path, {".yamllint": config})) == width
+
+
+def test_long_lines_wrap_and_fold_into_the_same_data() -> None:
+    import yaml
+
+    from cifab.generate.linewidth import fit
+
+    text = ("job:\n  # A comment that goes on and on, well past the width that the linter of this project\n"
+            "  # allows, in two lines.\n  script:\n"
+            "    - pytest --junitxml=report.xml --cov --cov-report=term --cov-report=xml:coverage.xml\n"
+            '    - "a quoted value with a\\ttab, which only quotes can write, so it stays on its line"\n'
+            "    - 'a quoted value without escapes, which a folded block scalar writes as well, folds'\n"
+            "    - |\n      a block scalar line that is long and is content, so it stays exactly as it is\n"
+            "  variables:\n    OPTIONS: --one --two --three --four --five --six --seven --eight --nine\n")
+    fitted = fit(text, 60)
+    assert yaml.safe_load(fitted) == yaml.safe_load(text)
+    assert "  # A comment that goes on and on, well past the width that\n  # the linter of this" in fitted
+    assert "    - >-\n      pytest --junitxml=report.xml --cov --cov-report=term\n" in fitted
+    assert "    OPTIONS: >-\n" in fitted
+    long = [line for line in fitted.splitlines() if len(line) > 60]
+    assert long == ['    - "a quoted value with a\\ttab, which only quotes can write, so it stays on its line"',
+                    "      a block scalar line that is long and is content, so it stays exactly as it is"]
+    assert fit(text, 0) == text
+
+
+def test_a_narrow_header_keeps_the_checksum_one_word() -> None:
+    from cifab import contract
+
+    text = contract.wrap("cifab.yml", "job:\n  script: x\n", 80)
+    assert text.splitlines()[2].startswith("# cifab-checksum:sha256:")
+    assert contract.state(text) is contract.State.PRISTINE

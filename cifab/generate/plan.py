@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from cifab import contract, files
 from cifab.diagnostics import Finding, Severity
 from cifab.errors import CifabError, ProblemsError
-from cifab.generate import blame, context, monorepo, render, transform
+from cifab.generate import blame, context, linewidth, monorepo, render, transform
 from cifab.generate.diff import unified_diff
+from cifab.generate.scalars import quoting
 from cifab.manifest.load import Manifest, load
 from cifab.stacks import MONOREPO
 
@@ -126,11 +127,12 @@ def render_bodies(m: Manifest) -> tuple[str, dict[str, str]]:
     pipelines by path. Each project or component renders through the same path; a
     monorepo's are then composed once."""
     search_path = render.template_dirs(m)
-    if m.stack != MONOREPO:
-        return transform.apply(render.render(context.build(m), search_path), m), {}
-    rendered = [(c, render.render(context.build(c.manifest), search_path)) for c in monorepo.components(m)]
-    body, children = monorepo.compose(m, rendered, search_path)
-    return transform.apply(body, m), children
+    with quoting(str(m.data.get("quotes", "double"))):
+        if m.stack != MONOREPO:
+            return transform.apply(render.render(context.build(m), search_path), m), {}
+        rendered = [(c, render.render(context.build(c.manifest), search_path)) for c in monorepo.components(m)]
+        body, children = monorepo.compose(m, rendered, search_path)
+        return transform.apply(body, m), children
 
 
 def render_files(manifest: Manifest, output_path: Path, lint: bool = True) -> list[tuple[Path, str]]:
@@ -140,8 +142,9 @@ def render_files(manifest: Manifest, output_path: Path, lint: bool = True) -> li
     body, children = render_bodies(manifest)
     bodies = [(output_path, body), *((output_path.parent / rel, text) for rel, text in children.items())]
     out = []
+    width = int(manifest.data.get("line_length") or 0)
     for path, text in bodies:
-        wrapped = contract.wrap(manifest_label(manifest_path, path), text)
+        wrapped = contract.wrap(manifest_label(manifest_path, path), linewidth.fit(text, width), width)
         if lint:
             verify(wrapped, path, output_path.parent, manifest)
         out.append((path, wrapped))

@@ -7,11 +7,18 @@ A string is written plain only when Psych reads it back as that same string: not
 (sexagesimal numbers), `0o17`, `1_000` or `.inf`, and nothing with a line break, a line
 separator (U+2028) or NEL in it. Everything else is double-quoted with escapes, so U+2028 and
 NEL survive as themselves instead of being folded into spaces.
+
+Quoted strings take the project's quote style (`quotes: single` in cifab.yml, which init sets
+when the project's prettier says singleQuote), as prettier writes them: single quotes unless
+the text holds a single quote or needs an escape, which only double quotes can write.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import yaml
@@ -26,6 +33,27 @@ _PSYCH_WORDS = frozenset({"yes", "no", "on", "off", "true", "false", "null", "~"
                           ".nan"})
 _NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9A-Za-z_.:+-]*")
 STR_TAG = "tag:yaml.org,2002:str"
+QUOTES = ("double", "single")
+_STYLE: ContextVar[str] = ContextVar("quotes", default="double")
+
+
+@contextmanager
+def quoting(style: str) -> Iterator[None]:
+    """Write quoted strings in this style (double or single) meanwhile."""
+    token = _STYLE.set(style)
+    try:
+        yield
+    finally:
+        _STYLE.reset(token)
+
+
+def quote_char(text: str) -> str:
+    """The quote a string that needs quotes gets: the style's, unless single quotes would
+    need escaping (a ' in the text) or cannot write it (a character only an escape writes)."""
+    if _STYLE.get() == "single" and "'" not in text and all(_PRINTABLE.match(c) for c in text) \
+            and not any(c in text for c in "\n\t\x85\u2028\u2029"):
+        return "'"
+    return '"'
 
 
 def plain_safe(text: str, flow: bool = False) -> bool:
@@ -82,7 +110,9 @@ def scalar(value: Any, flow: bool = False) -> str:
         return str(value)
     if not isinstance(value, str):
         raise CifabError(f"cannot write {type(value).__name__} value {one_line(repr(value), 200)} as a YAML scalar")
-    return value if plain_safe(value, flow) else double_quoted(value)
+    if plain_safe(value, flow):
+        return value
+    return f"'{value}'" if quote_char(value) == "'" else double_quoted(value)
 
 
 def representer() -> type:
@@ -98,7 +128,7 @@ def representer() -> type:
     def represent_str(self: Any, data: str) -> Any:
         if plain_safe(data):
             return RoundTripRepresenter.represent_str(self, data)
-        return self.represent_scalar(STR_TAG, data, style='"')
+        return self.represent_scalar(STR_TAG, data, style=quote_char(data))
 
     Representer.add_representer(str, represent_str)
     return Representer

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cifab.declared import formatters
 from cifab.stacks import MONOREPO, STACKS, docker
 from cifab.stacks.base import Detection, read_text, safe_name
 
@@ -122,6 +123,14 @@ def detect(repo: Path) -> Detection:
     found = _detect_here(repo)
     evidence = found.evidence
     found.evidence = (["Dockerfile: container image build"] if found.dockerfile else []) + evidence
+    quotes = formatters.yaml_quotes(repo)
+    if quotes is not None:
+        found.quotes = quotes[0]
+        found.evidence.append(f"YAML quotes: {quotes[0]}, as prettier writes them (from {quotes[1]})")
+    width = formatters.yaml_width(repo)
+    if width is not None:
+        found.line_length = width[0]
+        found.evidence.append(f"YAML lines: at most {width[0]} characters, as yamllint wants (from {width[1]})")
     listed, sources = workspace_folders(repo)
     if found.stack not in (None, IMAGE_ONLY) and not listed:
         return found

@@ -8,6 +8,7 @@ from typing import Any
 
 from cifab import files
 from cifab.errors import CifabError, ProblemsError
+from cifab.generate.scalars import plain_safe, quote_char, quoting
 from cifab.init.detect import detect
 from cifab.manifest.load import MANIFEST_NAME, parse
 from cifab.manifest.schema import section_defaults
@@ -51,6 +52,10 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     settings = detection.settings if chosen == detection.stack else {}
     project = str(ask("Project name", detection.name, ("project",)))
     data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen}
+    if detection.quotes == "single":
+        data["quotes"] = "single"
+    if detection.line_length:
+        data["line_length"] = detection.line_length
     if chosen == MONOREPO:
         data.update(_monorepo(settings))
         return data  # images and deploys belong to each component
@@ -84,13 +89,15 @@ def dump(data: dict[str, Any]) -> str:
 
     def quote_numeric(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         # "1.26.1" reads back as a string either way, but a user who edits it to 1.27
-        # keeps the quotes and so keeps a string.
-        style = '"' if value.replace(".", "").isdigit() else None
+        # keeps the quotes and so keeps a string. What needs quotes gets the manifest's style.
+        numeric = value.replace(".", "").isdigit()
+        style = quote_char(value) if numeric or not plain_safe(value) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, quote_numeric)
-    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=1000,
-                         allow_unicode=True))
+    with quoting(str(data.get("quotes", "double"))):
+        return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False,
+                             width=int(data.get("line_length") or 1000), allow_unicode=True))
 
 
 def init_repository(directory: Path, stack: str | None, force: bool, ask: Asker | None,

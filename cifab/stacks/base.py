@@ -42,6 +42,8 @@ class Detection:
     settings: dict[str, Any] = field(default_factory=dict)  # the stack's manifest section
     dockerfile: bool = False
     evidence: list[str] = field(default_factory=list)
+    quotes: str = "double"  # the quote style the project's YAML formatter wants
+    line_length: int = 0  # the longest YAML line its linter accepts (0: any)
 
 
 # Facts of no one stack: the image a job that only runs a shell needs, and the jobs every

@@ -203,3 +203,19 @@ class JobEnv:
             "UV_PYTHON_DOWNLOADS": "never",
             **self.variables,
         }
+
+
+def npm_tool(package: str, command: str) -> Path:
+    """The folder of a command an npm package ships (prettier's prettier), at this version."""
+    with installing(f"npm-{package}"):
+        return _npm_tool(package, command)
+
+
+def _npm_tool(package: str, command: str) -> Path:
+    prefix = HOME / "npm-tools" / package.replace("@", "_").replace("/", "_")
+    exe = prefix / "node_modules" / ".bin" / command
+    if not exe.exists():
+        proc = _run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", package])
+        if proc.returncode != 0 or not exe.exists():
+            raise Missing(f"npm install {package} failed: {proc.stderr.strip()[-300:]}")
+    return exe.parent
