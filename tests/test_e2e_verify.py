@@ -31,6 +31,28 @@ def test_missing_empty_or_malformed_reports_fail(tmp_path: Path) -> None:
     assert "coverage_report report coverage.xml was not written" in problems
 
 
+def test_code_quality_items_need_every_field_gitlab_reads(tmp_path: Path) -> None:
+    import json
+
+    item = {"description": "F401", "check_name": "F401", "fingerprint": "x", "severity": "major",
+            "location": {"path": "a.py", "lines": {"begin": 1}}}
+    report = tmp_path / "cq.json"
+    report.write_text(json.dumps([item]))
+    assert verify.check_codequality(report) is None and len(verify.findings(report)) == 1
+    for broken, problem in ((dict(item, severity="warning"), "severity 'warning'"),
+                            ({k: v for k, v in item.items() if k != "check_name"}, "lacks check_name"),
+                            (dict(item, location={"path": "a.py"}), "lacks a path or a line")):
+        report.write_text(json.dumps([broken]))
+        assert problem in (verify.check_codequality(report) or "")
+
+
+def test_every_artifacts_path_must_match_a_file(tmp_path: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "a.whl").write_text("x")
+    job = {"artifacts": {"paths": ["dist/", "out/"]}}
+    assert verify.artifacts(job, tmp_path, {}) == ["artifacts path out/ matched no file"]
+
+
 def test_report_paths_expand_the_jobs_variables(tmp_path: Path) -> None:
     (tmp_path / "junit-3.12.xml").write_text("<testsuite><testcase name='x'/></testsuite>")
     job = {"artifacts": {"reports": {"junit": "junit-$PYTHON_VERSION.xml"}}}

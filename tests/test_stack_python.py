@@ -125,7 +125,7 @@ def test_ruff_takes_the_hooks_version_and_scope(tmp_path: Path) -> None:
     script = pipeline(repo)["ruff"]["script"]
     assert script[0] == "pip install --quiet ruff==0.14.2"
     assert script[2:] == ["ruff check --no-fix --force-exclude src tests",
-                          "ruff format --check --extend-exclude '*.md' --force-exclude src tests"]
+                          "ruff format --check --force-exclude src tests"]  # 0.14 formats no Markdown
 
 
 def test_mypy_runs_as_its_hook_does(tmp_path: Path) -> None:
@@ -201,3 +201,14 @@ def test_the_existing_ci_gives_versions_packages_services_and_variables(tmp_path
     assert test["variables"]["REDIS_URL"] == "redis://redis:6379"
     assert test["script"][0].endswith("--no-install-recommends less > /dev/null")
     assert test["script"][-1] == "pytest"  # the workflow's own test command
+
+
+def test_pdm_dev_groups_reach_the_jobs(tmp_path: Path) -> None:
+    # mypy in a PDM project lacked its dev group: "Cannot find implementation or library stub".
+    repo = write(tmp_path, {"pyproject.toml": PROJECT + "[tool.mypy]\nstrict = true\n[tool.pdm.dev-dependencies]\n"
+                                                       "test = ['pytest>=8', \"types-requests; python_version>'3'\"]\n"
+                                                       "docs = ['mkdocs']\n",
+                            "pdm.lock": "", "demo/__init__.py": ""})
+    script = pipeline(repo)["mypy"]["script"]
+    assert script[0] == "pip install --quiet 'pytest>=8' 'types-requests; python_version>'\"'\"'3'\"'\"''"
+    assert "mkdocs" not in " ".join(script)

@@ -453,6 +453,14 @@ def _commands(py: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def _formats_markdown(version: str) -> bool:
+    """ruff 0.16 and newer format Markdown code blocks too, which the project's own checks
+    (pre-commit's ruff-format hook takes Python files) never asked for; they also take
+    --extend-exclude, which older ones refuse."""
+    found = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+    return found >= (0, 16)
+
+
 def _tool_setup(tool: str) -> list[str]:
     """What a task runner the job needs takes to install in a python image."""
     if tool in ("", "make"):
@@ -528,9 +536,8 @@ def context(data: dict[str, Any]) -> StackContext:
         ruff_install=f"pip install --quiet ruff=={py['ruff']}",
         ruff_check=f"ruff check --no-fix{paths}",
         ruff_report=f"ruff check --no-fix --output-format=gitlab --exit-zero{paths}",
-        # Python files only: ruff 0.17 formats Markdown code blocks too, which the project's
-        # own checks (pre-commit's ruff-format hook takes python files) never asked for.
-        ruff_format_check=f"ruff format --check --extend-exclude '*.md'{paths}",
+        ruff_format_check="ruff format --check" + (" --extend-exclude '*.md'" if _formats_markdown(py["ruff"])
+                                                   else "") + paths,
         black="black" in linters and not lint_command,
         black_install=f"pip install --quiet black=={py['black']}",
         mypy=commands["mypy"] if py["mypy"] and not lint_command else [],

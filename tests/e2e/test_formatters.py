@@ -21,7 +21,7 @@ def _tool(install: str, command: str, npm: bool) -> Path:
     try:
         folder = toolbox.npm_tool(install, command) if npm else toolbox.pypi_tool(install, command)
     except toolbox.Missing as exc:
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CIFAB_E2E_SKIP_MISSING") != "1":
             raise
         pytest.skip(str(exc))
     return folder / command

@@ -178,22 +178,115 @@ def fresh_venv(version: str, where: Path) -> Path:
     return where / "bin"
 
 
+# ---------------------------------------------------------------- the environment of a job
+
+# Commands of Debian's "required" packages, which the -slim images are built from, by the
+# names the images give them through update-alternatives.
+ALTERNATIVES = {"awk": "mawk", "which": "which.debianutils", "pager": "more"}
+# Node releases carry their npm (and, up to Node 24, corepack); the node images add Yarn 1.
+NODE_BUNDLES = {"22": ("npm@10", "corepack@0.34"), "24": ("npm@11", "corepack@0.34"), "26": ("npm@11",)}
+NODE_YARN = "yarn@1.22.22"
+APT_STAND_IN = """#!/bin/sh
+# The e2e tier's apt-get. A job's `apt-get install` must not change this machine: each
+# package it names comes from the machine's own installation instead, its commands linked
+# into a folder the job has on PATH, and the tier's table says the install step was skipped.
+command=""
+for word in "$@"; do
+  case "$word" in install|update|upgrade) command="$word" ;; esac
+done
+[ "$command" = install ] || exit 0
+for word in "$@"; do
+  case "$word" in -*|install) continue ;; esac
+  package="${word%%=*}"
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    echo "e2e tier: $package is not installed on this machine, so apt-get cannot stand in for it" >&2
+    exit 100
+  fi
+  dpkg-query -L "$package" | grep -E '^/(usr/)?s?bin/[^/]+$' | while read -r file; do
+    ln -sf "$file" "$TIER_APT_BIN/"
+  done
+  echo "$package" >> "$TIER_APT_LOG"
+done
+"""
+
+
+def _required_commands() -> dict[str, str]:
+    proc = _run(["dpkg-query", "-W", "-f=${Package} ${Priority}\\n"])
+    if proc.returncode != 0:
+        raise Missing("dpkg-query is missing: the tier builds its Debian slim base from this machine's Debian")
+    packages = [line.split()[0] for line in proc.stdout.splitlines() if line.endswith(" required")]
+    found: dict[str, str] = {}
+    for package in packages:
+        listed = _run(["dpkg-query", "-L", package]).stdout.splitlines()
+        for path in listed:
+            if os.path.dirname(path) in ("/bin", "/usr/bin", "/sbin", "/usr/sbin") and os.access(path, os.X_OK) \
+                    and not os.path.isdir(path):
+                found.setdefault(os.path.basename(path), path)
+    for name, target in ALTERNATIVES.items():
+        if target in found:
+            found[name] = found[target]
+    return found
+
+
+def slim_base() -> Path:
+    """A folder of the commands a Debian slim image holds, and the tier's apt-get."""
+    with installing("slim-base"):
+        folder = HOME / "slim-base" / "bin"
+        if (folder / "apt-get").exists():
+            return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in _required_commands().items():
+            if name not in ("apt", "apt-get") and not (folder / name).exists():
+                (folder / name).symlink_to(path)
+        stand_in = folder / "apt-get"
+        stand_in.write_text(APT_STAND_IN)
+        stand_in.chmod(0o755)
+        return folder
+
+
+def node_bundle(major: str) -> Path:
+    """The folder of the npm, npx, corepack and yarn a node:<major> image ships."""
+    with installing(f"node-bundle-{major}"):
+        prefix = HOME / "node-bundle" / major
+        bin_dir = prefix / "node_modules" / ".bin"
+        if (bin_dir / "npm").exists():
+            return bin_dir
+        for package in (*NODE_BUNDLES.get(major, ("npm@11",)), NODE_YARN):
+            proc = _run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", package])
+            if proc.returncode != 0:
+                raise Missing(f"npm install {package} failed: {proc.stderr.strip()[-300:]}")
+        return bin_dir
+
+
+# How this machine reaches the registries (its proxy, its certificate authorities): the
+# network a CI runner gives its jobs, not part of any image, so jobs keep these.
+NETWORK = ("SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+           "GIT_SSL_CAINFO", "PIP_CERT", "PIP_DEFAULT_TIMEOUT", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+           "http_proxy", "https_proxy", "no_proxy")
+
+
 @dataclass
 class JobEnv:
-    """The environment one job runs in: its tools first on PATH, like its image."""
+    """The environment one job runs in, as bare as its image: its tools first on PATH, then
+    the commands a job's apt-get stood in for, then a Debian slim base; nothing of this
+    machine's own environment. gitlab-ci-local itself runs with the machine's PATH (it needs
+    git, rsync and bash); the job's PATH reaches it as a variable."""
 
     path: list[Path] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
+    # Tools the tier installed for speed that a job's own script would install (the tool,
+    # where it came from): the table says "passed (install step skipped)" for such a job.
+    preinstalled: list[tuple[str, str]] = field(default_factory=list)
 
-    def environ(self, home: Path) -> dict[str, str]:
-        # gitlab-ci-local reads any GCL* variable as one of its options: never pass one.
-        base = {k: v for k, v in os.environ.items() if not k.startswith("GCL")}
-        for name in ("VIRTUAL_ENV", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV", "PYTHONDONTWRITEBYTECODE"):
-            base.pop(name, None)
+    def job_variables(self, scratch: Path) -> dict[str, str]:
+        installed = scratch / "apt-installed"
+        installed.mkdir(exist_ok=True)
         return {
-            **base,
-            "PATH": os.pathsep.join([*(str(p) for p in self.path), base.get("PATH", "")]),
-            "HOME": str(home),
+            "PATH": os.pathsep.join([*(str(p) for p in self.path), str(installed), str(slim_base())]),
+            "HOME": str(scratch / "home"),
+            "LANG": "C.UTF-8",
+            "TIER_APT_BIN": str(installed),
+            "TIER_APT_LOG": str(scratch / "apt-installed.log"),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             # What the job images set, or what this machine needs: no toolchain downloads
             # (golang images set GOTOOLCHAIN=local), no Go module proxy here.
@@ -201,21 +294,56 @@ class JobEnv:
             "GOPROXY": "off",
             "GOFLAGS": "-modcacherw",
             "UV_PYTHON_DOWNLOADS": "never",
+            # Not this machine's pip configuration (its constraints, its local wheels).
+            "PIP_CONFIG_FILE": os.devnull,
+            **{name: os.environ[name] for name in NETWORK if name in os.environ},
             **self.variables,
         }
+
+    @staticmethod
+    def runner_environ(home: Path) -> dict[str, str]:
+        """gitlab-ci-local's own environment: this machine's PATH, a home, nothing else."""
+        return {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(home), "LANG": "C.UTF-8"}
+
+
+# What the non-slim images add to Debian: golang's and rust's are built on buildpack-deps,
+# which brings version control, curl and a C toolchain.
+GOLANG_EXTRAS = ("git", "curl", "wget", "gcc", "g++", "cc", "c++", "cpp", "make", "pkg-config", "ssh", "as", "ld",
+                 "ld.bfd", "ar", "ranlib", "nm", "objdump", "strip")
+RUST_EXTRAS = GOLANG_EXTRAS
+
+
+def host_commands(name: str, commands: tuple[str, ...]) -> Path:
+    """A folder linking these commands of this machine (the extras an image holds)."""
+    with installing(f"extras-{name}"):
+        folder = HOME / "extras" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for command in commands:
+            found = shutil.which(command)
+            if found and not (folder / command).exists():
+                (folder / command).symlink_to(found)
+        return folder
 
 
 def npm_tool(package: str, command: str) -> Path:
     """The folder of a command an npm package ships (prettier's prettier), at this version."""
     with installing(f"npm-{package}"):
-        return _npm_tool(package, command)
+        prefix = HOME / "npm-tools" / package.replace("@", "_").replace("/", "_")
+        exe = prefix / "node_modules" / ".bin" / command
+        if not exe.exists():
+            proc = _run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", package])
+            if proc.returncode != 0 or not exe.exists():
+                raise Missing(f"npm install {package} failed: {proc.stderr.strip()[-300:]}")
+        return exe.parent
 
 
-def _npm_tool(package: str, command: str) -> Path:
-    prefix = HOME / "npm-tools" / package.replace("@", "_").replace("/", "_")
-    exe = prefix / "node_modules" / ".bin" / command
-    if not exe.exists():
-        proc = _run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", package])
-        if proc.returncode != 0 or not exe.exists():
-            raise Missing(f"npm install {package} failed: {proc.stderr.strip()[-300:]}")
-    return exe.parent
+def system_python(version: str) -> Path:
+    """A folder holding only `python<version>`, the machine's interpreter: what uv finds as
+    the image's system Python (it never builds a project's environment on a virtualenv's)."""
+    with installing(f"system-python-{version}"):
+        folder = HOME / "system-python" / version
+        folder.mkdir(parents=True, exist_ok=True)
+        link = folder / f"python{version}"
+        if not link.exists():
+            link.symlink_to(python(version))
+        return folder

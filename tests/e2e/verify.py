@@ -31,7 +31,16 @@ def check_cobertura(path: Path) -> str | None:
     return None
 
 
+def findings(path: Path) -> list[dict[str, Any]]:
+    """A Code Quality report's items."""
+    items = json.loads(path.read_bytes())
+    return items if isinstance(items, list) else []
+
+
 def check_codequality(path: Path) -> str | None:
+    """GitLab's Code Quality format: a JSON array of items, each with a description,
+    check_name, fingerprint, severity, and a location with a path and a line
+    (docs/ci/testing/code_quality.md#code-quality-report-format)."""
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         return f"{path.name}: starts with a byte-order mark"
@@ -39,8 +48,16 @@ def check_codequality(path: Path) -> str | None:
     if not isinstance(items, list):
         return f"{path.name}: Code Quality must be a JSON array"
     for item in items:
-        if not {"description", "fingerprint", "location"} <= set(item):
-            return f"{path.name}: an item lacks description, fingerprint or location"
+        missing = {"description", "check_name", "fingerprint", "severity", "location"} - set(item)
+        if missing:
+            return f"{path.name}: an item lacks {', '.join(sorted(missing))}"
+        location = item["location"]
+        line = (location.get("lines") or {}).get("begin") or ((location.get("positions") or {}).get("begin") or
+                                                              {}).get("line")
+        if not location.get("path") or not isinstance(line, int):
+            return f"{path.name}: an item's location lacks a path or a line"
+        if item["severity"] not in ("info", "minor", "major", "critical", "blocker"):
+            return f"{path.name}: severity {item['severity']!r} is not one GitLab knows"
     return None
 
 
@@ -52,6 +69,22 @@ def check_dotenv(path: Path) -> str | None:
 
 
 CHECKS = {"junit": check_junit, "codequality": check_codequality, "dotenv": check_dotenv}
+
+
+def declared_reports(job: dict[str, Any], workdir: Path, variables: dict[str, str]) -> dict[str, list[Path]]:
+    """The files each report kind the job declares matched."""
+    declared = ((job.get("artifacts") or {}).get("reports")) or {}
+    out: dict[str, list[Path]] = {}
+    for kind, value in declared.items():
+        patterns = [value.get("path", "")] if kind == "coverage_report" else _paths(value)
+        out[kind] = [m for p in patterns for m in sorted(workdir.glob(_expand(p, variables)))]
+    return out
+
+
+def artifacts(job: dict[str, Any], workdir: Path, variables: dict[str, str]) -> list[str]:
+    """Every artifacts:paths entry must match a file: a path nothing wrote keeps nothing."""
+    return [f"artifacts path {p} matched no file" for p in _paths((job.get("artifacts") or {}).get("paths"))
+            if not any(workdir.glob(_expand(p, variables).rstrip("/")))]
 
 
 def reports(job: dict[str, Any], workdir: Path, variables: dict[str, str]) -> list[str]:
