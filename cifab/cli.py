@@ -148,15 +148,24 @@ def _write_diff(diff: str) -> None:
     sys.stdout.write(colorize_diff(diff) if _colour(sys.stdout) else diff)
 
 
-def _prompt(question: str, default: object, key: tuple[str, ...] = ()) -> object:
-    """Ask on the terminal until the answer fits the manifest's schema at key."""
+def _prompt(question: str, default: object, key: tuple[str, ...] = (),
+            check: Callable[[str], str | None] | None = None) -> object:
+    """Ask on the terminal until the answer fits the manifest's schema at key, and what the
+    repository says (check: the reason an answer does not fit, or None)."""
+    from cifab.init.answers import yes_no
+
     if isinstance(default, bool):
-        return typer.confirm(question, default=default)
+        while True:
+            found = yes_no(typer.prompt(f"{question} [{'Y/n' if default else 'y/N'}]", default="",
+                                        show_default=False), default)
+            if found is not None:
+                return found
+            typer.echo("  answer y (yes) or n (no)", err=True)
     from cifab.manifest.schema import value_problem
 
     while True:
         answer = typer.prompt(question, default=default)
-        problem = value_problem(key, answer) if key else None
+        problem = (value_problem(key, answer) if key else None) or (check(str(answer)) if check else None)
         if problem is None:
             return answer
         typer.echo(f"  {problem}; try again", err=True)

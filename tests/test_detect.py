@@ -24,7 +24,7 @@ def test_go_module_version_and_dockerfile(go_repo: Path) -> None:
 def test_toolchain_line_wins_over_go_line(tmp_path: Path) -> None:
     repo = write_go_repo(tmp_path / "r")
     (repo / "go.mod").write_text("module example.com/r\n\ngo 1.24\n\ntoolchain go1.25.3\n")
-    assert detect.detect(repo).settings["version"] == "1.25"
+    assert detect.detect(repo).settings["version"] == "1.25.3"  # the image tag keeps the patch level
 
 
 def test_major_version_suffix_is_not_the_name(tmp_path: Path) -> None:

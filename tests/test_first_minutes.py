@@ -50,7 +50,7 @@ def test_interactive_init_asks_with_the_keys_its_answers_become(go_repo: Path) -
 
     keys: list[tuple[str, ...]] = []
 
-    def ask(question: str, default: object, key: tuple[str, ...] = ()) -> object:
+    def ask(question: str, default: object, key: tuple[str, ...] = (), check: object = None) -> object:
         keys.append(key)
         return default
 

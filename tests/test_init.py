@@ -94,7 +94,7 @@ def test_answers_change_the_proposal(go_repo: Path) -> None:
     }
     asked: list[str] = []
 
-    def ask(question: str, default: Any, key: tuple[str, ...] = ()) -> Any:
+    def ask(question: str, default: Any, key: tuple[str, ...] = (), check: Any = None) -> Any:
         asked.append(question)
         return answers[question]
 
@@ -108,7 +108,7 @@ def test_answers_change_the_proposal(go_repo: Path) -> None:
 
 def test_a_bad_answer_is_caught_before_writing(go_repo: Path) -> None:
     data = init_project.propose(detect.detect(go_repo), None,
-                                lambda q, d, k=(): "not a version" if q == "Go version" else d)
+                                lambda q, d, k=(), c=None: "not a version" if q == "Go version" else d)
     with pytest.raises(CifabError, match=r"go\.version"):
         init_project.write_manifest(go_repo / "cifab.yml", data, force=False)
     assert not (go_repo / "cifab.yml").exists()
@@ -131,3 +131,27 @@ def test_proposals_never_share_the_cached_schema_defaults() -> None:
     data = init_project.propose(detect.Detection(stack="go", name="x"), None)
     data["go"]["targets"].append("plan9/386")
     assert "plan9/386" not in init_project.propose(detect.Detection(stack="go", name="x"), None)["go"]["targets"]
+
+
+def test_answers_are_checked_against_the_repository(go_repo: Path, tmp_path: Path) -> None:
+    # `Go version [1.26]: 1.2.6` below go.mod's `go 1.25` was taken, and the first pipeline broke.
+    from cifab.stacks.go import version_problem
+
+    problem = version_problem("1.2.6", "1.26")
+    assert problem is not None and "go.mod says go 1.26" in problem and "1.26, 1.27" in problem
+    assert version_problem("1.27", "1.26") is None
+    asked: list[str | None] = []
+
+    def ask(question: str, default: Any, key: tuple[str, ...] = (), check: Any = None) -> Any:
+        if question == "Go version":
+            asked.append(check("1.2.6") if check else None)
+        return default
+
+    init_project.propose(detect.detect(go_repo), None, ask)
+    assert asked and asked[0] is not None and "too old" in asked[0]
+
+
+def test_yes_or_no_names_the_valid_answers() -> None:
+    from cifab.init.answers import yes_no
+
+    assert [yes_no(a, False) for a in ("y", "YES", "n", "No", "", "yse")] == [True, True, False, False, False, None]

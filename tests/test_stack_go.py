@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parent / "e2e" / "fixtures"
 @pytest.mark.parametrize(("gomod", "image"), [
     ("module x\n\ngo 1.15\n", "golang:1.27"),  # cobra: golang:1.15-bookworm was never published
     ("module x\n\ngo 1.23.0\n", "golang:1.27"),  # fzf: no patch-level tag from a minimum
-    ("module x\n\ngo 1.25.0\n\ntoolchain go1.26.2\n", "golang:1.26"),
+    ("module x\n\ngo 1.25.0\n\ntoolchain go1.26.2\n", "golang:1.26.2"),  # toolchain: its patch level
     ("module x\n", "golang:1.27"),
 ])
 def test_the_image_is_a_published_supported_release(tmp_path: Path, gomod: str, image: str) -> None:

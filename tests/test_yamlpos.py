@@ -159,3 +159,13 @@ def test_non_utf8_input_is_refused_with_position() -> None:
 
 def test_byte_order_mark_is_ignored() -> None:
     assert load_bytes("\ufeffa: b\n".encode(), "bom.yml").data == {"a": "b"}
+
+
+def test_an_unclosed_bracket_is_reported_where_it_opens() -> None:
+    # An unclosed `[` at the end of a manifest was reported past its last line, with no frame.
+    with pytest.raises(YamlError) as caught:
+        load_text("a: 1\nb:\n  - [test\n", "f.yml")
+    assert (caught.value.line, caught.value.col) == (3, 5) and "never closed" in caught.value.message
+    with pytest.raises(YamlError) as middle:
+        load_text("go:\n  versions: [a, b\n  race: true\n", "f.yml")
+    assert (middle.value.line, middle.value.col) == (3, 7) and "opens at 2:13" in middle.value.message

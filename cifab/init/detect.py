@@ -111,7 +111,8 @@ def detect_components(repo: Path, folders: list[Path] | None = None,
 def _component(found: Detection, name: str, path: str) -> dict[str, Any]:
     """A component's manifest entry from what detection found in its folder."""
     component: dict[str, Any] = {"name": name, "path": path, "stack": found.stack}
-    section = {k: v for k, v in found.settings.items() if k != "module" and v is not None}
+    # Keys starting with _ are what detection knows for asking, not manifest keys.
+    section = {k: v for k, v in found.settings.items() if k != "module" and v is not None and not k.startswith("_")}
     if section and found.stack != IMAGE_ONLY:
         component[str(found.stack)] = section
     if found.dockerfile and found.stack != IMAGE_ONLY:

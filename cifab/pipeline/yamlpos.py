@@ -387,6 +387,11 @@ def load_bytes(raw: bytes, src: str, **limits: int) -> LoadedFile:
 
 def _syntax_error(exc: yaml.MarkedYAMLError, src: str, text: str) -> YamlError:
     mark = exc.problem_mark or exc.context_mark
+    opened = exc.context_mark
+    if opened is not None and mark is not None and mark.index >= len(text.rstrip()):
+        # The file ended inside a flow sequence or mapping: point at its opening bracket,
+        # where the mistake is, not past the last line.
+        mark, opened = opened, None
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     at = text[mark.index : mark.index + 200] if mark else ""
     problem = exc.problem or "syntax error"
@@ -397,6 +402,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, src: str, text: str) -> YamlError:
     if at.startswith("\t"):
         problem += " (a tab: YAML does not allow tabs for indentation)"
     context = f" {exc.context}" if exc.context else ""
+    if opened is not None and opened.line != mark.line:  # type: ignore[union-attr]
+        context += f" that opens at {opened.line + 1}:{opened.column + 1}"
+    elif exc.context_mark is not None and mark is exc.context_mark:
+        context += " that opens here and is never closed"
     return YamlError(f"YAML syntax error: {problem}{context}".rstrip(), src, line, col)
 
 

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from cifab.files import Refused, read_limited
 
@@ -21,15 +21,20 @@ from cifab.files import Refused, read_limited
 STAGES = ("lint", "test", "build", "deploy")
 JOB_STAGES = STAGES[:-1]  # where a stack's own checks and builds go; deploys come after
 
-# An asker takes (question, default, key) and returns the answer: a prompt on a terminal,
-# or accept_defaults. key is the manifest key the answer becomes ("go", "version"): a
-# prompt checks each answer against the schema there and asks again until it fits.
-Asker = Callable[[str, Any, tuple[str, ...]], Any]
+class Asker(Protocol):
+    """Takes (question, default, key, check) and returns the answer: a prompt on a terminal,
+    or accept_defaults. key is the manifest key the answer becomes ("go", "version"): a
+    prompt checks each answer against the schema there, and with check (the reason an answer
+    does not fit the repository, or None), and asks again until it fits."""
+
+    def __call__(self, question: str, default: Any, key: tuple[str, ...] = (),
+                 check: Callable[[str], str | None] | None = None) -> Any: ...
 
 _VALID_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def accept_defaults(_question: str, default: Any, _key: tuple[str, ...] = ()) -> Any:
+def accept_defaults(question: str, default: Any, key: tuple[str, ...] = (),
+                    check: Callable[[str], str | None] | None = None) -> Any:
     return default
 
 

@@ -43,7 +43,8 @@ PINS = {
 
 _MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 _GO = re.compile(r"^go\s+(\d+\.\d+)(?:\.\d+)?\s*$", re.MULTILINE)
-_TOOLCHAIN = re.compile(r"^toolchain\s+go(\d+\.\d+)(?:\.\d+)?\s*$", re.MULTILINE)
+# The toolchain line keeps its patch level: golang images are tagged with it.
+_TOOLCHAIN = re.compile(r"^toolchain\s+go(\d+\.\d+(?:\.\d+)?)\s*$", re.MULTILINE)
 _PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
 # A package-level string variable -X can set: `var version = "dev"`, `var Version string`,
 # or the same inside a `var (...)` block.
@@ -183,7 +184,8 @@ def detect(repo: Path, found: Detection) -> bool:
     variable = find_version_variable(repo, module.group(1) if module else None, binaries) if binaries else None
     release = next((p.name for p in (repo / ".goreleaser.yaml", repo / ".goreleaser.yml") if p.is_file()), None)
     found.settings = {"module": module.group(1) if module else None, "version": version, "binaries": binaries,
-                      "versions": test_versions(go_line.group(1) if go_line else None, version)}
+                      "versions": test_versions(go_line.group(1) if go_line else None, version),
+                      "_minimum": go_line.group(1) if go_line else None}
     if variable:
         found.settings["version_variable"] = variable
     if release:
@@ -201,9 +203,26 @@ def detect(repo: Path, found: Detection) -> bool:
     return True
 
 
+def version_problem(answer: str, minimum: str | None) -> str | None:
+    """Why a Go version typed at init does not fit the module: older than go.mod's go line,
+    or older than any supported release."""
+    if not re.fullmatch(r"\d+\.\d+(\.\d+)?", answer.strip()):
+        return None  # the schema says what shape a version has
+    chosen = minor(answer.strip())
+    floor = max(minor(minimum), minor(SUPPORTED[0])) if minimum else minor(SUPPORTED[0])
+    if chosen >= floor:
+        return None
+    choices = [v for v in SUPPORTED if minor(v) >= floor]
+    why = f"go.mod says go {minimum}" if minimum and minor(minimum) >= minor(SUPPORTED[0]) else \
+        f"Go {SUPPORTED[0]} is the oldest supported release"
+    return f"Go {answer.strip()} is too old: {why}; choose {', '.join(choices) or SUPPORTED[-1]} (or a newer release)"
+
+
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
+    minimum = settings.get("_minimum")
     section: dict[str, Any] = {
-        "version": str(ask("Go version", settings.get("version") or defaults["version"], ("go", "version"))),
+        "version": str(ask("Go version", settings.get("version") or defaults["version"], ("go", "version"),
+                           lambda answer: version_problem(answer, minimum))),
         "golangci_lint": defaults["golangci_lint"],
         "race": bool(ask("Run tests with the race detector?", True, ("go", "race"))),
         "coverage": True,

@@ -350,7 +350,14 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
     for key in ("commands", "apt", "services", "variables", "test_steps"):
         if not section.get(key):
             section.pop(key, None)  # empty: the schema's default says as much
-    section["version"] = str(ask("Node.js version", section["version"], ("node", "version")))
+    def fits(answer: str) -> str | None:
+        major = re.match(r"\d+", answer.strip())
+        if major is None or major.group(0) in SUPPORTED or int(major.group(0)) > int(SUPPORTED[-1]):
+            return None
+        return (f"Node {answer.strip()} is past its end of life or not an LTS cifab supports: choose "
+                f"{', '.join(SUPPORTED)}")
+
+    section["version"] = str(ask("Node.js version", section["version"], ("node", "version"), fits))
     return section
 
 

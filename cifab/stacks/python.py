@@ -223,6 +223,7 @@ def _versions(repo: Path, spec: Any, settings: dict[str, Any], evidence: list[st
     bounds; the image's version from .python-version, else the newest."""
     spec = spec if isinstance(spec, str) else None
     versions = allowed_versions(spec)
+    settings["_admitted"] = (spec, versions)  # what an answer at init must fit
     listed = existing.versions_of("python-version", "python_version", "python", "py") if existing else []
     tested = [v for v in VERSIONS if any(_bound(t) == _bound(v) for t in listed)]
     if existing and tested and set(tested) <= set(versions):
@@ -376,7 +377,15 @@ def _declared(repo: Path, pyproject: dict[str, Any], hooks: list[precommit.Hook]
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
     # cifab's own pins stay out of the manifest (they move with cifab); the project's stay in.
     section = {**{k: v for k, v in defaults.items() if k not in PINS}, **settings}
-    section["version"] = str(ask("Python version", section["version"], ("python", "version")))
+    spec, admitted = section.pop("_admitted", (None, list(VERSIONS)))
+
+    def fits(answer: str) -> str | None:
+        if answer.strip() in admitted or not re.fullmatch(r"3\.\d+", answer.strip()):
+            return None
+        said = f"requires-python {spec} admits" if spec else "cifab supports"
+        return f"Python {answer.strip()} does not fit: {said} {', '.join(admitted) or 'no supported release'}"
+
+    section["version"] = str(ask("Python version", section["version"], ("python", "version"), fits))
     section.setdefault("versions", [section["version"]])
     if section["package_manager"] != "pip":
         section.pop("extras", None)
