@@ -155,3 +155,18 @@ def test_yes_or_no_names_the_valid_answers() -> None:
     from cifab.init.answers import yes_no
 
     assert [yes_no(a, False) for a in ("y", "YES", "n", "No", "", "yse")] == [True, True, False, False, False, None]
+
+
+def test_no_dockerfile_means_no_dockerfile_question(tmp_path: Path) -> None:
+    # "Build a container image from the Dockerfile? [y/N]" was asked in repositories without one.
+    (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.26\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    asked: list[str] = []
+
+    def ask(question: str, default: Any, key: tuple[str, ...] = (), check: Any = None) -> Any:
+        asked.append(question)
+        return True if "Dockerfile" in question else default
+
+    data = init_project.propose(detect.detect(tmp_path), None, ask)
+    assert not any("Dockerfile" in q for q in asked) and asked  # other questions were asked
+    assert data["image"] == {"build": False}

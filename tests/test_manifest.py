@@ -152,3 +152,29 @@ def test_cli_schema_prints_the_schema(cli) -> None:
     result = cli("schema")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["title"] == "cifab.yml"
+
+
+def test_an_image_build_without_its_dockerfile_is_a_positioned_problem(cli, tmp_path: Path) -> None:
+    # image.build: true in a repository without a Dockerfile gave a first pipeline that failed at once.
+    (tmp_path / "cifab.yml").write_bytes(MINIMAL + b"image:\n  build: true\n")
+    for command in ("generate", "lint"):
+        result = cli(command, cwd=tmp_path)
+        assert result.exit_code == 2, command
+        assert ("cifab.yml:5:10: error manifest-invalid image.build: the image is built from Dockerfile, "
+                "which does not exist") in result.stderr, command
+        assert "Traceback" not in result.output
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    assert cli("generate", cwd=tmp_path).exit_code == 0
+
+
+def test_a_component_image_is_looked_for_in_its_own_folder(tmp_path: Path) -> None:
+    text = (b"cifab: 1\nproject: p\nstack: monorepo\ncomponents:\n  - name: api\n    path: api\n    stack: go\n"
+            b"    image:\n      build: true\n")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")  # the root's does not count for api/
+    with pytest.raises(ProblemsError) as exc:
+        manifest.parse(text, "cifab.yml", tmp_path / "cifab.yml")
+    assert [p.line for p in exc.value.problems] == [9]
+    assert "api/Dockerfile" in str(exc.value.problems[0])
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text("FROM scratch\n")
+    manifest.parse(text, "cifab.yml", tmp_path / "cifab.yml")

@@ -60,8 +60,9 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
         data.update(_monorepo(settings))
         return data  # images and deploys belong to each component
     data[chosen] = BY_NAME[chosen].propose(settings, ask, section_defaults(chosen))
-    build_image = chosen == docker.STACK.name or bool(ask("Build a container image from the Dockerfile?",
-                                                          detection.dockerfile, ("image", "build")))
+    # Only a repository with a Dockerfile is asked about building it.
+    build_image = chosen == docker.STACK.name or (detection.dockerfile and bool(
+        ask("Build a container image from the Dockerfile?", True, ("image", "build"))))
     data["image"] = {"build": build_image}
     environments = ask_environments(ask)
     if environments:

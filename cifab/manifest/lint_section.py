@@ -17,6 +17,7 @@ from cifab.files import Refused, read_limited
 from cifab.gitlab import MAX_FILE_BYTES
 from cifab.lint.settings import LintSettings
 from cifab.lint.shellcheck import DEFAULT_EXCLUDED, DEFAULT_TIMEOUT
+from cifab.manifest.repository import missing_files
 from cifab.pipeline.yamlpos import SYNTAX, YamlError, YMap, load_bytes, plain
 from cifab.spelling import suggest
 
@@ -35,7 +36,13 @@ def load_settings(manifest_path: Path) -> LintSettings:
         data = load_bytes(raw, src).data
     except YamlError as exc:
         raise ProblemsError([SYNTAX.at(exc.src, exc.line, exc.col, exc.message)]) from None
-    if not isinstance(data, YMap) or data.get("lint") is None:
+    if not isinstance(data, YMap):
+        return LintSettings()
+    # A manifest that would build an image from a missing Dockerfile: said by lint too.
+    missing = missing_files(data, manifest_path.parent)
+    if missing:
+        raise ProblemsError(missing)
+    if data.get("lint") is None:
         return LintSettings()
     problems = lint_section_problems(data)
     if problems:

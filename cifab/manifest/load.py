@@ -18,6 +18,7 @@ from cifab.gitlab import MAX_FILE_BYTES
 from cifab.manifest import hatches
 from cifab.manifest.lint_section import unknown_rule_ids
 from cifab.manifest.problems import problems_for
+from cifab.manifest.repository import missing_files
 from cifab.manifest.rules import DUPLICATE_KEY, INVALID, MISSING
 from cifab.manifest.schema import fill_defaults, schema, validator
 from cifab.pipeline.yamlpos import SYNTAX, YamlError, YMap, load_bytes, plain
@@ -62,6 +63,8 @@ def parse(raw: bytes, src: str, path: Path | None = None) -> Manifest:
         what = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         raise ProblemsError([MISSING.at(src, 1, 1, f"the manifest must be a mapping of keys, not {what}")])
     problems = validate(data)
+    if not problems and path is not None:
+        problems.extend(missing_files(data, path.parent))
     problems.extend(DUPLICATE_KEY.at(src, line, col, f"key '{key}' is given twice; the last one wins")
                     for key, (src, line, col) in loaded.duplicates)
     problems.sort(key=lambda p: (p.line, p.col))
