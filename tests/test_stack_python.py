@@ -212,3 +212,46 @@ def test_pdm_dev_groups_reach_the_jobs(tmp_path: Path) -> None:
     script = pipeline(repo)["mypy"]["script"]
     assert script[0] == "pip install --quiet 'pytest>=8' 'types-requests; python_version>'\"'\"'3'\"'\"''"
     assert "mkdocs" not in " ".join(script)
+
+
+def test_setup_py_extras_and_python_requires_are_read_not_run(tmp_path: Path) -> None:
+    # fdroidserver: setup.py's `test` extra was missed, so pytest's plugins were never installed.
+    repo = write(tmp_path, {"setup.py": (
+        "import sys\nfrom setuptools import setup\n"
+        "sys.exit('ran')  # never reached: setup.py is parsed, not run\n"
+        "EXTRAS = {'test': ['pytest', 'pyjks'], 'docs': ['sphinx']}\n"
+        "setup(name='fdroidserver', python_requires='>=3.11,<3.13', extras_require=EXTRAS)\n")})
+    found = detect(repo)
+    assert found.name == "fdroidserver"
+    assert found.settings["extras"] == ["test"]
+    assert found.settings["versions"] == ["3.11", "3.12"]
+    assert any("setup.py: python_requires >=3.11,<3.13; extras test, docs (read, not run)" in e
+               for e in found.evidence)
+    job = pipeline(repo)["pytest"]
+    assert "pip install --quiet -e '.[test]'" in job["script"]
+
+
+def test_setup_cfg_declares_as_setup_py_does(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n", "setup.cfg": (
+        "[metadata]\nname = demo\n[options]\npython_requires = >=3.12\n"
+        "[options.extras_require]\ntesting =\n    pytest\n    # a comment\n    hypothesis\n")})
+    found = detect(repo)
+    assert found.name == "demo" and found.settings["extras"] == ["testing"]
+    assert found.settings["versions"] == ["3.12", "3.13", "3.14"]
+
+
+@pytest.mark.parametrize("text", ["setup(extras_require=make_extras())", "def f(:\n", "setup(name=1)",
+                                  "X = {}\nX = {'test': ['a']}\nsetup(extras_require=X)"])
+def test_setup_py_that_is_not_literal_gives_nothing(text: str) -> None:
+    from cifab.stacks.python_setup import from_setup_py
+
+    assert "optional-dependencies" not in from_setup_py(text) and "name" not in from_setup_py(text)
+
+
+def test_pyproject_wins_over_setup_py(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"pyproject.toml": PROJECT, "setup.py": (
+        "from setuptools import setup\nsetup(name='other', python_requires='>=3.13', "
+        "extras_require={'dev': ['ruff']})\n")})
+    found = detect(repo)
+    assert found.name == "demo" and found.settings["versions"][0] == "3.10"
+    assert found.settings["extras"] == ["dev"]

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from cifab.declared import ci, precommit
 from cifab.gitlab import MAX_CACHE_KEY_FILES
 from cifab.stacks import python_declared as declared
+from cifab.stacks import python_setup
 from cifab.stacks.base import (
     Asker,
     Detection,
@@ -281,6 +282,7 @@ def detect(repo: Path, found: Detection) -> bool:
     if not present:
         return False
     pyproject = checked(read_toml(repo / "pyproject.toml"), "pyproject.toml", PYPROJECT_SHAPE, found)
+    pyproject = _with_setuptools(repo, pyproject, found.evidence)
     project, tool = table(pyproject, "project"), table(pyproject, "tool")
     poetry = table(tool, "poetry")
     name = project.get("name") or poetry.get("name")
@@ -325,6 +327,23 @@ def detect(repo: Path, found: Detection) -> bool:
     _declared(repo, pyproject, declared_hooks, existing, settings, evidence)
     found.settings = settings
     return True
+
+
+def _with_setuptools(repo: Path, pyproject: dict[str, Any], evidence: list[str]) -> dict[str, Any]:
+    """pyproject.toml with setup.py's and setup.cfg's name, python_requires and extras under
+    [project] where pyproject.toml does not say them itself."""
+    legacy, sources = python_setup.declared(repo)
+    if not sources:
+        return pyproject
+    project = table(pyproject, "project")
+    merged = {**legacy, **project}
+    merged["optional-dependencies"] = {**legacy.get("optional-dependencies", {}),
+                                       **table(project, "optional-dependencies")}
+    said = [f"python_requires {legacy['requires-python']}"] if "requires-python" in legacy else []
+    said += [f"extras {', '.join(legacy['optional-dependencies'])}"] if legacy.get("optional-dependencies") else []
+    evidence.append(f"{' and '.join(sources)}: {'; '.join(said) or 'no python_requires or extras'} "
+                    "(read, not run)")
+    return {**pyproject, "project": merged}
 
 
 DEV_EXTRAS = ("test", "tests", "testing", "dev", "typing", "types", "lint")
