@@ -170,3 +170,54 @@ def test_no_dockerfile_means_no_dockerfile_question(tmp_path: Path) -> None:
     data = init_project.propose(detect.detect(tmp_path), None, ask)
     assert not any("Dockerfile" in q for q in asked) and asked  # other questions were asked
     assert data["image"] == {"build": False}
+
+
+@pytest.mark.parametrize(("files", "said", "command"), [
+    ({"pom.xml": "<project/>"}, "Maven project (pom.xml): cifab has no java stack yet", "test: mvn -B verify"),
+    ({"pom.xml": "<project/>", "mvnw": "#!/bin/sh\n"}, "Maven project", "test: ./mvnw -B verify"),
+    ({"build.gradle.kts": "", "gradlew": "#!/bin/sh\n"}, "Gradle project (build.gradle.kts)",
+     "test: ./gradlew check; build: ./gradlew assemble"),
+    ({"Gemfile": "", "Rakefile": ""}, "Ruby project (Gemfile): cifab has no ruby stack yet",
+     "test: bundle install && bundle exec rake"),
+    ({"composer.json": '{"scripts": {"test": "phpunit"}}'}, "PHP project (composer.json)", "composer test"),
+    ({"mix.exs": ""}, "Elixir project (mix.exs)", "mix test"),
+    ({"src/App.csproj": "", "App.sln": ""}, ".NET project (App.sln): cifab has no dotnet stack yet",
+     "test: dotnet test"),
+])
+def test_an_unsupported_ecosystem_is_named_with_its_commands(cli, tmp_path: Path, files: dict[str, str],
+                                                             said: str, command: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / ".git").mkdir()
+    result = cli("init", "--yes", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert said in result.stderr and command in result.stderr and "--stack generic" in result.stderr
+    assert "repository root" not in result.stderr  # it runs there already
+    assert cli("init", "--yes", "--stack", "generic", cwd=tmp_path).exit_code == 0
+    assert "exit 1" not in (tmp_path / "cifab.yml").read_text()
+
+
+def test_the_repository_root_is_named_only_below_it(cli, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "docs" / "guide").mkdir(parents=True)
+    result = cli("init", "--yes", cwd=tmp_path / "docs" / "guide")
+    assert result.exit_code == 2 and "run cifab init in the repository root (../..)" in result.stderr
+
+
+def test_generic_asks_for_each_command_offering_what_it_sees(tmp_path: Path) -> None:
+    (tmp_path / "pom.xml").write_text("<project/>")
+    answers = {"Image the jobs run in": "maven:3.9-eclipse-temurin-17", "Lint command (empty: no lint job)": "",
+               "Test command (empty: no test job)": "mvn -B verify",
+               "Build command (empty: no build job)": "mvn -B package -DskipTests"}
+    offered: dict[str, Any] = {}
+
+    def ask(question: str, default: Any, key: tuple[str, ...] = (), check: Any = None) -> Any:
+        offered[question] = default
+        return answers.get(question, default)
+
+    data = init_project.propose(detect.detect(tmp_path), "generic", ask)
+    assert offered["Image the jobs run in"] == "maven:3.9-eclipse-temurin-21"
+    assert offered["Test command (empty: no test job)"] == "mvn -B verify"
+    assert data["generic"] == {"image": "maven:3.9-eclipse-temurin-17", "test": {"script": ["mvn -B verify"]},
+                               "build": {"script": ["mvn -B package -DskipTests"]}}

@@ -198,9 +198,14 @@ def test_a_broken_package_json_does_not_stop_init(cli, tmp_path: Path) -> None:
     assert cli("init", "--yes", cwd=repo).exit_code == 0
 
 
-def test_generic_stack_init_writes_a_placeholder_that_fails_loudly(cli, tmp_path: Path) -> None:
+def test_generic_stack_never_writes_a_job_that_fails_by_design(cli, tmp_path: Path) -> None:
+    # A placeholder test job ending `exit 1` made the first pipeline red.
     result = cli("init", "--yes", "--stack", "generic", cwd=tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2 and "none was given or seen here" in result.stderr
+    assert not (tmp_path / "cifab.yml").exists()
+    write(tmp_path, {"Makefile": "lint:\n\ttrue\ntest:\n\ttrue\n"})
+    assert cli("init", "--yes", "--stack", "generic", cwd=tmp_path).exit_code == 0
     assert cli("generate", cwd=tmp_path).exit_code == 0
-    script = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())["test"]["script"]
-    assert script[0].endswith("exit 1")
+    ci = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())
+    assert ci["default"]["image"] == "buildpack-deps:bookworm"  # it has make
+    assert ci["lint"]["script"] == ["make lint"] and ci["test"]["script"] == ["make test"] and "build" not in ci

@@ -7,12 +7,14 @@ the registry's order, and finds the components of a monorepo.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from cifab.declared import formatters
-from cifab.stacks import MONOREPO, STACKS, docker
+from cifab.files import repository_root
+from cifab.stacks import MONOREPO, STACKS, docker, ecosystems
 from cifab.stacks.base import Detection, read_text, safe_name
 
 SKIP_DIRS = {"node_modules", "vendor", "target", "dist", "build", "venv", "testdata", "examples"}
@@ -120,8 +122,22 @@ def _component(found: Detection, name: str, path: str) -> dict[str, Any]:
     return component
 
 
+def _generic(repo: Path, found: Detection) -> None:
+    """What `--stack generic` would start from, and the ecosystem cifab has no stack for."""
+    suggestion = ecosystems.suggestion(repo)
+    if suggestion is not None:
+        found.suggested = {"image": suggestion.image, **suggestion.commands, "_source": suggestion.source}
+    ecosystem = ecosystems.found(repo)
+    if ecosystem is not None:
+        found.unsupported = f"{ecosystem[0].kind} ({ecosystem[1]}): cifab has no {ecosystem[0].stack} stack yet"
+    root = repository_root(repo.resolve())
+    if root is not None and root != repo.resolve():
+        found.root = os.path.relpath(root, repo.resolve())
+
+
 def detect(repo: Path) -> Detection:
     found = _detect_here(repo)
+    _generic(repo, found)
     evidence = found.evidence
     found.evidence = (["Dockerfile: container image build"] if found.dockerfile else []) + evidence
     quotes = formatters.yaml_quotes(repo)

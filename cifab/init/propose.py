@@ -12,7 +12,7 @@ from cifab.generate.scalars import plain_safe, quote_char, quoting
 from cifab.init.detect import detect
 from cifab.manifest.load import MANIFEST_NAME, parse
 from cifab.manifest.schema import section_defaults
-from cifab.stacks import BY_NAME, CHOICES, MONOREPO, docker
+from cifab.stacks import BY_NAME, CHOICES, MONOREPO, docker, generic
 from cifab.stacks.base import Asker, Detection, accept_defaults
 
 MANIFEST_HEADER = (
@@ -44,12 +44,11 @@ def ask_environments(ask: Asker) -> list[dict[str, Any]]:
 def propose(detection: Detection, stack: str | None, ask: Asker = accept_defaults) -> dict[str, Any]:
     chosen = stack or detection.stack
     if chosen is None:
-        raise CifabError("could not detect the stack (no go.mod, pyproject.toml, requirements*.txt, package.json, "
-                         "Cargo.toml or Dockerfile here); pass --stack NAME, or run cifab init in the repository "
-                         "root")
+        raise CifabError(undetected(detection))
     if chosen not in CHOICES:
         raise CifabError(f"stack '{chosen}' is not supported; supported: {', '.join(CHOICES)}")
-    settings = detection.settings if chosen == detection.stack else {}
+    settings = detection.settings if chosen == detection.stack else \
+        detection.suggested if chosen == generic.STACK.name else {}
     project = str(ask("Project name", detection.name, ("project",)))
     data: dict[str, Any] = {"cifab": 1, "project": project, "stack": chosen}
     if detection.quotes == "single":
@@ -68,6 +67,20 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     if environments:
         data["deploy"] = {"environments": environments}
     return data
+
+
+def undetected(detection: Detection) -> str:
+    """Why init found no stack, and what to do: name the ecosystem cifab has no stack for,
+    with the commands a generic pipeline would start from."""
+    seen = detection.suggested
+    commands = "; ".join(f"{role}: {' && '.join(seen[role])}" for role in ("lint", "test", "build") if role in seen)
+    generic_hint = ("`cifab init --stack generic` writes a pipeline of your own commands"
+                    + (f", starting from what it sees ({commands})" if commands else ""))
+    if detection.unsupported:
+        return f"{detection.unsupported}; {generic_hint}"
+    where = f", or run cifab init in the repository root ({detection.root})" if detection.root else ""
+    return ("could not detect the stack (no go.mod, pyproject.toml, setup.py, requirements*.txt, package.json, "
+            f"Cargo.toml or Dockerfile here); pass --stack NAME{where}; {generic_hint}")
 
 
 def _monorepo(settings: dict[str, Any]) -> dict[str, Any]:

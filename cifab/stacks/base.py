@@ -49,6 +49,10 @@ class Detection:
     evidence: list[str] = field(default_factory=list)
     quotes: str = "double"  # the quote style the project's YAML formatter wants
     line_length: int = 0  # the longest YAML line its linter accepts (0: any)
+    # What a generic pipeline of this repository would run: image, and commands per role.
+    suggested: dict[str, Any] = field(default_factory=dict)
+    unsupported: str = ""  # "Maven project (pom.xml): cifab has no java stack yet", when so
+    root: str = ""  # the repository root, relative, when init runs below it
 
 
 # Facts of no one stack: the image a job that only runs a shell needs, and the jobs every

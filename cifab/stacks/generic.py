@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict
 
+from cifab.errors import CifabError
 from cifab.stacks.base import JOB_STAGES, SHELL_IMAGE, Asker, Detection, Stack, StackContext, commands, jobs
 
 
@@ -20,9 +21,22 @@ def detect(repo: Path, found: Detection) -> bool:
 
 
 def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> dict[str, Any]:
-    image = str(ask("Image the jobs run in", SHELL_IMAGE, ("generic", "image")))
-    return {"image": image, "test": {"script": [
-        'echo "No test command yet: set generic.test.script in cifab.yml" >&2; exit 1']}}
+    """The image and one command per job, offered from what the repository shows (its task
+    runner, its ecosystem: settings), each asked; a job nobody gave a command for is left out,
+    never written as a placeholder that fails by design."""
+    section: dict[str, Any] = {"image": str(ask("Image the jobs run in", settings.get("image") or SHELL_IMAGE,
+                                                ("generic", "image")))}
+    for role in JOB_STAGES:
+        seen = [str(c) for c in settings.get(role) or []]
+        shown = " && ".join(seen)
+        answer = str(ask(f"{role.capitalize()} command (empty: no {role} job)", shown, ()) or "").strip()
+        if answer:
+            section[role] = {"script": seen if answer == shown else [answer]}
+    if not any(role in section for role in JOB_STAGES):
+        raise CifabError("the generic stack runs your own commands, and none was given or seen here (no Makefile, "
+                         "justfile, scripts/ or build file cifab knows): run `cifab init --stack generic` on a "
+                         "terminal to give them, or write cifab.yml's generic section by hand (`cifab schema`)")
+    return section
 
 
 def context(data: dict[str, Any]) -> StackContext:
