@@ -86,3 +86,67 @@ def test_workspace_manifests_name_the_components(tmp_path: Path) -> None:
     assert found.stack == "monorepo"
     assert [c["path"] for c in found.settings["components"]] == [".", "web/deep/app", "tools/gen"]
     assert "components listed by pnpm-workspace.yaml, go.work" in found.evidence
+
+
+def test_cargo_finds_binaries_as_cargo_does(tmp_path: Path) -> None:
+    # git-cliff: [[bin]] tables for two helpers hid the main binary, src/main.rs.
+    repo = write(tmp_path / "a", {
+        "Cargo.toml": CRATE.format(name="git-cliff") + 'default-run = "git-cliff"\n'
+        '[[bin]]\nname = "git-cliff-completions"\npath = "src/bin/completions.rs"\n'
+        '[[bin]]\nname = "git-cliff-mangen"\npath = "src/bin/mangen.rs"\n',
+        "src/main.rs": "fn main() {}\n", "src/bin/completions.rs": "fn main() {}\n",
+        "src/bin/mangen.rs": "fn main() {}\n", "src/bin/extra/main.rs": "fn main() {}\n"})
+    assert detect(repo).settings["binaries"] == ["git-cliff", "git-cliff-completions", "git-cliff-mangen", "extra"]
+    no_auto = write(tmp_path / "b", {
+        "Cargo.toml": CRATE.format(name="x") + 'autobins = false\ndefault-run = "tool"\n'
+        '[[bin]]\nname = "cli"\npath = "src/main.rs"\n[[bin]]\nname = "tool"\npath = "src/tool.rs"\n',
+        "src/main.rs": "fn main() {}\n", "src/bin/ignored.rs": "fn main() {}\n"})
+    assert detect(no_auto).settings["binaries"] == ["tool", "cli"]
+
+
+def test_a_stable_toolchain_file_uses_the_images_toolchain(tmp_path: Path) -> None:
+    # git-cliff: rust-toolchain.toml's `stable` made rustup download a second toolchain per job.
+    repo = write(tmp_path, {"Cargo.toml": CRATE.format(name="x"), "src/main.rs": "fn main() {}\n",
+                            "rust-toolchain.toml": '[toolchain]\nchannel = "stable"\ncomponents = ["rustfmt", '
+                                                   '"llvm-tools"]\n'})
+    found = detect(repo)
+    assert found.settings["image_toolchain"] is True and "version" not in found.settings
+    assert any("llvm-tools" in line and "not installed" in line for line in found.evidence)
+    out = pipeline(repo)
+    assert out["default"]["image"] == "rust:1.95-bookworm"
+    for job in ("clippy", "cargo-test", "cargo-build"):
+        assert out[job]["script"][0] == 'export RUSTUP_TOOLCHAIN="$RUST_VERSION"', job
+
+
+def test_a_pinned_toolchain_picks_the_image_and_nightly_is_told(tmp_path: Path) -> None:
+    pinned = write(tmp_path / "p", {"Cargo.toml": CRATE.format(name="x"), "rust-toolchain": "1.90.0\n"})
+    assert pipeline(pinned)["default"]["image"] == "rust:1.90.0-bookworm"
+    nightly = write(tmp_path / "n", {"Cargo.toml": CRATE.format(name="x"),
+                                     "rust-toolchain.toml": '[toolchain]\nchannel = "nightly-2026-01-01"\n'})
+    found = detect(nightly)
+    assert "image_toolchain" not in found.settings
+    assert any(line.startswith("note: rust-toolchain.toml asks for the nightly-2026-01-01 channel")
+               for line in found.evidence)
+    assert pipeline(nightly)["clippy"]["script"][0] == "rustup component add clippy"
+
+
+def test_nightly_rustfmt_options_need_nightly_or_no_format_job(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"Cargo.toml": CRATE.format(name="x"),
+                            "rustfmt.toml": 'imports_granularity = "Crate"\nmax_width = 100\n'})
+    found = detect(repo)
+    assert found.settings["rustfmt"] == "nightly"
+    assert pipeline(repo)["rustfmt"]["script"][-1] == "cargo +nightly fmt --all --check"
+    skipped = propose(found, None, lambda q, d, k=(), c=None: False if "nightly rustfmt" in q else d)
+    assert skipped["rust"]["rustfmt"] == "skip"
+    stable = write(tmp_path / "s", {"Cargo.toml": CRATE.format(name="x"), "rustfmt.toml": "max_width = 100\n"})
+    assert "rustfmt" not in detect(stable).settings
+
+
+def test_tests_that_read_git_get_the_whole_history(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"Cargo.toml": CRATE.format(name="x"), "src/lib.rs": "",
+                            "tests/repo.rs": "#[test]\nfn t() { git2::Repository::open(\".\").unwrap(); }\n"})
+    out = pipeline(repo)
+    assert out["cargo-test"]["variables"] == {"GIT_DEPTH": "0"}
+    assert out["cargo-doctest"]["variables"] == {"GIT_DEPTH": "0"}
+    plain = write(tmp_path / "p", {"Cargo.toml": CRATE.format(name="x"), "tests/t.rs": "#[test]\nfn t() {}\n"})
+    assert "variables" not in pipeline(plain)["cargo-test"]

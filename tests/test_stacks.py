@@ -190,6 +190,7 @@ def test_rust_detection_details(tmp_path: Path) -> None:
     repo = write(tmp_path / "r", {"Cargo.toml": '[package]\nname = "x"\n[[bin]]\nname = "a"\n[[bin]]\nname = "b"\n',
                                   "rust-toolchain.toml": '[toolchain]\nchannel = "1.90.0"\n'})
     assert detect.detect(repo).settings == {"binaries": ["a", "b"], "version": "1.90.0", "workspace": False,
+                                            "image_toolchain": True,
                                             "doctests": False, "locked": False}
 
 

@@ -12,14 +12,24 @@ Each job is one of:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 
 @dataclass(frozen=True)
 class CannotRun:
+    """A reason this machine cannot run the job. What it can still prove: script lines the
+    job must have (commands), files of the fixture those lines need (files), and job
+    variables (variables); a test checks them on the generated job."""
+
     why: str
+    commands: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+
+    def proves(self, **what: Any) -> CannotRun:
+        return replace(self, **{k: tuple(v.items()) if isinstance(v, dict) else tuple(v) for k, v in what.items()})
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,13 @@ FIXTURES = [
         "rustfmt": PASSED, "clippy": PASSED, "cargo-test": NEXTEST, "cargo-doctest": PASSED, "cargo-build": PASSED}),
     Fixture("rust-virtual", "a virtual workspace of two binaries", {
         "rustfmt": PASSED, "clippy": PASSED, "cargo-test": NEXTEST, "cargo-build": PASSED}),
+    Fixture("rust-toolchain-cliff", "a virtual workspace with `rust-toolchain.toml` (stable), nightly rustfmt "
+            "options, [[bin]] beside src/main.rs, tests that run git, like git-cliff", {
+                "rustfmt": Passes("nightly rustfmt: the machine's, where rustup would download it"),
+                "clippy": PASSED,
+                "cargo-test": NEXTEST.proves(commands=['export RUSTUP_TOOLCHAIN="$RUST_VERSION"'],
+                                            variables={"GIT_DEPTH": "0"}, files=["changelog-core/tests/history.rs"]),
+                "cargo-doctest": PASSED, "cargo-build": PASSED}),
     Fixture("docker-only", "a Dockerfile alone, like linuxserver's docker-nginx", {
         "hadolint": PASSED, "container-image": REVIEWED}),
     Fixture("py-scm-version", "a library versioned by setuptools-scm from its git tags, as many on PyPI are", {
@@ -133,7 +150,8 @@ BY_NAME = {f.name: f for f in FIXTURES}
 
 def status(value: Any) -> str:
     if isinstance(value, CannotRun):
-        return f"cannot run here: {value.why}"
+        proved = [f"`{c}`" for c in value.commands] + [f"{k}={v}" for k, v in value.variables] + list(value.files)
+        return f"cannot run here: {value.why}" + (f"; proved: {', '.join(proved)}" if proved else "")
     if isinstance(value, Passes):
         return f"passed (install step skipped: {value.skipped})" if value.skipped else "passed"
     if isinstance(value, FindsProblems):

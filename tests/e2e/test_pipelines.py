@@ -36,6 +36,22 @@ def test_the_table_lists_exactly_the_generated_jobs(project: runner.Project, req
     assert all(v == REVIEWED or isinstance(v, (Passes, FindsProblems, CannotRun)) for v in fixture.jobs.values())
 
 
+PROOFS = [(fixture, job) for fixture in FIXTURES for job, expected in fixture.jobs.items()
+          if isinstance(expected, CannotRun) and (expected.commands or expected.files or expected.variables)]
+
+
+@pytest.mark.parametrize(("project", "job"), PROOFS, ids=[f"{f.name}:{j}" for f, j in PROOFS], indirect=["project"])
+def test_what_cannot_run_has_its_command_line_and_files(project: runner.Project, job: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    fixture = next(f for f in FIXTURES if f.name == request.node.callspec.id.split(":")[0])
+    expected: CannotRun = fixture.jobs[job]
+    resolved = project.resolved(job)
+    script = [str(line) for key in ("before_script", "script") for line in resolved.get(key) or []]
+    assert [c for c in expected.commands if c not in script] == [], script
+    assert {k: v for k, v in expected.variables if (resolved.get("variables") or {}).get(k) != v} == {}
+    assert [f for f in expected.files if not (project.root / f).is_file()] == []
+
+
 def _run(project: runner.Project, name: str, tmp_path: Path) -> runner.JobResult:
     try:
         return runner.run_job(project, name, tmp_path)

@@ -149,13 +149,36 @@ def _pypi_tool(package: str, command: str) -> Path:
     return root / "bin"
 
 
-def rust() -> tuple[Path, Path]:
-    """(cargo's folder, RUSTUP_HOME) of the machine's Rust toolchain, with rustfmt and clippy."""
+def rust() -> tuple[Path, Path, str]:
+    """(cargo's folder, RUSTUP_HOME, RUST_VERSION) as a rust image has them: the machine's
+    stable toolchain under its version's name (1.95.0-x86_64-unknown-linux-gnu, as the image's
+    rustup-init installs it, so that a toolchain file's `stable` is not taken as installed),
+    its nightly beside it, and the version the image's RUST_VERSION says."""
     cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
     if not Path(cargo).exists():
         raise Missing("no Rust toolchain (cargo) on this machine")
-    rustup_home = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup")
-    return Path(cargo).parent, rustup_home
+    host_home = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup")
+    stable = sorted((host_home / "toolchains").glob("stable-*"))
+    if not stable:
+        raise Missing(f"no stable Rust toolchain in {host_home}")
+    triple = stable[0].name.removeprefix("stable-")
+    proc = _run([str(stable[0] / "bin" / "rustc"), "--version"])
+    version = proc.stdout.split()[1] if proc.returncode == 0 and len(proc.stdout.split()) > 1 else ""
+    if not version:
+        raise Missing(f"the stable toolchain's rustc does not run: {proc.stderr.strip()[-300:]}")
+    image_home = HOME / "rustup-image" / version
+    with installing("rustup-image"):
+        if (image_home / "settings.toml").exists():
+            return Path(cargo).parent, image_home, version
+        (image_home / "toolchains").mkdir(parents=True, exist_ok=True)
+        (image_home / "update-hashes").mkdir(exist_ok=True)
+        for link, target in ((f"{version}-{triple}", stable[0]), (f"nightly-{triple}", host_home / "toolchains" /
+                                                                  f"nightly-{triple}")):
+            if target.exists() and not (image_home / "toolchains" / link).exists():
+                (image_home / "toolchains" / link).symlink_to(target, target_is_directory=True)
+        (image_home / "settings.toml").write_text(
+            f'version = "12"\ndefault_toolchain = "{version}-{triple}"\nprofile = "minimal"\n\n[overrides]\n')
+    return Path(cargo).parent, image_home, version
 
 
 def python(version: str) -> Path:
