@@ -117,7 +117,7 @@ def test_image_uses_rootless_buildkit_and_the_registry(generated: Path) -> None:
     job = yaml.safe_load(generated.read_text())["container-image"]
     assert job["image"]["name"].startswith("moby/buildkit:") and job["image"]["name"].endswith("-rootless")
     assert job["variables"]["BUILDKITD_FLAGS"] == "--oci-worker-no-process-sandbox"
-    assert "$CI_REGISTRY_IMAGE" in job["script"][0]
+    assert job["variables"]["IMAGE_NAME"] == "$CI_REGISTRY_IMAGE" and "$IMAGE_NAME:latest" in job["script"][0]
 
 
 def test_deploys_have_environments_rules_and_resource_groups(generated: Path) -> None:

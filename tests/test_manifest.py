@@ -178,3 +178,11 @@ def test_a_component_image_is_looked_for_in_its_own_folder(tmp_path: Path) -> No
     (tmp_path / "api").mkdir()
     (tmp_path / "api" / "Dockerfile").write_text("FROM scratch\n")
     manifest.parse(text, "cifab.yml", tmp_path / "cifab.yml")
+
+
+def test_an_image_context_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    text = MINIMAL + b"image:\n  build: true\n  context: ../..\n"
+    with pytest.raises(ProblemsError) as exc:
+        manifest.parse(text, "cifab.yml", tmp_path / "cifab.yml")
+    assert [(p.line, p.message) for p in exc.value.problems] == [(6, "image.context: ../.. is outside the repository")]

@@ -43,8 +43,8 @@ def test_a_dockerfile_alone_gets_no_deploy_that_fails_by_design(tmp_path: Path) 
 
 def test_the_image_build_uses_a_registry_cache_and_oci_labels(tmp_path: Path) -> None:
     script = pipeline(write(tmp_path, {"Dockerfile": "FROM scratch\n"}))["container-image"]["script"][0]
-    assert '--import-cache "type=registry,ref=$CI_REGISTRY_IMAGE/buildcache"' in script
-    assert "--export-cache type=registry,ref=$CI_REGISTRY_IMAGE/buildcache,mode=max" in script
+    assert '--import-cache "type=registry,ref=$IMAGE_NAME/buildcache"' in script
+    assert "--export-cache type=registry,ref=$IMAGE_NAME/buildcache,mode=max" in script
     assert '"label:org.opencontainers.image.revision=$CI_COMMIT_SHA"' in script
 
 
@@ -150,3 +150,64 @@ def test_tests_that_read_git_get_the_whole_history(tmp_path: Path) -> None:
     assert out["cargo-doctest"]["variables"] == {"GIT_DEPTH": "0"}
     plain = write(tmp_path / "p", {"Cargo.toml": CRATE.format(name="x"), "tests/t.rs": "#[test]\nfn t() {}\n"})
     assert "variables" not in pipeline(plain)["cargo-test"]
+
+
+def test_hadolint_fails_on_errors_unless_the_project_configures_it(tmp_path: Path) -> None:
+    # docker-nginx's first pipeline went red on warnings; a 2022 hadolint pin besides.
+    repo = write(tmp_path / "a", {"Dockerfile": "FROM alpine:3.22\nMAINTAINER me\n"})
+    found = detect(repo)
+    assert any(line.startswith("note: Dockerfile:2: MAINTAINER is deprecated (hadolint DL4000, an error)")
+               for line in found.evidence)
+    job = pipeline(repo)["hadolint"]
+    assert job["image"] == "hadolint/hadolint:v2.15.1-debian"
+    assert job["script"] == ["hadolint --no-fail --format gitlab_codeclimate Dockerfile > gl-code-quality-report.json",
+                             "hadolint --failure-threshold error Dockerfile"]
+    configured = write(tmp_path / "b", {"Dockerfile": "FROM alpine:3.22\n", ".hadolint.yaml": "ignored: [DL3018]\n"})
+    assert pipeline(configured)["hadolint"]["script"][-1] == "hadolint Dockerfile"
+
+
+def test_compose_build_services_become_one_image_job_each(tmp_path: Path) -> None:
+    repo = write(tmp_path, {
+        "Dockerfile": "FROM alpine:3.22\n", "Dockerfile.worker": "FROM alpine:3.22\n",
+        "compose.yml": "services:\n  web:\n    build: .\n  worker:\n    build:\n      context: .\n"
+                       "      dockerfile: Dockerfile.worker\n  remote:\n    build: https://example.com/repo.git\n"
+                       "  db:\n    image: postgres:17\n"})
+    found = detect(repo)
+    assert any("remote: its build context" in line and line.startswith("warning: compose.yml")
+               for line in found.evidence)
+    out = pipeline(repo)
+    assert "container-image" not in out
+    web, worker = out["container-image-web"], out["container-image-worker"]
+    assert web["variables"]["IMAGE_NAME"] == "$CI_REGISTRY_IMAGE/web"
+    assert (worker["variables"]["DOCKERFILE_NAME"], worker["variables"]["BUILD_CONTEXT"]) == ("Dockerfile.worker", ".")
+    assert out["hadolint"]["script"][-1] == "hadolint --failure-threshold error Dockerfile Dockerfile.worker"
+
+
+def test_compose_gives_the_tests_their_database(tmp_path: Path) -> None:
+    repo = write(tmp_path, {
+        "pyproject.toml": '[project]\nname = "api"\nversion = "1"\nrequires-python = ">=3.12"\n',
+        "compose.yml": "services:\n  db:\n    image: postgres:17\n    environment:\n      POSTGRES_DB: app\n"
+                       "      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD?unset}\n"
+                       "  api:\n    build: .\n    environment:\n      - POSTGRES_SERVER=db\n"
+                       "      - SECRET_KEY=${SECRET_KEY}\n", "Dockerfile": "FROM python:3.13-slim\n"})
+    job = pipeline(repo)["pytest"]
+    assert job["services"] == [{"name": "postgres:17", "alias": "db"}]
+    assert job["variables"] == {"POSTGRES_DB": "app", "POSTGRES_HOST_AUTH_METHOD": "trust", "POSTGRES_SERVER": "db"}
+
+
+def test_a_component_builds_with_the_context_compose_gives_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    # fastapi's template: backend/Dockerfile copies the root's uv.lock, so compose builds it from the root.
+    repo = write(tmp_path, {
+        "backend/pyproject.toml": '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.12"\n',
+        "backend/Dockerfile": "FROM python:3.13-slim\nCOPY uv.lock /app/\n",
+        "frontend/package.json": '{"name": "web", "scripts": {"test": "node --test"}}',
+        "compose.yml": "services:\n  backend:\n    build:\n      context: .\n      dockerfile: backend/Dockerfile\n"})
+    found = detect(repo)
+    backend = next(c for c in found.settings["components"] if c["name"] == "backend")
+    assert backend["image"] == {"build": True, "dockerfile": "Dockerfile", "context": ".."}
+    assert cli("init", "--yes", cwd=repo).exit_code == 0 and cli("generate", cwd=repo).exit_code == 0
+    job = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())["backend-container-image"]
+    assert job["variables"]["BUILD_CONTEXT"] == ".."
+    assert job["before_script"][0].startswith('cd "$CI_PROJECT_DIR/backend"')

@@ -159,8 +159,9 @@ def test_docker_only_pipeline(cli, tmp_path: Path) -> None:
     assert pipeline["hadolint"]["image"].startswith("hadolint/hadolint:v")
     image = pipeline["container-image"]
     assert image["image"]["name"].endswith("-rootless")
-    assert "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA" in image["script"][0]
-    assert "$CI_REGISTRY_IMAGE:latest" in image["script"][0] and "CI_DEFAULT_BRANCH" in image["script"][0]
+    assert image["variables"]["IMAGE_NAME"] == "$CI_REGISTRY_IMAGE"
+    assert "$IMAGE_NAME:$CI_COMMIT_SHORT_SHA" in image["script"][0]
+    assert "$IMAGE_NAME:latest" in image["script"][0] and "CI_DEFAULT_BRANCH" in image["script"][0]
 
 
 @pytest.mark.parametrize(("files", "stack"), [(PYTHON, "python"), (NODE, "node"), (RUST, "rust"),

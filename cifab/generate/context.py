@@ -47,7 +47,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
         ctx["image"]["build"] = True
     ctx["stack_stages"] = [stage for stage in JOB_STAGES if jobs.get(stage)]
     if ctx["image"]["build"]:
-        jobs["build"].append(IMAGE_JOB)
+        jobs["build"].extend(one["job"] for one in ctx["image"]["images"])
     # A deploy waits for every job that vouches for the commit: lint, test and build.
     ctx["deploy_needs"] = [job for stage in JOB_STAGES for job in jobs[stage]]
     ctx["stack_deploy"] = bool(jobs["deploy"])  # a stack's own release job, such as a package upload
@@ -108,7 +108,18 @@ def _environment(env: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _image(image: dict[str, Any]) -> dict[str, Any]:
+def _one_image(dockerfile: str, context: str, job: str, repository: str) -> dict[str, str]:
     # buildctl takes the Dockerfile's directory and its file name separately.
-    directory, _, name = str(image["dockerfile"]).rpartition("/")
-    return {**image, "dockerfile_dir": directory or ".", "dockerfile_name": name}
+    directory, _, name = dockerfile.rpartition("/")
+    return {"job": job, "repository": repository, "context": context, "dockerfile": dockerfile,
+            "dockerfile_dir": directory or ".", "dockerfile_name": name}
+
+
+def _image(image: dict[str, Any]) -> dict[str, Any]:
+    """The image build: one image, or one per entry of image.builds (a compose file's build
+    services), each its own job and repository under $CI_REGISTRY_IMAGE."""
+    builds = image.get("builds") or []
+    images = [_one_image(b["dockerfile"], b["context"], f"{IMAGE_JOB}-{b['name']}",
+                         f"$CI_REGISTRY_IMAGE/{b['name']}") for b in builds] or \
+        [_one_image(image["dockerfile"], image["context"], IMAGE_JOB, "$CI_REGISTRY_IMAGE")]
+    return {**image, "images": images}

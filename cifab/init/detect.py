@@ -12,9 +12,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cifab.declared import compose as compose_file
 from cifab.declared import formatters
+from cifab.declared.compose import Compose
 from cifab.files import repository_root
-from cifab.stacks import MONOREPO, STACKS, docker, ecosystems
+from cifab.init import from_compose
+from cifab.stacks import BY_NAME, MONOREPO, STACKS, docker, ecosystems
 from cifab.stacks.base import Detection, read_text, safe_name
 
 SKIP_DIRS = {"node_modules", "vendor", "target", "dist", "build", "venv", "testdata", "examples"}
@@ -135,9 +138,48 @@ def _generic(repo: Path, found: Detection) -> None:
         found.root = os.path.relpath(root, repo.resolve())
 
 
+def _compose_here(compose: Compose, found: Detection) -> None:
+    """A single project's image builds and test services from its compose file."""
+    evidence = found.evidence
+    if found.stack in BY_NAME and BY_NAME[found.stack].takes_services:
+        from_compose.apply(compose, found.settings, ".", evidence)
+    if len(compose.builds) > 1:
+        found.image = {"builds": from_compose.builds(compose, evidence)}
+        found.dockerfile = True
+    elif compose.builds:
+        build = compose.builds[0]
+        found.dockerfile = True
+        if (build.dockerfile, build.context) != ("Dockerfile", "."):
+            found.image = {"dockerfile": build.dockerfile, "context": build.context}
+            evidence.append(f"image: {build.dockerfile}, context {build.context} (from {compose.source})")
+    else:
+        evidence.append(f"{compose.source}: no service builds an image; it is not used for the image build")
+
+
+def _compose_components(compose: Compose, components: list[dict[str, Any]], evidence: list[str]) -> None:
+    """Each component's build context and test services from the root's compose file."""
+    for component in components:
+        path = component["path"]
+        build = from_compose.build_for(compose, path)
+        if build is not None and "image" in component:
+            dockerfile, context = from_compose.relative(build.dockerfile, path), from_compose.relative(build.context,
+                                                                                                        path)
+            if (dockerfile, context) != ("Dockerfile", "."):
+                component["image"] = {"build": True, "dockerfile": dockerfile, "context": context}
+                evidence.append(f"{component['name']} image: {build.dockerfile} with context {build.context} "
+                                f"(from {compose.source})")
+        stack = component["stack"]
+        if BY_NAME[stack].takes_services:
+            section = component.setdefault(stack, {})
+            from_compose.apply(compose, section, path, evidence)
+
+
 def detect(repo: Path) -> Detection:
     found = _detect_here(repo)
     _generic(repo, found)
+    compose = compose_file.read(repo)
+    if compose is not None:
+        found.evidence.extend(f"warning: {compose.source}: {why}; not built" for why in compose.skipped)
     evidence = found.evidence
     found.evidence = (["Dockerfile: container image build"] if found.dockerfile else []) + evidence
     quotes = formatters.yaml_quotes(repo)
@@ -149,16 +191,30 @@ def detect(repo: Path) -> Detection:
         found.line_length = width[0]
         found.evidence.append(f"YAML lines: at most {width[0]} characters, as yamllint wants (from {width[1]})")
     listed, sources = workspace_folders(repo)
-    if found.stack not in (None, IMAGE_ONLY) and not listed:
+    single = _single(repo, found, listed, sources)
+    if single:
+        if compose is not None:
+            _compose_here(compose, found)
         return found
+    components = found.settings["components"]
+    if compose is not None:
+        _compose_components(compose, components, found.evidence)
+    return found
+
+
+def _single(repo: Path, found: Detection, listed: list[Path], sources: list[str]) -> bool:
+    """Whether the repository is one project; when not, found becomes the monorepo of its
+    components."""
+    if found.stack not in (None, IMAGE_ONLY) and not listed:
+        return True
     skipped: list[str] = []
     components = detect_components(repo, listed, skipped)
     found.evidence.extend(skipped)
     others = [c for c in components if c["stack"] != found.stack]
     if found.stack not in (None, IMAGE_ONLY) and not others:
-        return found  # a workspace of the root's own stack: one project
+        return True  # a workspace of the root's own stack: one project
     if not components:
-        return found
+        return True
     if found.stack is not None:
         # The root holds files of its own (a Dockerfile, go.mod): a component too, at ".".
         root = _component(found, found.name.lower().replace(".", "-"), ".")
@@ -171,4 +227,4 @@ def detect(repo: Path) -> Detection:
     if sources:
         found.evidence.append(f"components listed by {', '.join(sources)}")
     found.evidence.append("components: " + ", ".join(f"{c['path']} ({c['stack']})" for c in components))
-    return found
+    return False

@@ -62,7 +62,8 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     # Only a repository with a Dockerfile is asked about building it.
     build_image = chosen == docker.STACK.name or (detection.dockerfile and bool(
         ask("Build a container image from the Dockerfile?", True, ("image", "build"))))
-    data["image"] = {"build": build_image}
+    # Where compose says the image is built from (its context, or several images), kept.
+    data["image"] = {"build": build_image, **(detection.image if build_image else {})}
     environments = ask_environments(ask)
     if environments:
         data["deploy"] = {"environments": environments}

@@ -22,18 +22,47 @@ def _images(data: YMap) -> list[tuple[tuple[str | int, ...], Any, str]]:
     return out
 
 
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
 def missing_files(data: YMap, root: Path) -> list[Finding]:
-    """image.build without the Dockerfile it builds, at the build key's line."""
+    """image.build without the Dockerfile it builds, and a build context or Dockerfile
+    outside the repository (BuildKit would send the runner's other files to the build), at
+    the key's line."""
     out: list[Finding] = []
     for path, image, folder in _images(data):
         if not isinstance(image, dict) or image.get("build") is not True:
             continue
-        dockerfile = str(image.get("dockerfile") or "Dockerfile")
-        if (root / folder / dockerfile).is_file():
-            continue
-        src, line, col = schemaerrors.locate(data, (*path, "build")) or (data.src, 1, 1)
-        shown = dockerfile if folder in (".", "") else f"{folder}/{dockerfile}"
-        out.append(INVALID.at(src, line, col, f"{schemaerrors.dotted((*path, 'build'))}: the image is built from "
-                                              f"{shown}, which does not exist",
+        builds = image.get("builds")
+        if isinstance(builds, list) and builds:
+            targets = [((*path, "builds", i), b) for i, b in enumerate(builds) if isinstance(b, dict)]
+        else:
+            targets = [(path, image)]
+        for where, settings in targets:
+            out.extend(_check(data, root, folder, where, settings))
+    return out
+
+
+def _check(data: YMap, root: Path, folder: str, where: tuple[str | int, ...], settings: Any) -> list[Finding]:
+    out: list[Finding] = []
+    dockerfile = str(settings.get("dockerfile") or "Dockerfile")
+    context = str(settings.get("context") or ".")
+    shown = dockerfile if folder in (".", "") else f"{folder}/{dockerfile}"
+    for key, value in (("context", context), ("dockerfile", dockerfile)):
+        if not _inside(root, root / folder / value):
+            src, line, col = schemaerrors.locate(data, (*where, key)) or (data.src, 1, 1)
+            out.append(INVALID.at(src, line, col, f"{schemaerrors.dotted((*where, key))}: {value} is outside the "
+                                                  "repository", "give a path inside the repository"))
+    if not out and not (root / folder / dockerfile).is_file():
+        key = "dockerfile" if "dockerfile" in settings else "build"
+        at = (*where, key) if key in settings else where
+        src, line, col = schemaerrors.locate(data, at) or (data.src, 1, 1)
+        out.append(INVALID.at(src, line, col, f"{schemaerrors.dotted(at)}: the image is built from {shown}, which "
+                                              "does not exist",
                               "add the Dockerfile, set image.dockerfile to where it is, or set image.build: false"))
     return out

@@ -53,6 +53,7 @@ class Detection:
     suggested: dict[str, Any] = field(default_factory=dict)
     unsupported: str = ""  # "Maven project (pom.xml): cifab has no java stack yet", when so
     root: str = ""  # the repository root, relative, when init runs below it
+    image: dict[str, Any] = field(default_factory=dict)  # image settings besides build (compose's builds)
 
 
 # Facts of no one stack: the image a job that only runs a shell needs, and the jobs every
@@ -101,6 +102,8 @@ class Stack:
     job_names: Mapping[str, str] = field(default_factory=dict)
     # Other names people give the stack (golang, nodejs): a "did you mean" for them.
     aliases: tuple[str, ...] = ()
+    # Its test job takes services (a database) and variables: its section has those keys.
+    takes_services: bool = False
 
 
 def asks_version(question: str, stack: str) -> Callable[[dict[str, Any], Asker, dict[str, Any]], dict[str, Any]]:

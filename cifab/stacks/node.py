@@ -471,4 +471,5 @@ def context(data: dict[str, Any]) -> StackContext:
 
 
 STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS,
-              aliases=("nodejs", "node.js", "javascript", "typescript", "js", "ts", "npm"), job_names=JOB)
+              aliases=("nodejs", "node.js", "javascript", "typescript", "js", "ts", "npm"), job_names=JOB,
+              takes_services=True)

@@ -113,6 +113,9 @@ FIXTURES = [
                 "cargo-doctest": PASSED, "cargo-build": PASSED}),
     Fixture("docker-only", "a Dockerfile alone, like linuxserver's docker-nginx", {
         "hadolint": PASSED, "container-image": REVIEWED}),
+    Fixture("docker-compose-samba", "a Dockerfile with hadolint warnings, and a compose file that builds it and a "
+            "second image from wsdd.Dockerfile, like dperson/samba", {
+                "hadolint": PASSED, "container-image-samba": REVIEWED, "container-image-wsdd": REVIEWED}),
     Fixture("py-scm-version", "a library versioned by setuptools-scm from its git tags, as many on PyPI are", {
         "pytest": GIT, "python-build": GIT}),
     Fixture("py-precommit-scope", "ruff and mypy from pre-commit hooks with files scopes, a strict mypy needing "

