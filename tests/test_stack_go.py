@@ -93,3 +93,70 @@ def test_a_goreleaser_config_leads_to_the_release_job(tmp_path: Path) -> None:
     repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.26\n", "main.go": "package main\n\nfunc main() {}\n",
                             ".goreleaser.yaml": "version: 2\n"})
     assert pipeline(repo)["goreleaser"]["rules"] == [{"if": "$CI_COMMIT_TAG"}]
+
+
+MAIN = {"go.mod": "module x\n\ngo 1.26\n", "main.go": "package main\n\nfunc main() {}\n"}
+
+
+def test_a_release_that_builds_images_gets_a_daemon_and_a_login(tmp_path: Path) -> None:
+    # traefik/whoami: GoReleaser's dockers: failed without a Docker daemon.
+    from cifab.init.detect import detect
+
+    repo = write(tmp_path, {**MAIN, ".goreleaser.yml": "version: 2\ndockers:\n  - image_templates: [x]\n"})
+    found = detect(repo)
+    assert any("GITLAB_TOKEN" in line and "Settings > CI/CD > Variables" in line for line in found.evidence)
+    job = pipeline(repo)["goreleaser"]
+    assert job["services"] == [{"name": "docker:29.10.1-dind", "alias": "docker"}]
+    assert job["variables"]["DOCKER_HOST"] == "tcp://docker:2376" and job["variables"]["DOCKER_TLS_CERTDIR"] == "/certs"
+    assert job["before_script"] == ['echo "$CI_REGISTRY_PASSWORD" | docker login --username "$CI_REGISTRY_USER" '
+                                    '--password-stdin "$CI_REGISTRY"']
+    plain = write(tmp_path / "p", {**MAIN, ".goreleaser.yaml": "version: 2\nbuilds:\n  - main: .\n"})
+    assert "services" not in pipeline(plain)["goreleaser"]
+
+
+def test_a_goreleaser_v1_config_gets_the_last_v1(tmp_path: Path) -> None:
+    from cifab.init.detect import detect
+
+    repo = write(tmp_path, {**MAIN, ".goreleaser.yaml": "builds:\n  - main: .\n"})
+    assert any("GoReleaser v1 config" in line for line in detect(repo).evidence)
+    assert pipeline(repo)["goreleaser"]["image"]["name"] == "goreleaser/goreleaser:v1.26.2"
+
+
+@pytest.mark.parametrize(("files", "prefix"), [
+    ({"go.mod": "module x\n\ngo 1.26\n\ntool (\n\tgotest.tools/gotestsum\n"
+               "\tgithub.com/golangci/golangci-lint/v2/cmd/golangci-lint // lint\n)\n"}, "go tool "),
+    ({"go.mod": "module x\n\ngo 1.26\n", "tools/go.mod": "module x/tools\n\ngo 1.26\n\n"
+      "tool gotest.tools/gotestsum\ntool github.com/golangci/golangci-lint/v2/cmd/golangci-lint\n"},
+     "go tool -modfile=tools/go.mod "),
+])
+def test_declared_tools_run_at_the_projects_version(tmp_path: Path, files: dict[str, str], prefix: str) -> None:
+    repo = write(tmp_path, {**files, "x.go": "package x\n"})
+    out = pipeline(repo)
+    assert out["golangci-lint"]["image"] == "golang:1.27"
+    assert out["golangci-lint"]["script"][-1].startswith(f"{prefix}golangci-lint run --output.text.path=stdout")
+    test = out["go-test"]["script"]
+    assert not any("go install gotest.tools/gotestsum" in line for line in test)
+    assert any(line.startswith(f"{prefix}gotestsum --junitfile report.xml") for line in test)
+    assert "command -v gocover-cobertura >/dev/null || go install github.com/boumenot/gocover-cobertura@v1.4.0" in test
+
+
+def test_a_v1_golangci_lint_tool_gets_v1_flags(tmp_path: Path) -> None:
+    gomod = "module x\n\ngo 1.26\n\ntool github.com/golangci/golangci-lint/cmd/golangci-lint\n"
+    repo = write(tmp_path, {"go.mod": gomod, "x.go": "package x\n"})
+    assert pipeline(repo)["golangci-lint"]["script"][-1] == (
+        "go tool golangci-lint run --out-format=colored-line-number,code-climate:gl-code-quality-report.json")
+
+
+def test_the_toolchain_patch_level_is_kept_in_messages(tmp_path: Path) -> None:
+    from cifab.init.detect import detect
+
+    repo = write(tmp_path, {"go.mod": "module x\n\ngo 1.25\n\ntoolchain go1.26.6\n", "x.go": "package x\n"})
+    assert any("toolchain go1.26.6 in go.mod" in line for line in detect(repo).evidence)
+
+
+def test_a_dockerfile_goreleaser_builds_gets_no_image_job_of_its_own(tmp_path: Path) -> None:
+    # whoami's Dockerfile copies the binary GoReleaser built: BuildKit alone cannot build it.
+    repo = write(tmp_path, {**MAIN, "Dockerfile": "FROM scratch\nCOPY x /\n",
+                            ".goreleaser.yaml": "version: 2\ndockers:\n  - image_templates: [x]\n"})
+    out = pipeline(repo)
+    assert "container-image" not in out and "goreleaser" in out

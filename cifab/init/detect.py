@@ -120,7 +120,7 @@ def _component(found: Detection, name: str, path: str) -> dict[str, Any]:
     section = {k: v for k, v in found.settings.items() if k != "module" and v is not None and not k.startswith("_")}
     if section and found.stack != IMAGE_ONLY:
         component[str(found.stack)] = section
-    if found.dockerfile and found.stack != IMAGE_ONLY:
+    if found.dockerfile and found.stack != IMAGE_ONLY and found.image.get("build", True):
         component["image"] = {"build": True}
     return component
 
@@ -181,7 +181,8 @@ def detect(repo: Path) -> Detection:
     if compose is not None:
         found.evidence.extend(f"warning: {compose.source}: {why}; not built" for why in compose.skipped)
     evidence = found.evidence
-    found.evidence = (["Dockerfile: container image build"] if found.dockerfile else []) + evidence
+    found.evidence = (["Dockerfile: container image build"] if found.dockerfile and found.image.get("build", True)
+                      else []) + evidence
     quotes = formatters.yaml_quotes(repo)
     if quotes is not None:
         found.quotes = quotes[0]

@@ -61,9 +61,9 @@ def propose(detection: Detection, stack: str | None, ask: Asker = accept_default
     data[chosen] = BY_NAME[chosen].propose(settings, ask, section_defaults(chosen))
     # Only a repository with a Dockerfile is asked about building it.
     build_image = chosen == docker.STACK.name or (detection.dockerfile and bool(
-        ask("Build a container image from the Dockerfile?", True, ("image", "build"))))
+        ask("Build a container image from the Dockerfile?", detection.image.get("build", True), ("image", "build"))))
     # Where compose says the image is built from (its context, or several images), kept.
-    data["image"] = {"build": build_image, **(detection.image if build_image else {})}
+    data["image"] = {**(detection.image if build_image else {}), "build": build_image}
     environments = ask_environments(ask)
     if environments:
         data["deploy"] = {"environments": environments}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from cifab.errors import CifabError
+from cifab.stacks import go_declared
 from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
 
 # Go releases with upstream support (the two newest), oldest first. The golang image
@@ -35,6 +36,11 @@ GOTESTSUM = GoTool("gotest.tools/gotestsum", "v1.13.0", (1, 24))
 GOCOVER_COBERTURA = GoTool("github.com/boumenot/gocover-cobertura", "v1.4.0", (1, 21))
 JOB = {"lint": "golangci-lint", "vet": "go-vet", "fmt": "gofmt", "test": "go-test", "build": "go-build",
        "release": "goreleaser"}
+# The Docker daemon a release that builds images talks to (GitLab's documented dind setup, with TLS).
+DIND_IMAGE = "docker:29.10.1-dind"
+# golangci-lint v2 replaced --out-format with one --output.<format>.path per report.
+LINT_ARGS = "run --output.text.path=stdout --output.code-climate.path=gl-code-quality-report.json"
+LINT_ARGS_V1 = "run --out-format=colored-line-number,code-climate:gl-code-quality-report.json"
 PINS = {
     "version": SUPPORTED[-1],
     "golangci_lint": "v2.15.0",
@@ -67,7 +73,10 @@ class GoSection(TypedDict):
     test_image: str  # golang:${GO_VERSION} when go-test runs a version matrix
     versions: list[str]  # go-test's matrix; empty for go.version only
     lint_image: str
+    lint_command: str
     goreleaser_image: str
+    release_docker: bool
+    dind_image: str
     race: bool
     coverage: bool
     binaries: list[Binary]
@@ -77,6 +86,7 @@ class GoSection(TypedDict):
     build_commands: list[str]  # one `go build` per binary, inside the matrix
     tool_installs: list[str]
     test_command: str
+    cobertura: str
 
 
 def minor(version: str) -> tuple[int, int]:
@@ -182,7 +192,7 @@ def detect(repo: Path, found: Detection) -> bool:
     version, why = choose_version(go_line.group(1) if go_line else None, toolchain.group(1) if toolchain else None)
     binaries = find_binaries(repo, found.name)
     variable = find_version_variable(repo, module.group(1) if module else None, binaries) if binaries else None
-    release = next((p.name for p in (repo / ".goreleaser.yaml", repo / ".goreleaser.yml") if p.is_file()), None)
+    release = go_declared.release(repo)
     found.settings = {"module": module.group(1) if module else None, "version": version, "binaries": binaries,
                       "versions": test_versions(go_line.group(1) if go_line else None, version),
                       "_minimum": go_line.group(1) if go_line else None}
@@ -190,17 +200,46 @@ def detect(repo: Path, found: Detection) -> bool:
         found.settings["version_variable"] = variable
     if release:
         found.settings["release"] = True
+        _release(release, found)
+    modfile, declared = go_declared.tools(repo)
+    if declared:
+        found.settings["tools"] = declared
+        if modfile != "go.mod":
+            found.settings["tools_modfile"] = modfile
+        found.evidence.append(f"tools: {', '.join(declared)} with `go tool` at the versions {modfile} declares")
     found.evidence.append(f"go.mod: module {found.settings['module'] or '?'}; {why}")
     found.evidence.append(f"main packages: {', '.join(b['name'] for b in binaries)}" if binaries
                           else "no main package: a library")
     if binaries:
         found.evidence.append(f"version stamp: -X {variable}" if variable else
                               "version stamp: none (no package-level version variable found)")
-    if release:
-        found.evidence.append(f"{release}: GoReleaser release job on tags")
     if not (repo / "go.sum").is_file():
         found.evidence.append("no go.sum: the cache is keyed on go.mod")
     return True
+
+
+def _release(release: go_declared.Release, found: Detection) -> None:
+    """The release job GoReleaser's config needs, and what the user must set for it."""
+    evidence = found.evidence
+    evidence.append(f"{release.file}: GoReleaser release job on tags")
+    if not release.v2:
+        found.settings["goreleaser"] = go_declared.GORELEASER_V1
+        evidence.append(f"note: {release.file} has no `version: 2`: a GoReleaser v1 config, which v2 refuses; the "
+                        f"job pins GoReleaser {go_declared.GORELEASER_V1}, the last v1 (`goreleaser check` with v2 "
+                        "says what to change; then add version: 2 and drop go.goreleaser from cifab.yml)")
+    if release.images:
+        found.settings["release_docker"] = True
+        if found.dockerfile:
+            # GoReleaser's Dockerfiles copy the binaries it built: alone, they do not build.
+            found.image["build"] = False
+            evidence.append("Dockerfile: built by GoReleaser on tags, in its own build context; no image job of "
+                            "its own")
+        evidence.append(f"note: {release.file} builds container images ({', '.join(release.images)}): the release "
+                        "job gets docker:dind and a registry login, which need a privileged runner (GitLab.com's "
+                        "instance runners are)")
+    evidence.append("note: the goreleaser job needs a CI/CD variable GITLAB_TOKEN: a project access token with the "
+                    "api scope, set under Settings > CI/CD > Variables, masked and protected (protect the release "
+                    "tags too, or the protected variable is not given to tag pipelines)")
 
 
 def version_problem(answer: str, minimum: str | None) -> str | None:
@@ -223,13 +262,15 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
     section: dict[str, Any] = {
         "version": str(ask("Go version", settings.get("version") or defaults["version"], ("go", "version"),
                            lambda answer: version_problem(answer, minimum))),
-        "golangci_lint": defaults["golangci_lint"],
+        **({} if {"golangci-lint", "golangci-lint-v1"} & set(settings.get("tools", []))
+           else {"golangci_lint": defaults["golangci_lint"]}),
         "race": bool(ask("Run tests with the race detector?", True, ("go", "race"))),
         "coverage": True,
         "binaries": list(settings.get("binaries", [])),
         "targets": list(defaults["targets"]),
     }
-    for key in ("versions", "version_variable", "release"):
+    for key in ("versions", "version_variable", "release", "goreleaser", "release_docker", "tools",
+                "tools_modfile"):
         if settings.get(key):
             section[key] = settings[key]
     return section
@@ -257,8 +298,11 @@ def _install(tool: GoTool, command: str) -> str:
     return f"command -v {command} >/dev/null || go install {tool.spec}"
 
 
-def _check_floors(versions: list[str], coverage: bool) -> None:
-    tools = [GOTESTSUM, *([GOCOVER_COBERTURA] if coverage else [])]
+def _check_floors(versions: list[str], coverage: bool, declared: set[str]) -> None:
+    """The tools cifab installs build with every Go the jobs use (the project's own tools
+    are the project's to fit)."""
+    tools = [t for t, name in ((GOTESTSUM, "gotestsum"), (GOCOVER_COBERTURA, "gocover-cobertura"))
+             if name not in declared and (coverage or t is GOTESTSUM)]
     for version in versions:
         for tool in tools:
             if not tool.builds_with(minor(version)):
@@ -271,19 +315,28 @@ def context(data: dict[str, Any]) -> StackContext:
     go = data["go"]
     bins = binaries(data)
     versions = list(go.get("versions") or [])
-    _check_floors([go["version"], *versions], go["coverage"])
+    _check_floors([go["version"], *versions], go["coverage"], set(go["tools"]))
     windows = any(t.startswith("windows/") for t in go["targets"])
     ext = "${EXT}" if windows else ""
     stamp = f' -ldflags "-s -w -X {go["version_variable"]}=$VERSION"' if go.get("version_variable") else \
         ' -ldflags "-s -w"'
     flags = (["-race"] if go["race"] else []) + (["-covermode=atomic", "-coverprofile=coverage.out"]
                                                   if go["coverage"] else [])
+    declared = set(go["tools"])
+    # A tool the project declares runs with `go tool`, at its version, from its go.mod.
+    tool = "go tool" + (f" -modfile={go['tools_modfile']}" if go["tools_modfile"] != "go.mod" else "") + " "
+    run = {name: (tool if name in declared else "") + name for name in ("gotestsum", "gocover-cobertura")}
+    lint_tool = declared & {"golangci-lint", "golangci-lint-v1"}
     section = GoSection(
         image=f"golang:{go['version']}",
         test_image="golang:${GO_VERSION}",
         versions=versions,
-        lint_image=f"golangci/golangci-lint:{go['golangci_lint']}",
+        lint_image=f"golang:{go['version']}" if lint_tool else f"golangci/golangci-lint:{go['golangci_lint']}",
+        lint_command=f"{tool if lint_tool else ''}golangci-lint "
+                     + (LINT_ARGS_V1 if "golangci-lint-v1" in lint_tool else LINT_ARGS),
         goreleaser_image=f"goreleaser/goreleaser:{go['goreleaser']}",
+        release_docker=go["release_docker"],
+        dind_image=DIND_IMAGE,
         race=go["race"],
         coverage=go["coverage"],
         binaries=bins,
@@ -292,11 +345,13 @@ def context(data: dict[str, Any]) -> StackContext:
         stamp=bool(go.get("version_variable")),
         build_commands=[f'go build -trimpath{stamp} -o "dist/${{GOOS}}_${{GOARCH}}/{b["name"]}{ext}" {b["main"]}'
                         for b in bins],
-        tool_installs=[_install(GOTESTSUM, "gotestsum")] + (
-            [_install(GOCOVER_COBERTURA, "gocover-cobertura")] if go["coverage"] else []),
+        tool_installs=([] if "gotestsum" in declared else [_install(GOTESTSUM, "gotestsum")]) + (
+            [_install(GOCOVER_COBERTURA, "gocover-cobertura")] if go["coverage"] and "gocover-cobertura" not in declared
+            else []),
         # gotestsum runs `go test -json` and writes the JUnit report from its events.
-        test_command=" ".join(["gotestsum --junitfile report.xml --format testname --raw-command -- go test -json",
-                               *flags, "./..."]),
+        test_command=" ".join([f"{run['gotestsum']} --junitfile report.xml --format testname --raw-command -- go test "
+                               "-json", *flags, "./..."]),
+        cobertura=f"{run['gocover-cobertura']} < coverage.out > coverage.xml",
     )
     return StackContext(
         section=section,

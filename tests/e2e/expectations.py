@@ -26,7 +26,7 @@ class CannotRun:
     why: str
     commands: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
-    variables: tuple[tuple[str, str], ...] = ()
+    variables: tuple[tuple[str, Any], ...] = ()
 
     def proves(self, **what: Any) -> CannotRun:
         return replace(self, **{k: tuple(v.items()) if isinstance(v, dict) else tuple(v) for k, v in what.items()})
@@ -55,6 +55,9 @@ GIT = Passes("apt-get install git: the machine's own, for the version setuptools
 REPO = Path(__file__).resolve().parents[2]  # the cifab under test, which a self-check job installs
 GOLANGCI = CannotRun("golangci-lint is on no registry this machine reaches (no PyPI, npm or Debian package)")
 COBERTURA = CannotRun("gocover-cobertura comes only from the Go module proxy, which is unreachable here")
+GOPROXY = CannotRun("`go tool` builds the project's tools from the Go module proxy, which is unreachable here")
+DIND = CannotRun("GoReleaser's image builds need a Docker daemon (docker:dind on a privileged runner), which this "
+                 "machine has not")
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -82,6 +85,23 @@ FIXTURES = [
     Fixture("go-toolchain", "Go binary with a `toolchain` line, a version variable in another package, GoReleaser",
             {"golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED,
              "goreleaser": REVIEWED}),
+    Fixture("go-goreleaser-whoami", "a Go service whose GoReleaser config builds its Docker image, like "
+            "traefik/whoami", {
+                "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": COBERTURA, "go-build": PASSED,
+                "goreleaser": DIND.proves(commands=['echo "$CI_REGISTRY_PASSWORD" | docker login --username '
+                                                    '"$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"',
+                                                    "goreleaser release --clean"],
+                                          variables={"DOCKER_HOST": "tcp://docker:2376", "GIT_DEPTH": 0},
+                                          files=[".goreleaser.yml", "Dockerfile"])}),
+    Fixture("go-tools-lib", "a Go library whose tools/go.mod declares golangci-lint and gotestsum with `tool`", {
+        "golangci-lint": GOPROXY.proves(commands=[
+            "go tool -modfile=tools/go.mod golangci-lint run --output.text.path=stdout "
+            "--output.code-climate.path=gl-code-quality-report.json"], files=["tools/go.mod"]),
+        "go-vet": PASSED, "gofmt": PASSED,
+        "go-test": GOPROXY.proves(commands=[
+            "go tool -modfile=tools/go.mod gotestsum --junitfile report.xml --format testname --raw-command -- go "
+            "test -json -race -covermode=atomic -coverprofile=coverage.out ./..."], files=["tools/go.mod"]),
+        "go-build": PASSED}),
     Fixture("py-uv-matrix", "uv project with `.python-version`, a 3.11–3.13 matrix, ruff and ruff format", {
         "ruff": PASSED, "pytest": PASSED, "python-build": PASSED}),
     Fixture("py-poetry", "Poetry project with a dev group and no linter", {
