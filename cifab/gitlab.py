@@ -127,6 +127,8 @@ MAX_PARSED_NODES = MAX_FILE_BYTES // 8
 COMPONENTS_SINCE = (17, 0)
 NEEDS_MATRIX_SINCE = (16, 3)
 AUTO_CANCEL_SINCE = (16, 10)
+# rules:changes:compare_to came in 15.3; CI/CD variables in its ref only in 17.2.
+COMPARE_TO_VARIABLES_SINCE = (17, 2)
 
 
 def version_tuple(text: str | None) -> tuple[int, int] | None:

@@ -162,3 +162,33 @@ def test_lint_from_pre_commit_hooks_when_there_is_no_lint_script(tmp_path: Path)
     repo = write(tmp_path, {"package.json": package(scripts={"test": "node --test"}), "package-lock.json": "{}",
                             ".pre-commit-config.yaml": hooks})
     assert pipeline(repo)["node-lint"]["script"] == ["npx --yes --package=prettier@3.1.0 -- prettier --check src"]
+
+
+def test_bun_projects_install_and_test_with_bun(tmp_path: Path) -> None:
+    # fastapi's template frontend: a bun.lock, and cifab chose unlocked npm in a Node image.
+    from cifab.init.detect import detect
+
+    repo = write(tmp_path / "a", {"package.json": json.dumps({"name": "web", "scripts": {"test": "bun test"}}),
+                                  "bun.lock": "{}\n"})
+    assert detect(repo).settings["package_manager"] == "bun"
+    out = pipeline(repo)
+    assert out["default"]["image"] == "oven/bun:1.4.5"
+    assert out[".node-deps"]["before_script"] == ["bun install --frozen-lockfile"]
+    assert out["variables"]["BUN_INSTALL_CACHE_DIR"] == "$CI_PROJECT_DIR/.bun-cache"
+    assert out["node-test"]["script"] == ["bun run test --reporter=junit --reporter-outfile=junit.xml"]
+    binary = write(tmp_path / "b", {"package.json": json.dumps({"name": "web", "packageManager": "bun@1.3.2",
+                                                                "scripts": {"build": "vite build"}}),
+                                    "bun.lockb": ""})
+    out = pipeline(binary)
+    assert out["default"]["image"] == "oven/bun:1.3.2"
+    assert out[".node-deps"]["cache"]["key"]["files"] == ["bun.lockb"]
+
+
+def test_browser_tests_get_no_test_job_and_a_note(tmp_path: Path) -> None:
+    from cifab.init.detect import detect
+
+    repo = write(tmp_path, {"package.json": json.dumps({"name": "web", "scripts": {"test": "bunx playwright test"}}),
+                            "bun.lock": "{}\n"})
+    found = detect(repo)
+    assert any(line.startswith("note: the test script runs browser tests") for line in found.evidence)
+    assert "node-test" not in pipeline(repo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from cifab import __version__
-from cifab.gitlab import AUTO_CANCEL_SINCE, supports
+from cifab.gitlab import AUTO_CANCEL_SINCE, COMPARE_TO_VARIABLES_SINCE, supports
 from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME, SECTION_DEFAULTS
 from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, commands
@@ -13,6 +13,7 @@ from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, com
 
 class GitLabFeatures(TypedDict):
     auto_cancel: bool
+    compare_to_default_branch: bool  # compare_to: refs/heads/$CI_DEFAULT_BRANCH
 
 
 class SelfCheck(TypedDict):
@@ -63,7 +64,9 @@ def build(manifest: Manifest) -> dict[str, Any]:
 
 def gitlab_features(data: dict[str, Any]) -> GitLabFeatures:
     """Keywords the oldest GitLab the pipeline targets understands."""
-    return GitLabFeatures(auto_cancel=supports(data.get("gitlab_version"), AUTO_CANCEL_SINCE))
+    version = data.get("gitlab_version")
+    return GitLabFeatures(auto_cancel=supports(version, AUTO_CANCEL_SINCE),
+                          compare_to_default_branch=supports(version, COMPARE_TO_VARIABLES_SINCE))
 
 
 def self_check(data: dict[str, Any]) -> SelfCheck | None:

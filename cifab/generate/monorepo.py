@@ -25,6 +25,8 @@ from cifab.stacks import BY_NAME
 from cifab.stacks.base import STAGES
 
 ALWAYS = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"
+MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
+DEFAULT_BRANCH_REF = "refs/heads/$CI_DEFAULT_BRANCH"
 CHILD_DIR = ".gitlab/cifab"
 # Settings a component may give, as a repository's manifest would: its stack's section
 # (by the stack's name), its image build and its deploys.
@@ -173,8 +175,21 @@ def change_paths(component: Component, shared: list[str]) -> list[str]:
     return [*component.changes, *(p + "**/*" if p.endswith("/") else p for p in shared)]
 
 
+def change_rules(changes: list[str], compare_to: bool) -> list[dict[str, Any]]:
+    """When a component's jobs run: always on the default branch and for tags; in a merge
+    request when it changes the component (against the target branch, GitLab's own base
+    there); on another branch when the branch differs from the default branch there. Without
+    compare_to a new branch's first push counts every file as changed, and later pushes only
+    their own commits. compare_to takes the variable from GitLab 17.2; older ones get the
+    plain rule."""
+    if not compare_to:
+        return [{"if": ALWAYS}, {"changes": {"paths": list(changes)}}]
+    return [{"if": ALWAYS}, {"if": MERGE_REQUEST, "changes": {"paths": list(changes)}},
+            {"if": "$CI_COMMIT_BRANCH", "changes": {"paths": list(changes), "compare_to": DEFAULT_BRANCH_REF}}]
+
+
 def component_jobs(component: Component, rendered: str, shared: list[str],
-                   gate: bool = True) -> tuple[dict[str, Any], list[str]]:
+                   gate: bool = True, compare_to: bool = True) -> tuple[dict[str, Any], list[str]]:
     """The component's jobs, renamed and moved into its folder, and the stages they use.
     gate: give jobs without rules the component's change rules (not in a child pipeline,
     whose trigger job has them)."""
@@ -207,7 +222,7 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
             if default_image and "image" not in job and not any("image" in p for p in parents):
                 job.insert(_after(job, "stage"), "image", default_image)
             if "rules" not in job and gate:
-                job["rules"] = [{"if": ALWAYS}, {"changes": {"paths": list(changes)}}]
+                job["rules"] = change_rules(changes, compare_to)
         jobs[rename[name]] = job
     stages = list(doc.get("stages") or [])
     return jobs, stages
@@ -247,7 +262,8 @@ def compose(m: Manifest, rendered: list[tuple[Component, str]],
 
 def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str], search_path: list[Path]) -> str:
     """All components in one pipeline."""
-    parts = [(c, *component_jobs(c, text, shared)) for c, text in rendered]
+    compare_to = context.gitlab_features(m.data)["compare_to_default_branch"]
+    parts = [(c, *component_jobs(c, text, shared, compare_to=compare_to)) for c, text in rendered]
     stages = _ordered([s for _, _, used in parts for s in used])
     doc = _skeleton(m, stages, search_path)
     for component, jobs, _ in parts:
@@ -283,7 +299,8 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
         doc[component.name] = {
             "stage": "components",
             "trigger": {"include": child_file(component), "strategy": "depend"},
-            "rules": [{"if": ALWAYS}, {"changes": {"paths": change_paths(component, shared)}}],
+            "rules": change_rules(change_paths(component, shared),
+                                  context.gitlab_features(m.data)["compare_to_default_branch"]),
         }
         doc.yaml_set_comment_before_after_key(
             component.name, before=f"Component {component.name}: {component.path} ({component.stack}), as a child "

@@ -1,6 +1,6 @@
-"""The node stack: the project's own lint, test and build scripts, through npm, pnpm, Yarn 1
-or Yarn Berry, with a JUnit report from jest, vitest or `node --test` where the runner can
-be told to write one."""
+"""The node stack: the project's own lint, test and build scripts, through npm, pnpm, Yarn 1,
+Yarn Berry or bun, with a JUnit report from jest, vitest, `node --test` or `bun test` where
+the runner can be told to write one."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ NEWEST_LTS = "24"
 LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
 JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build"}
 PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
-        "jest_junit": "16.0.0"}
-MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry")
+        "jest_junit": "16.0.0", "bun": "1.4.5"}
+MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry", "bun")
+# Test runners that drive a browser against the running application: not a unit test job
+# cifab can give a first pipeline (browsers, the app and its backend must be up).
+BROWSER_RUNNERS = ("playwright", "cypress")
 
 
 class NodeSection(TypedDict):
@@ -111,6 +114,9 @@ def choose_manager(repo: Path, package: dict[str, Any]) -> tuple[str, str | None
     if isinstance(declared, str) and "@" in declared:
         name, _, version = declared.partition("@")
         version = version.split("+", 1)[0]
+    if name == "bun" or (name is None and any((repo / lock).is_file() for lock in BUN_LOCKS)):
+        lock = next((lock for lock in BUN_LOCKS if (repo / lock).is_file()), None)
+        return "bun", version if name == "bun" else None, f"packageManager {declared}" if name else str(lock)
     if name == "pnpm" or (name is None and (repo / "pnpm-lock.yaml").is_file()):
         return "pnpm", version, f"packageManager {declared}" if name else "pnpm-lock.yaml"
     if name == "yarn" or (name is None and (repo / "yarn.lock").is_file()):
@@ -121,7 +127,9 @@ def choose_manager(repo: Path, package: dict[str, Any]) -> tuple[str, str | None
         else "no lock file of pnpm or yarn"
 
 
-LOCKS = {"npm": "package-lock.json", "pnpm": "pnpm-lock.yaml", "yarn": "yarn.lock", "yarn-berry": "yarn.lock"}
+LOCKS = {"npm": "package-lock.json", "pnpm": "pnpm-lock.yaml", "yarn": "yarn.lock", "yarn-berry": "yarn.lock",
+         "bun": "bun.lock"}
+BUN_LOCKS = ("bun.lock", "bun.lockb")  # the text lock of bun 1.2 and newer, and the older binary one
 
 
 # ---------------------------------------------------------------- scripts
@@ -132,7 +140,7 @@ def _scripts(package: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
 
 
-_RUN = re.compile(r"^(?:npm run|npm|pnpm run|pnpm|yarn run|yarn)\s+([\w:.-]+)\s*$")
+_RUN = re.compile(r"^(?:npm run|npm|pnpm run|pnpm|yarn run|yarn|bun run)\s+([\w:.-]+)\s*$")
 
 
 def test_entry(scripts: dict[str, str]) -> tuple[str, str]:
@@ -171,6 +179,10 @@ def _runner(words: list[str] | None) -> str | None:
         return words[0]
     if words[0] == "node" and "--test" in words:
         return "node"
+    if words[0] == "bun" and words[1:2] == ["test"]:
+        return "bun"
+    if words[0] in BROWSER_RUNNERS:
+        return words[0]
     return None
 
 
@@ -180,7 +192,7 @@ def runner_of(command: str) -> str | None:
     if re.search(r"&&|\|\||;|\||`|\$\(", command):
         return None
     runner = _runner(_runner_words(command))
-    return runner if runner in ("jest", "vitest", "node") else None
+    return runner if runner in ("jest", "vitest", "node", "bun") else None
 
 
 def steps_of(command: str) -> tuple[list[str], int, str] | None:
@@ -271,12 +283,17 @@ def detect(repo: Path, found: Detection) -> bool:
     scripts = _scripts(package)
     version, why = choose_version(repo, package)
     manager, manager_version, manager_why = choose_manager(repo, package)
-    lock = LOCKS[manager] if (repo / LOCKS[manager]).is_file() else None
+    locks = BUN_LOCKS if manager == "bun" else (LOCKS[manager],)
+    lock = next((name for name in locks if (repo / name).is_file()), None)
     entry, command = test_entry(scripts)
     runner, steps = _test_shape(command)
+    browser = runner in BROWSER_RUNNERS or any(
+        _runner(_runner_words(step.strip())) in BROWSER_RUNNERS for step in re.split(r"&&|\|\||;", command))
     settings: dict[str, Any] = {"version": version, "package_manager": manager, "lint": "lint" in scripts,
-                                "test": "test" in scripts, "build": "build" in scripts,
-                                "test_runner": runner or "other"}
+                                "test": "test" in scripts and not browser, "build": "build" in scripts,
+                                "test_runner": runner if runner and not browser else "other"}
+    if lock == "bun.lockb":
+        settings["lock_file"] = lock
     if steps:
         settings["test_steps"] = steps
     if manager_version:
@@ -301,8 +318,11 @@ def detect(repo: Path, found: Detection) -> bool:
                     + f": {manager_why}")
     if lock is None:
         evidence.append(f"warning: no {LOCKS[manager]}: installs are not reproducible; commit a lock file")
+    if browser:
+        evidence.append(f"note: the test script runs browser tests (`{command}`), which need browsers and the "
+                        "running application: no test job (add one by hand, in the runner's own image)")
     evidence.append(f"scripts: {', '.join(s for s in ('lint', 'test', 'build') if s in scripts) or 'none'}")
-    if "test" in scripts:
+    if "test" in scripts and not browser:
         evidence.append(f"tests: {runner or 'the test script'}" + (f" (in script {entry})" if entry != "test" else "")
                         + (f", one step of `{command}`: the job runs its steps itself, the runner's with a "
                            "JUnit reporter" if steps else "") + (
@@ -370,6 +390,10 @@ def _install(manager: str, locked: bool, version: str | None) -> tuple[list[str]
         return ([f"command -v yarn >/dev/null || npm install --global yarn@{PINS['yarn']}",
                  "yarn install --cache-folder .yarn-cache" + (" --frozen-lockfile" if locked else "")],
                 ".yarn-cache/", {})
+    if manager == "bun":
+        # bun keeps its own cache; pointed into the project, GitLab can cache it.
+        return (["bun install" + (" --frozen-lockfile" if locked else "")], ".bun-cache/",
+                {"BUN_INSTALL_CACHE_DIR": "$CI_PROJECT_DIR/.bun-cache"})
     if manager == "yarn-berry":
         # Node 25 and newer no longer bundle corepack: install it, then let it fetch the
         # Yarn release packageManager names.
@@ -382,9 +406,9 @@ def _install(manager: str, locked: bool, version: str | None) -> tuple[list[str]
 
 def _run(manager: str, script: str, args: str) -> str:
     """Run a package.json script with extra arguments, the way each manager forwards them:
-    npm needs `--`; pnpm 10 and Yarn pass everything after the script name (a `--` would
+    npm needs `--`; pnpm 10, Yarn and bun pass everything after the script name (a `--` would
     reach the script itself)."""
-    tool = {"npm": "npm run", "pnpm": "pnpm run", "yarn": "yarn run", "yarn-berry": "yarn run"}[manager]
+    tool = "yarn run" if manager == "yarn-berry" else f"{manager} run"
     if not args:
         return f"{tool} {script}"
     return f"{tool} {script} -- {args}" if manager == "npm" else f"{tool} {script} {args}"
@@ -394,6 +418,8 @@ def _reporter(node: dict[str, Any], runner: str) -> tuple[list[str], str, dict[s
     """(setup, the runner's arguments, variables) that make a runner write junit.xml."""
     if runner == "vitest":
         return [], "--reporter=default --reporter=junit --outputFile.junit=junit.xml", {}
+    if runner == "bun":
+        return [], "--reporter=junit --reporter-outfile=junit.xml", {}
     if runner == "mocha":
         return [], "--reporter=xunit --reporter-option=output=junit.xml", {}
     if runner == "jest":
@@ -407,7 +433,8 @@ def _reporter(node: dict[str, Any], runner: str) -> tuple[list[str], str, dict[s
 
 
 WORKSPACE_TESTS = {"npm": "npm test --workspaces --if-present", "pnpm": "pnpm --recursive --if-present test",
-                   "yarn": "yarn workspaces run test", "yarn-berry": "yarn workspaces foreach --all run test"}
+                   "yarn": "yarn workspaces run test", "yarn-berry": "yarn workspaces foreach --all run test",
+                   "bun": "bun run --filter '*' test"}
 
 
 def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], list[str], dict[str, str], bool]:
@@ -440,14 +467,16 @@ def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], list[st
 def context(data: dict[str, Any]) -> StackContext:
     node = data["node"]
     manager = node["package_manager"]
-    lock = LOCKS[manager] if node["locked"] else None
+    lock = (node.get("lock_file") or LOCKS[manager]) if node["locked"] else None
     install, cache, variables = _install(manager, lock is not None, node.get("manager_version"))
     setup, test_commands, test_variables, junit = _test(node, node["test_script"])
     lint = node["commands"].get("lint")
     apt = ["apt-get update -qq && apt-get install --yes --quiet --no-install-recommends "
            f"{' '.join(node['apt'])} > /dev/null"] if node["apt"] else []
     section = NodeSection(
-        image=f"node:{node['version']}-bookworm-slim",
+        # bun's image has bun, not Node.js: the project runs on bun.
+        image=f"oven/bun:{node.get('manager_version') or PINS['bun']}" if manager == "bun"
+        else f"node:{node['version']}-bookworm-slim",
         lock=lock,
         cache=cache,
         cache_variables=variables,
