@@ -248,3 +248,52 @@ def test_a_new_branch_runs_only_the_components_it_changed(cli, mono: Path) -> No
     assert result.exit_code == 0, result.output
     names = {job["name"] for job in json.loads(result.stdout)["jobs"]}
     assert "web-node-test" in names and not any(name.startswith("api-") for name in names)
+
+
+def _fullstack(root: Path) -> Path:
+    """fastapi's full-stack template, in shape: a uv workspace root, a backend member, a bun
+    frontend, compose with the database the backend depends on."""
+    files = {
+        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["backend"]\n',
+        "uv.lock": 'version = 1\n[[package]]\nname = "ruff"\nversion = "0.15.2"\n',
+        "backend/pyproject.toml": ('[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+                                   '[dependency-groups]\ndev = ["pytest", "ruff"]\n[tool.ruff]\n'),
+        "backend/app/__init__.py": "",
+        "backend/Dockerfile": "FROM python:3.13-slim\nCOPY uv.lock /app/\n",
+        "frontend/package.json": json.dumps({"name": "frontend", "scripts": {"build": "bun build src/main.ts"}}),
+        "frontend/Dockerfile": "FROM nginx:1.29-alpine\n",
+        "compose.yml": ("services:\n  db:\n    image: postgres:17\n  backend:\n    depends_on: [db]\n    build:\n"
+                        "      context: .\n      dockerfile: backend/Dockerfile\n  frontend:\n    build: frontend\n"),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_a_uv_workspace_root_is_not_a_component_and_members_use_its_lock(cli, tmp_path: Path) -> None:
+    # The root became a python component at "." (a 3.10-3.14 matrix, changes: **/*), the
+    # backend was pip, and the locked ruff went to the phantom root.
+    root = _fullstack(tmp_path / "full")
+    found = detect.detect(root)
+    assert [(c["path"], c["stack"]) for c in found.settings["components"]] == [("backend", "python"),
+                                                                                ("frontend", "node")]
+    backend = found.settings["components"][0]["python"]
+    assert backend["package_manager"] == "uv" and backend["workspace"] == {"root": "..", "package": "app"}
+    assert backend["ruff"] == "0.15.2" and backend["versions"] == ["3.12", "3.13", "3.14"]
+    assert backend["services"] == [{"name": "postgres:17", "alias": "db"}]
+    assert "services" not in found.settings["components"][1].get("node", {})  # the frontend needs no database
+    pipeline = generate(cli, root)
+    assert pipeline["backend-pytest"]["script"][0] == "uv sync --frozen --package app --group dev"
+    assert pipeline[".backend-python-cache"]["cache"]["key"]["files"] == ["uv.lock"]  # the root's
+    assert pipeline["backend-container-image"]["variables"]["BUILD_CONTEXT"] == ".."
+    assert pipeline["frontend-container-image"]["variables"]["BUILD_CONTEXT"] == "."
+
+
+def test_init_prints_every_components_decisions(cli, tmp_path: Path) -> None:
+    root = _fullstack(tmp_path / "full")
+    result = cli("init", "--yes", cwd=root)
+    assert result.exit_code == 0
+    assert "detected backend: python package manager: uv (a member of the uv workspace" in result.stdout
+    assert "detected warning: frontend: no bun.lock: installs are not reproducible" not in result.stdout
+    assert "warning: frontend: no package-lock.json: installs are not reproducible" in result.output

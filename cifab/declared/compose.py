@@ -41,6 +41,7 @@ class Compose:
     builds: list[Build] = field(default_factory=list)
     runs: list[Runs] = field(default_factory=list)
     environment: dict[str, dict[str, str]] = field(default_factory=dict)  # service -> its plain variables
+    depends_on: dict[str, list[str]] = field(default_factory=dict)  # service -> the services it needs
     skipped: list[str] = field(default_factory=list)
 
 
@@ -107,6 +108,8 @@ def read(repo: Path) -> Compose | None:
             if not isinstance(name, str) or not isinstance(service, dict):
                 continue
             compose.environment[name] = environment(service.get("environment"))
+            needs = service.get("depends_on")
+            compose.depends_on[name] = [str(n) for n in (needs if isinstance(needs, (list, dict)) else [])]
             if "build" in service:
                 _build(name, service["build"], compose)
             elif isinstance(service.get("image"), str):

@@ -11,6 +11,7 @@ paths) change, and always on the default branch and for tags.
 from __future__ import annotations
 
 import copy
+import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,9 @@ def _rename_refs(job: Any, rename: dict[str, str]) -> None:
 def _in_folder(path: str, folder: str) -> str:
     if path.startswith(("$", "/")) or folder in (".", ""):
         return path
-    return f"{folder}/{path}"
+    # A path up from the component (a workspace's ../uv.lock) is the root's file: GitLab
+    # takes cache key files as written, so ".." must not stay in it.
+    return posixpath.normpath(f"{folder}/{path}") if path.startswith("..") else f"{folder}/{path}"
 
 
 def _move_paths(job: Any, folder: str) -> None:

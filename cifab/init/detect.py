@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,8 @@ SKIP_DIRS = {"node_modules", "vendor", "target", "dist", "build", "venv", "testd
 IMAGE_ONLY = docker.STACK.name  # the stack of a folder whose only marker is its Dockerfile
 
 
-def _detect_here(repo: Path) -> Detection:
-    found = Detection(stack=None, name=safe_name(repo.resolve().name))
+def _detect_here(repo: Path, uv_workspace: Path | None = None) -> Detection:
+    found = Detection(stack=None, name=safe_name(repo.resolve().name), uv_workspace=uv_workspace)
     found.dockerfile = (repo / "Dockerfile").is_file()
     for stack in STACKS:
         if stack.detect(repo, found):
@@ -55,6 +56,10 @@ def workspace_folders(repo: Path) -> tuple[list[Path], list[str]]:
     if isinstance(workspaces, list):
         patterns += [w for w in workspaces if isinstance(w, str)]
         sources.append("package.json workspaces")
+    members = uv_members(repo)
+    if members:
+        patterns += members
+        sources.append("the uv workspace in pyproject.toml")
     gowork = read_text(repo / "go.work")
     uses = re.findall(r"^\s*(?:use\s+)?(\./[^\s)]+|\.)\s*$", gowork, re.M) if gowork else []
     if uses:
@@ -69,6 +74,19 @@ def workspace_folders(repo: Path) -> tuple[list[Path], list[str]]:
             if match.is_dir() and match.resolve() != repo.resolve() and match not in folders:
                 folders.append(match)
     return folders, sources
+
+
+def uv_members(repo: Path) -> list[str]:
+    """The member globs of a uv workspace rooted here ([tool.uv.workspace] members)."""
+    try:
+        pyproject = tomllib.loads(read_text(repo / "pyproject.toml"))
+    except tomllib.TOMLDecodeError:
+        return []
+    tool = pyproject.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    members = workspace.get("members") if isinstance(workspace, dict) else None
+    return [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
 
 
 def _component_dirs(repo: Path, depth: int = 2) -> list[Path]:
@@ -88,13 +106,24 @@ def _component_dirs(repo: Path, depth: int = 2) -> list[Path]:
 COMPONENT_PATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
 
 
-def detect_components(repo: Path, folders: list[Path] | None = None,
-                      skipped: list[str] | None = None) -> list[dict[str, Any]]:
+def _component_line(path: str, line: str) -> str:
+    """A component's decision, as init prints it: its folder first, a warning kept a warning."""
+    for kind in ("warning: ", "note: "):
+        if line.startswith(kind):
+            return f"{kind}{path}: {line.removeprefix(kind)}"
+    return f"{path}: {line}"
+
+
+def detect_components(repo: Path, folders: list[Path] | None = None, skipped: list[str] | None = None,
+                      evidence: list[str] | None = None) -> list[dict[str, Any]]:
     """Folders that each look like a project of one stack: those given (a workspace
     manifest's), and those two levels down at most. A folder whose name cannot be a
-    component path is left out, and named in `skipped`."""
+    component path is left out, and named in `skipped`. Each component's decisions go to
+    `evidence`, its folder first."""
     components: list[dict[str, Any]] = []
     names: set[str] = set()
+    members = {p.resolve() for pattern in uv_members(repo) if pattern.strip(" /") and ".." not in pattern
+               and not pattern.startswith("/") for p in repo.glob(pattern.strip().rstrip("/"))}
     candidates = [f for f in folders or [] if _detect_here(f).stack is not None]
     candidates += [f for f in _component_dirs(repo) if f not in candidates]
     for folder in candidates:
@@ -104,7 +133,9 @@ def detect_components(repo: Path, folders: list[Path] | None = None,
                 skipped.append(f"warning: {relative!r} left out: a component folder's name may hold letters, "
                                "digits, '.', '_' and '-' only; rename it to include it")
             continue
-        found = _detect_here(folder)
+        found = _detect_here(folder, repo if folder.resolve() in members else None)
+        if evidence is not None:
+            evidence.extend(_component_line(relative, line) for line in found.evidence)
         name = safe_name(folder.name).lower().replace(".", "-")
         if name in names:
             name = safe_name(f"{folder.parent.name}-{folder.name}").lower().replace(".", "-")
@@ -209,14 +240,17 @@ def _single(repo: Path, found: Detection, listed: list[Path], sources: list[str]
     if found.stack not in (None, IMAGE_ONLY) and not listed:
         return True
     skipped: list[str] = []
-    components = detect_components(repo, listed, skipped)
+    decisions: list[str] = []
+    components = detect_components(repo, listed, skipped, decisions)
     found.evidence.extend(skipped)
+    workspace_only = bool(found.settings.get("_workspace_only"))
     others = [c for c in components if c["stack"] != found.stack]
-    if found.stack not in (None, IMAGE_ONLY) and not others:
+    if found.stack not in (None, IMAGE_ONLY) and not others and not workspace_only:
         return True  # a workspace of the root's own stack: one project
     if not components:
         return True
-    if found.stack is not None:
+    found.evidence.extend(decisions)
+    if found.stack is not None and not workspace_only:
         # The root holds files of its own (a Dockerfile, go.mod): a component too, at ".".
         root = _component(found, found.name.lower().replace(".", "-"), ".")
         names = {c["name"] for c in components}

@@ -58,6 +58,8 @@ def relative(path: str, folder: str) -> str:
     """A root-relative path as seen from a component's folder (which its jobs cd into)."""
     if folder in (".", ""):
         return path
+    if path == folder.rstrip("/"):
+        return "."
     up = "/".join(".." for _ in folder.strip("/").split("/"))
     if path == ".":
         return up
@@ -78,9 +80,14 @@ def test_services(compose: Compose, app: str | None, evidence: list[str]) -> tup
     plain settings (or what lets it start without a secret) and the app service's."""
     services: list[dict[str, str]] = []
     variables: dict[str, str] = {}
+    # When the file says who depends on its databases, the app gets those it depends on (a
+    # project that is no service of the file, none); otherwise every database counts.
+    databases = {run.service for run in compose.runs if _database(run)}
+    said = any(set(needs) & databases for needs in compose.depends_on.values())
+    wanted = compose.depends_on.get(app or "", []) if said else None
     for run in compose.runs:
         kind = _database(run)
-        if kind is None:
+        if kind is None or (wanted is not None and run.service not in wanted):
             continue
         if not _PINNED.fullmatch(run.image):
             evidence.append(f"warning: {compose.source}: {run.service} runs {run.image} without a tag; not given to "

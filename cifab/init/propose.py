@@ -102,6 +102,10 @@ def dump(data: dict[str, Any]) -> str:
         def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
             super().increase_indent(flow, False)
 
+        # Two settings holding the same list are two lists to the reader: no &anchors.
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
     def quote_numeric(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         # "1.26.1" reads back as a string either way, but a user who edits it to 1.27
         # keeps the quotes and so keeps a string. What needs quotes gets the manifest's style.

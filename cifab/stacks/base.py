@@ -54,6 +54,8 @@ class Detection:
     unsupported: str = ""  # "Maven project (pom.xml): cifab has no java stack yet", when so
     root: str = ""  # the repository root, relative, when init runs below it
     image: dict[str, Any] = field(default_factory=dict)  # image settings besides build (compose's builds)
+    # The root of the uv workspace this folder is a member of (its uv.lock is there), if any.
+    uv_workspace: Path | None = None
 
 
 # Facts of no one stack: the image a job that only runs a shell needs, and the jobs every

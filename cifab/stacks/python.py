@@ -4,6 +4,7 @@ opt-in upload to the project's package registry; with uv, poetry or pip."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -205,10 +206,12 @@ def _mypy_files_configured(repo: Path, pyproject: dict[str, Any]) -> bool:
                for f in ("mypy.ini", ".mypy.ini", "setup.cfg") if (repo / f).is_file())
 
 
-def _manager(repo: Path, tool: dict[str, Any], present: list[str]) -> tuple[str, str]:
+def _manager(repo: Path, tool: dict[str, Any], present: list[str], workspace: Path | None) -> tuple[str, str]:
     """The package manager and why: never pip by silent default."""
     if (repo / "uv.lock").is_file():
         return "uv", "uv.lock"
+    if workspace is not None and (workspace / "uv.lock").is_file():
+        return "uv", "a member of the uv workspace, whose uv.lock is at its root"
     if (repo / "poetry.lock").is_file() or "poetry" in tool:
         return "poetry", "poetry.lock" if (repo / "poetry.lock").is_file() else "[tool.poetry]"
     if (repo / "pdm.lock").is_file() or "pdm" in tool:
@@ -290,15 +293,25 @@ def detect(repo: Path, found: Detection) -> bool:
     if name:
         found.name = safe_name(name)
     evidence = found.evidence
-    manager, why = _manager(repo, tool, present)
+    workspace = found.uv_workspace if found.uv_workspace is not None and not (repo / "uv.lock").is_file() else None
+    manager, why = _manager(repo, tool, present, workspace)
     evidence.append(f"python package manager: {manager} ({why})")
-    locked = _locked(repo, "uv.lock" if manager == "uv" else "poetry.lock") if manager != "pip" else {}
+    lock_folder = workspace if workspace is not None and manager == "uv" else repo
+    locked = _locked(lock_folder, "uv.lock" if manager == "uv" else "poetry.lock") if manager != "pip" else {}
     pins = {**_declared_pins(pyproject), **_requirement_pins(repo, requirements), **locked}
     declared_hooks = precommit.hooks(repo)
     hooks = _hook_revs(declared_hooks)
     existing = ci.read(repo)
     dev, groups = _dev_requirements(pyproject)
     settings: dict[str, Any] = {"package_manager": manager}
+    if "workspace" in table(tool, "uv") and not project and not table(tool, "poetry"):
+        # A root that only lists the workspace's members: no project of its own to test.
+        del evidence[-1]
+        evidence.append("pyproject.toml: only a uv workspace's root; its members are the projects")
+        found.settings = {**settings, "_workspace_only": True}
+        return True
+    if lock_folder is not repo and name:
+        settings["workspace"] = {"root": Path(os.path.relpath(lock_folder, repo)).as_posix(), "package": name}
     _versions(repo, project.get("requires-python") or table(poetry, "dependencies").get("python"), settings,
               evidence, existing)
     settings["linters"] = linters = _linters(repo, tool, dev, hooks, pins)
@@ -397,6 +410,7 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
     # cifab's own pins stay out of the manifest (they move with cifab); the project's stay in.
     section = {**{k: v for k, v in defaults.items() if k not in PINS}, **settings}
     spec, admitted = section.pop("_admitted", (None, list(VERSIONS)))
+    section.pop("_workspace_only", None)
 
     def fits(answer: str) -> str | None:
         if answer.strip() in admitted or not re.fullmatch(r"3\.\d+", answer.strip()):
@@ -441,12 +455,15 @@ def _commands(py: dict[str, Any]) -> dict[str, list[str]]:
     mypy_args = f" {_quoted(py['mypy_paths'])}" if py["mypy_paths"] else ""
     if manager == "uv":
         groups = "".join(f" --group {g}" for g in py["groups"])
+        # A workspace member names itself: uv sync and uv run work on the workspace's root otherwise.
+        member = f" --package {py['workspace']['package']}" if py.get("workspace") else ""
         out = {
             "setup": [f"pip install --quiet uv=={py['uv']}"],
-            "install": [f"uv sync --frozen{groups}"],
-            "test": [f"uv run --frozen --no-sync --with pytest-cov=={PINS['pytest_cov']} {pytest}"],
-            "mypy": [f"uv run --frozen --no-sync --with mypy=={py['mypy_version']} mypy{mypy_args}"],
-            "build": [f"pip install --quiet uv=={py['uv']}", "uv build"],
+            "install": [f"uv sync --frozen{member}{groups}"],
+            "test": [f"uv run --frozen --no-sync{member} --with pytest-cov=={PINS['pytest_cov']} {pytest}"],
+            "mypy": [f"uv run --frozen --no-sync{member} --with mypy=={py['mypy_version']} mypy{mypy_args}"],
+            "build": [f"pip install --quiet uv=={py['uv']}", f"uv build{member} --out-dir dist" if member
+                      else "uv build"],
         }
     elif manager == "poetry":
         groups = f" --with {','.join(py['groups'])}" if py["groups"] else ""
@@ -524,7 +541,8 @@ def context(data: dict[str, Any]) -> StackContext:
     commands = _commands(py)
     # The cache key: the lock file, else the requirements, else what declares the dependencies.
     declared_files = list(py["requirements"]) or (["pyproject.toml"] if py["package"] else [])
-    lock_files = {"uv": ["uv.lock"], "poetry": ["poetry.lock"]}.get(manager, declared_files)
+    uv_lock = f"{py['workspace']['root']}/uv.lock" if py.get("workspace") else "uv.lock"
+    lock_files = {"uv": [uv_lock], "poetry": ["poetry.lock"]}.get(manager, declared_files)
     cache_dir = f".cache/{manager}"
     cache_variable = {"uv": "UV_CACHE_DIR", "poetry": "POETRY_CACHE_DIR"}.get(manager, "PIP_CACHE_DIR")
     linters = py["linters"]
