@@ -81,7 +81,7 @@ def test_init_says_what_it_detected_and_why_for_every_fixture(cli, tmp_path: Pat
 
     repo = tmp_path / "repo"
     shutil.copytree(Path(__file__).parent / "e2e" / "fixtures" / fixture.folder, repo)
-    result = cli("init", "--yes", cwd=repo)
+    result = cli("init", "--yes", *fixture.init_args, cwd=repo)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("detected ")]
     assert lines, result.stdout

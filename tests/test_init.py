@@ -194,7 +194,11 @@ def test_an_unsupported_ecosystem_is_named_with_its_commands(cli, tmp_path: Path
     assert result.exit_code == 2
     assert said in result.stderr and command in result.stderr and "--stack generic" in result.stderr
     assert "repository root" not in result.stderr  # it runs there already
-    assert cli("init", "--yes", "--stack", "generic", cwd=tmp_path).exit_code == 0
+    taken = cli("init", "--yes", "--stack", "generic", cwd=tmp_path)
+    assert taken.exit_code == 0
+    # What generic starts from is said as it is taken, with its image.
+    assert any(line.startswith("detected ") and command in line and "image " in line
+               for line in taken.stdout.splitlines()), taken.stdout
     assert "exit 1" not in (tmp_path / "cifab.yml").read_text()
 
 

@@ -164,6 +164,11 @@ def _generic(repo: Path, found: Detection) -> None:
     ecosystem = ecosystems.found(repo)
     if ecosystem is not None:
         found.unsupported = f"{ecosystem[0].kind} ({ecosystem[1]}): cifab has no {ecosystem[0].stack} stack yet"
+    if suggestion is not None:
+        # What `--stack generic` takes, said before it is taken (or before init stops).
+        what = ecosystem[0].kind if ecosystem is not None else "commands"
+        roles = "; ".join(f"{role}: {' && '.join(cmds)}" for role, cmds in suggestion.commands.items())
+        found.evidence.append(f"{what} from {suggestion.source}: image {suggestion.image}; {roles}")
     root = repository_root(repo.resolve())
     if root is not None and root != repo.resolve():
         found.root = os.path.relpath(root, repo.resolve())

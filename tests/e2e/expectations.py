@@ -68,6 +68,7 @@ class Fixture:
     jobs: dict[str, Any]
     manifest: dict[str, Any] = field(default_factory=dict)  # changes to what `cifab init --yes` wrote
     source: str = ""  # the fixture folder, when another fixture's
+    init_args: tuple[str, ...] = ()  # what `cifab init --yes` is given besides
 
     @property
     def folder(self) -> str:
@@ -163,6 +164,10 @@ FIXTURES = [
         "node-test": PASSED, "node-build": PASSED}),
     Fixture("node-workspaces", "an npm workspace whose root has no test script", {
         "node-lint": PASSED, "node-test": PASSED}),
+    Fixture("generic-maven", "a Maven project, which init names and `--stack generic` takes with its `mvn -B "
+            "verify`", {"test": CannotRun("Maven fetches its plugins from Maven Central, which is unreachable here")
+                        .proves(commands=["mvn -B verify"], files=["pom.xml"])},
+            init_args=("--stack", "generic")),
     Fixture("monorepo-fullstack", "a uv workspace root with a backend member, a bun frontend whose test script runs "
             "Playwright, compose building the backend from the root and giving it postgres, like fastapi's "
             "full-stack template", {

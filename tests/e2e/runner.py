@@ -82,14 +82,15 @@ def _cifab(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def prepare(folder: str, tmp: Path, manifest_patch: dict[str, Any] | None = None) -> Project:
+def prepare(folder: str, tmp: Path, manifest_patch: dict[str, Any] | None = None,
+            init_args: tuple[str, ...] = ()) -> Project:
     """The fixture as a fresh repository, initialised and generated the way a user would."""
     root = tmp / "repo"
     shutil.copytree(FIXTURES / folder, root)
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "fixture")
-    init = _cifab(root, "init", "--yes")
+    init = _cifab(root, "init", "--yes", *init_args)
     assert init.returncode == 0, init.stdout + init.stderr
     if manifest_patch:
         data = yaml.safe_load((root / "cifab.yml").read_text())

@@ -25,7 +25,7 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     fixture: Fixture = request.param
     if fixture.name not in _PROJECTS:
         _PROJECTS[fixture.name] = runner.prepare(fixture.folder, tmp_path_factory.mktemp(fixture.name),
-                                                 fixture.manifest)
+                                                 fixture.manifest, fixture.init_args)
     return _PROJECTS[fixture.name]
 
 
