@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from pytest_httpserver import HTTPServer
 
+from tests import pipeline_yaml
 from tests.conftest import REPO, configure_deploys
 
 TOKEN = "glpat-CHECK-secret-987"
@@ -160,7 +160,7 @@ def self_check_pipeline(cli, go_repo: Path, setting: str) -> dict:  # type: igno
     manifest.write_text(manifest.read_text() + setting)
     result = cli("generate", cwd=go_repo)
     assert result.exit_code == 0, result.output
-    return yaml.safe_load((go_repo / ".gitlab-ci.yml").read_text())
+    return pipeline_yaml.load((go_repo / ".gitlab-ci.yml").read_text())
 
 
 FROM_REGISTRY = "self_check:\n  install: {registry: tools/cifab}\n"
@@ -178,7 +178,8 @@ def test_self_check_job(cli, go_repo: Path) -> None:
                              "cifab check --codequality gl-code-quality-report.json"]
     assert job["artifacts"]["when"] == "always"
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
-    assert job["rules"] == [{"if": "$CI_COMMIT_BRANCH"}]  # every branch pipeline: an MR shows its branch's
+    # Merge request pipelines (where the review note goes) and branch pipelines; not tags.
+    assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}, {"if": "$CI_COMMIT_BRANCH"}]
     assert re.fullmatch(r"[\w./-]+:[\w.-]+", job["image"])
 
 
@@ -236,7 +237,7 @@ def test_self_check_off_by_default(cli, go_repo: Path) -> None:
 
 
 def test_own_pipeline_has_the_check_job_and_is_in_sync(cli) -> None:
-    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    pipeline = pipeline_yaml.load((REPO / ".gitlab-ci.yml").read_text())
     job = pipeline["cifab-check"]
     assert "cifab check --codequality gl-code-quality-report.json" in job["script"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
@@ -246,7 +247,7 @@ def test_own_pipeline_has_the_check_job_and_is_in_sync(cli) -> None:
 # ------------------------------------------------------------------ pre-commit
 
 def hooks() -> dict[str, dict]:
-    return {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    return {h["id"]: h for h in pipeline_yaml.load((REPO / ".pre-commit-hooks.yaml").read_text())}
 
 
 def test_pre_commit_hooks_are_declared() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cifab.generate import plan as generate
 from cifab.lint.engine import Options, lint_text
+from tests import pipeline_yaml
 from tests.conftest import EXAMPLES, REPO
 
 EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if (p / "cifab.yml").is_file())
@@ -36,7 +36,7 @@ def test_own_pipeline_is_in_sync_with_own_manifest() -> None:
 
 
 def test_own_pipeline_tests_lints_builds_and_releases_cifab() -> None:
-    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    pipeline = pipeline_yaml.load((REPO / ".gitlab-ci.yml").read_text())
     assert pipeline["stages"] == ["lint", "test", "build", "deploy"]
     assert any(line.startswith("pytest") for line in pipeline["pytest"]["script"])
     assert pipeline["ruff"]["script"][-1] == "ruff check --no-fix" and pipeline["mypy"]["script"][-1] == "mypy"
@@ -50,12 +50,12 @@ def test_own_pipeline_tests_lints_builds_and_releases_cifab() -> None:
 
 
 def test_every_stack_has_an_example() -> None:
-    stacks = {yaml.safe_load((p / "cifab.yml").read_text())["stack"] for p in EXAMPLE_DIRS}
+    stacks = {pipeline_yaml.load((p / "cifab.yml").read_text())["stack"] for p in EXAMPLE_DIRS}
     assert {"go", "python", "node", "rust", "docker", "generic", "monorepo"} <= stacks
 
 
 def test_examples_cover_the_issue_list() -> None:
-    data = {p.name: yaml.safe_load((p / "cifab.yml").read_text()) for p in EXAMPLE_DIRS}
+    data = {p.name: pipeline_yaml.load((p / "cifab.yml").read_text()) for p in EXAMPLE_DIRS}
     data = {name: d for name, d in data.items() if d["stack"] == "go"}
     assert any(len(d["go"].get("targets", [])) >= 3 and not d.get("deploy") for d in data.values())  # a CLI
     assert any(d.get("image", {}).get("build") and len(d["deploy"]["environments"]) == 2
@@ -72,6 +72,6 @@ def test_every_example_pipeline_passes_gitlabs_schema_via_check_jsonschema() -> 
     files = [str(f.path) for example in EXAMPLE_DIRS for f in generate.plan(example / "cifab.yml").files]
     files.append(str(REPO / ".gitlab-ci.yml"))
     exe = Path(sys.executable).with_name("check-jsonschema")
-    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci", *files], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run([str(exe), *pipeline_yaml.CHECK_JSONSCHEMA_ARGS, *files],
+                          capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

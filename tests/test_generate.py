@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -16,6 +17,7 @@ from cifab import contract
 from cifab.errors import ProblemsError
 from cifab.generate import plan as generate
 from cifab.lint.engine import lint_text
+from tests import pipeline_yaml
 from tests.conftest import configure_deploys
 
 STAGES = ["lint", "test", "build", "deploy"]
@@ -37,7 +39,7 @@ def jobs_of(pipeline: dict) -> dict:
 
 
 def test_fresh_go_repository_gets_every_stage_with_a_job(generated: Path) -> None:
-    pipeline = yaml.safe_load(generated.read_text())
+    pipeline = pipeline_yaml.load(generated.read_text())
     assert pipeline["stages"] == STAGES
     used = {job["stage"] for job in jobs_of(pipeline).values()}
     assert used == set(STAGES)
@@ -50,29 +52,49 @@ def test_pipeline_names_the_essentials(generated: Path) -> None:
 
 
 def test_interruptible_everywhere_but_deploys(generated: Path) -> None:
-    jobs = jobs_of(yaml.safe_load(generated.read_text()))
+    jobs = jobs_of(pipeline_yaml.load(generated.read_text()))
     for name, job in jobs.items():
         assert job["interruptible"] is (job["stage"] != "deploy"), name
 
 
-def test_one_pipeline_per_push_that_runs_every_check(generated: Path) -> None:
-    """Simulated as GitLab creates pipelines: a push to a branch with an open merge request
-    runs every check once; no merge request pipeline competes with it (jobs without rules
-    would not be added to one, so it would run nothing)."""
+def _simulate_pushes(path: Path) -> tuple[set[str], Any, Any, Any]:
+    """(the checks, a push to a branch with an open merge request, that merge request's
+    pipeline, a push to a branch without one), simulated as GitLab creates pipelines."""
     from cifab.pipeline.load import load_pipeline
     from cifab.simulate.event import Event
     from cifab.simulate.pipeline import simulate
 
-    pipeline, _ = load_pipeline(str(generated), generated.parent)
-    checks = {n for n, j in jobs_of(yaml.safe_load(generated.read_text())).items() if j["stage"] != "deploy"}
-    push = simulate(pipeline, Event("push", "feature", extra={"CI_OPEN_MERGE_REQUESTS": "acme/hello!1"}), None)
-    assert push.created and checks <= {j.name.split(":")[0] for j in push.jobs}
-    assert not simulate(pipeline, Event("merge_request_event", "feature", target="main"), None).created
-    assert yaml.safe_load(generated.read_text())["workflow"]["auto_cancel"] == {"on_new_commit": "interruptible"}
+    pipeline, _ = load_pipeline(str(path), path.parent)
+    checks = {n for n, j in jobs_of(pipeline_yaml.load(path.read_text())).items() if j["stage"] != "deploy"}
+    open_mr = simulate(pipeline, Event("push", "feature", extra={"CI_OPEN_MERGE_REQUESTS": "acme/hello!1"}), None)
+    mr = simulate(pipeline, Event("merge_request_event", "feature", target="main"), None)
+    alone = simulate(pipeline, Event("push", "feature"), None)
+    return checks, open_mr, mr, alone
+
+
+def test_one_pipeline_per_push_that_runs_every_check(generated: Path) -> None:
+    """A branch with an open merge request gets the merge request's pipeline, which runs
+    every check; its push starts no second pipeline. A branch without one runs them too."""
+    checks, open_mr, mr, alone = _simulate_pushes(generated)
+    assert not open_mr.created
+    assert mr.created and checks <= {j.name.split(":")[0] for j in mr.jobs}
+    assert alone.created and checks <= {j.name.split(":")[0] for j in alone.jobs}
+    assert pipeline_yaml.load(generated.read_text())["workflow"]["auto_cancel"] == {"on_new_commit": "interruptible"}
+
+
+def test_pipelines_branches_keeps_branch_pipelines_only(cli, generated: Path) -> None:
+    manifest = generated.parent / "cifab.yml"
+    manifest.write_text(manifest.read_text() + "pipelines: branches\n")
+    assert cli("generate", cwd=generated.parent).exit_code == 0
+    checks, open_mr, mr, _ = _simulate_pushes(generated)
+    assert open_mr.created and checks <= {j.name.split(":")[0] for j in open_mr.jobs}
+    assert not mr.created  # the merge request shows its branch's pipeline
+    text = generated.read_text()
+    assert ".every-pipeline" not in text and "!reference" not in text
 
 
 def test_needs_form_a_dag_and_deploys_wait_for_everything(generated: Path) -> None:
-    jobs = jobs_of(yaml.safe_load(generated.read_text()))
+    jobs = jobs_of(pipeline_yaml.load(generated.read_text()))
     checks = [n for n, j in jobs.items() if j["stage"] != "deploy"]
     for name in checks:
         assert jobs[name]["needs"] == []
@@ -81,21 +103,21 @@ def test_needs_form_a_dag_and_deploys_wait_for_everything(generated: Path) -> No
 
 
 def test_go_cache_is_keyed_on_the_module_files_inside_the_project(generated: Path) -> None:
-    pipeline = yaml.safe_load(generated.read_text())
+    pipeline = pipeline_yaml.load(generated.read_text())
     assert pipeline["variables"]["GOPATH"] == "$CI_PROJECT_DIR/.go"
     assert pipeline[".go-cache"]["cache"]["key"]["files"] == ["go.mod", "go.sum"]
     assert all(p.startswith(".go/") for p in pipeline[".go-cache"]["cache"]["paths"])
 
 
 def test_lint_job_uses_golangci_lint_v2_with_codequality(generated: Path) -> None:
-    job = yaml.safe_load(generated.read_text())["golangci-lint"]
+    job = pipeline_yaml.load(generated.read_text())["golangci-lint"]
     assert job["image"].startswith("golangci/golangci-lint:v2.")
     assert "--output.code-climate.path=gl-code-quality-report.json" in job["script"][0]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
 
 
 def test_test_job_has_race_junit_coverage_and_cobertura(generated: Path) -> None:
-    job = yaml.safe_load(generated.read_text())["go-test"]
+    job = pipeline_yaml.load(generated.read_text())["go-test"]
     command = next(s for s in job["script"] if s.startswith("gotestsum"))
     assert "--junitfile report.xml" in command and "-race" in command and "-covermode=atomic" in command
     assert job["coverage"].startswith("/") and job["coverage"].endswith("/")
@@ -106,7 +128,7 @@ def test_test_job_has_race_junit_coverage_and_cobertura(generated: Path) -> None
 
 
 def test_build_matrix_trimpath_ldflags_and_expiring_artifacts(generated: Path) -> None:
-    job = yaml.safe_load(generated.read_text())["go-build"]
+    job = pipeline_yaml.load(generated.read_text())["go-build"]
     assert job["parallel"]["matrix"] == [{"GOOS": "linux", "GOARCH": ["amd64", "arm64"]}]
     build = next(s for s in job["script"] if s.startswith("go build"))
     assert "-trimpath" in build and "-X main.version=$VERSION" in build
@@ -114,14 +136,14 @@ def test_build_matrix_trimpath_ldflags_and_expiring_artifacts(generated: Path) -
 
 
 def test_image_uses_rootless_buildkit_and_the_registry(generated: Path) -> None:
-    job = yaml.safe_load(generated.read_text())["container-image"]
+    job = pipeline_yaml.load(generated.read_text())["container-image"]
     assert job["image"]["name"].startswith("moby/buildkit:") and job["image"]["name"].endswith("-rootless")
     assert job["variables"]["BUILDKITD_FLAGS"] == "--oci-worker-no-process-sandbox"
     assert job["variables"]["IMAGE_NAME"] == "$CI_REGISTRY_IMAGE" and "$IMAGE_NAME:latest" in job["script"][0]
 
 
 def test_deploys_have_environments_rules_and_resource_groups(generated: Path) -> None:
-    pipeline = yaml.safe_load(generated.read_text())
+    pipeline = pipeline_yaml.load(generated.read_text())
     staging, production = pipeline["deploy-staging"], pipeline["deploy-production"]
     assert staging["environment"] == {"name": "staging", "url": "https://staging.hello.example.com"}
     assert staging["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
@@ -139,7 +161,7 @@ def test_images_are_pinned(generated: Path) -> None:
 def test_gitlab_schema_via_check_jsonschema_accepts_it(generated: Path) -> None:
     exe = Path(sys.executable).with_name("check-jsonschema")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "check_jsonschema"]
-    proc = subprocess.run([*cmd, "--builtin-schema", "vendor.gitlab-ci", str(generated)],
+    proc = subprocess.run([*cmd, *pipeline_yaml.CHECK_JSONSCHEMA_ARGS, str(generated)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -355,7 +377,7 @@ def test_no_string_field_can_inject_yaml(base: dict, tmp_path: Path) -> None:
             assert exc.problems and exc.problems[0].line > 0, path
             continue
         rendered += 1
-        pipeline = yaml.safe_load(text)
+        pipeline = pipeline_yaml.load(text)
         assert "injected" not in pipeline, path
         assert all("injected" not in job for job in pipeline.values() if isinstance(job, dict)), path
         if path[0] != "lint":  # lint settings are not part of the pipeline
@@ -368,7 +390,7 @@ def test_goreleaser_on_tags_when_asked(cli, go_repo: Path) -> None:
     assert "goreleaser" not in (cli("generate", "--stdout", cwd=go_repo).stdout)
     manifest = go_repo / "cifab.yml"
     manifest.write_text(manifest.read_text().replace("  race: true\n", "  race: true\n  release: true\n"))
-    pipeline = yaml.safe_load(cli("generate", "--stdout", cwd=go_repo).stdout)
+    pipeline = pipeline_yaml.load(cli("generate", "--stdout", cwd=go_repo).stdout)
     job = pipeline["goreleaser"]
     assert job["rules"] == [{"if": "$CI_COMMIT_TAG"}] and job["variables"]["GIT_DEPTH"] == 0
     assert job["image"] == {"name": "goreleaser/goreleaser:v2.15.1", "entrypoint": [""]}

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cifab.errors import ProblemsError
 from cifab.generate import plan as generate
 from cifab.generate.transform import spacing
 from cifab.lint.engine import lint_text
+from tests import pipeline_yaml
 
 BASE = "cifab: 1\nproject: hello\nstack: go\ngo:\n  binaries: [{name: hello, main: .}]\n"
 
@@ -36,7 +36,7 @@ def test_without_hatches_the_template_text_is_untouched(tmp_path: Path) -> None:
 def test_override_deep_merges_into_a_generated_job(tmp_path: Path) -> None:
     text = render(tmp_path, "jobs:\n  go-test:\n    variables:\n      GOFLAGS: -mod=readonly\n    tags: [big]\n"
                             "    timeout: 30 minutes\n")
-    job = yaml.safe_load(text)["go-test"]
+    job = pipeline_yaml.load(text)["go-test"]
     assert job["variables"] == {"CGO_ENABLED": "1", "GOFLAGS": "-mod=readonly"}
     assert job["tags"] == ["big"] and job["timeout"] == "30 minutes"
     assert "# -race needs cgo" in text  # the template's comments survive
@@ -44,18 +44,19 @@ def test_override_deep_merges_into_a_generated_job(tmp_path: Path) -> None:
 
 
 def test_override_replaces_lists_and_scalars(tmp_path: Path) -> None:
-    job = yaml.safe_load(render(tmp_path, "jobs:\n  go-vet:\n    image: golang:1.26-alpine\n"
+    job = pipeline_yaml.load(render(tmp_path, "jobs:\n  go-vet:\n    image: golang:1.26-alpine\n"
                                           "    needs: [gofmt]\n"))["go-vet"]
     assert job["image"] == "golang:1.26-alpine" and job["needs"] == ["gofmt"]
 
 
 def test_override_rules_and_image(tmp_path: Path) -> None:
-    job = yaml.safe_load(render(tmp_path, "jobs:\n  go-build:\n    rules:\n      - if: $CI_COMMIT_TAG\n"))["go-build"]
+    text = render(tmp_path, "jobs:\n  go-build:\n    rules:\n      - if: $CI_COMMIT_TAG\n")
+    job = pipeline_yaml.load(text)["go-build"]
     assert job["rules"] == [{"if": "$CI_COMMIT_TAG"}]
 
 
 def test_script_hooks_go_before_and_after(tmp_path: Path) -> None:
-    job = yaml.safe_load(render(tmp_path, "jobs:\n  go-vet:\n    script_before: [go mod download]\n"
+    job = pipeline_yaml.load(render(tmp_path, "jobs:\n  go-vet:\n    script_before: [go mod download]\n"
                                           "    script_after: [echo done]\n"))["go-vet"]
     assert job["script"] == ["go mod download", "go vet ./...", "echo done"]
 
@@ -76,7 +77,7 @@ def test_override_keys_are_checked_against_gitlabs_job_schema(tmp_path: Path) ->
 def test_extra_jobs_are_added_and_checked(tmp_path: Path) -> None:
     text = render(tmp_path, "extra_jobs:\n  sbom:\n    stage: build\n    image: anchore/syft:v1.18.0\n"
                             "    script: [syft dir:. -o cyclonedx-json > sbom.json]\n")
-    pipeline = yaml.safe_load(text)
+    pipeline = pipeline_yaml.load(text)
     assert pipeline["sbom"]["script"] == ["syft dir:. -o cyclonedx-json > sbom.json"]
     assert "# Jobs written in cifab.yml (extra_jobs)." in text
     assert lint_text(text, "x.yml") == []
@@ -97,7 +98,7 @@ def test_includes_pass_through_with_component_inputs(tmp_path: Path) -> None:
     (tmp_path / "ci" / "extra.yml").write_text("extra:\n  script: x\n")
     text = render(tmp_path, "include:\n  - local: ci/extra.yml\n"
                             "  - component: $CI_SERVER_FQDN/group/sec/sast@1.2.0\n    inputs:\n      stage: test\n")
-    pipeline = yaml.safe_load(text)
+    pipeline = pipeline_yaml.load(text)
     assert pipeline["include"] == [{"local": "ci/extra.yml"},
                                    {"component": "$CI_SERVER_FQDN/group/sec/sast@1.2.0", "inputs": {"stage": "test"}}]
     assert text.index("include:") < text.index("workflow:")
@@ -136,8 +137,8 @@ def test_user_templates_shadow_ours_by_name(tmp_path: Path) -> None:
     (mine / "lint.yml.j2").write_text("golangci-lint:\n  stage: lint\n  needs: []\n  interruptible: true\n"
                                       "  script:\n    - make lint\n")
     text = render(tmp_path, "templates_dir: ci-templates\n")
-    assert yaml.safe_load(text)["golangci-lint"]["script"] == ["make lint"]
-    assert "go-vet" not in yaml.safe_load(text)
+    assert pipeline_yaml.load(text)["golangci-lint"]["script"] == ["make lint"]
+    assert "go-vet" not in pipeline_yaml.load(text)
 
 
 def test_user_templates_are_sandboxed_too(tmp_path: Path) -> None:
@@ -198,9 +199,11 @@ def test_every_psych_special_scalar_keeps_its_meaning_through_the_escape_hatches
                 "extra_jobs": {name: {"stage": "test", "script": [name]} for name in PSYCH_SPECIAL[:10]}}
     # JSON is YAML too, and writes NEL and U+2028 as escapes (PyYAML's dumper would fold them).
     text = render(tmp_path, "\n".join(f"{key}: {json.dumps(value)}" for key, value in manifest.items()) + "\n")
-    read = yaml.load(text, Loader=yaml.SafeLoader)  # PyYAML resolves as Psych does (YAML 1.1)
+    read = pipeline_yaml.load(text)  # PyYAML's SafeLoader resolves as Psych does (YAML 1.1)
     assert read["go-test"]["variables"] == {"CGO_ENABLED": "1", **variables}
     assert read["go-test"]["tags"] == PSYCH_SPECIAL
     for name in PSYCH_SPECIAL[:10]:
         assert read[name]["script"] == [name]
+        # An extra job that says nothing of when it runs runs in every pipeline, as generated jobs do.
+        assert read[name]["rules"] == read["go-test"]["rules"] == read[".every-pipeline"]["rules"]
     assert "\u2028" not in text and "\x85" not in text  # written as escapes, not raw

@@ -314,7 +314,11 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
     assert jobs("--branch", "feature") == checks
     assert jobs("--branch", "main") == [*checks, "deploy-staging"]
     assert jobs("--tag", "v1.2.0") == [*checks, "deploy-production"]
-    assert jobs("--mr", "feature") == []  # branch pipelines only: the MR shows its branch's pipeline
+    assert jobs("--mr", "feature") == checks
+    # The push to a branch with an open merge request starts no second pipeline.
+    doc = json.loads(cli("jobs", "--format", "json", "--default-branch", "main", "--branch", "feature",
+                         "--var", "CI_OPEN_MERGE_REQUESTS=acme/hello!1", cwd=example).stdout)
+    assert doc["pipeline"]["created"] is False and doc["jobs"] == []
 
 
 # ------------------------------------------------------------------ lint: errors at pipeline creation

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cifab.init.detect import detect
 from cifab.init.propose import propose
+from tests import pipeline_yaml
 from tests.test_stacks import pipeline, write
 
 CRATE = '[package]\nname = "{name}"\nversion = "1.0.0"\nedition = "2021"\n'
@@ -49,18 +50,16 @@ def test_the_image_build_uses_a_registry_cache_and_oci_labels(tmp_path: Path) ->
 
 
 def test_deploy_images_may_name_their_entrypoint(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import yaml
 
     (tmp_path / "cifab.yml").write_text(
         "cifab: 1\nproject: x\nstack: docker\ndeploy:\n  image: {name: 'bitnamilegacy/kubectl:1.33.4', "
         "entrypoint: ['']}\n  environments:\n    - name: prod\n      script: kubectl apply -f k8s/\n")
     assert cli("generate", cwd=tmp_path).exit_code == 0
-    job = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())["deploy-prod"]
+    job = pipeline_yaml.load((tmp_path / ".gitlab-ci.yml").read_text())["deploy-prod"]
     assert job["image"] == {"name": "bitnamilegacy/kubectl:1.33.4", "entrypoint": [""]}
 
 
 def test_a_root_dockerfile_does_not_hide_the_components(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import yaml
 
     # remark42 was "only a Dockerfile: the docker stack".
     repo = write(tmp_path / "remark", {"Dockerfile": "FROM scratch\n", "backend/go.mod": "module r\n\ngo 1.26\n",
@@ -71,7 +70,7 @@ def test_a_root_dockerfile_does_not_hide_the_components(cli, tmp_path: Path) -> 
     assert [(c["path"], c["stack"]) for c in found.settings["components"]] == [
         (".", "docker"), ("backend", "go"), ("frontend", "node")]
     assert cli("init", "--yes", cwd=repo).exit_code == 0 and cli("generate", cwd=repo).exit_code == 0
-    out = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())
+    out = pipeline_yaml.load((repo / ".gitlab-ci.yml").read_text())
     assert out["remark-hadolint"]["rules"][1]["changes"] == {"paths": ["**/*"]}
     assert "before_script" not in out["remark-hadolint"]  # the root component stays where it is
 
@@ -196,7 +195,6 @@ def test_compose_gives_the_tests_their_database(tmp_path: Path) -> None:
 
 
 def test_a_component_builds_with_the_context_compose_gives_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import yaml
 
     # fastapi's template: backend/Dockerfile copies the root's uv.lock, so compose builds it from the root.
     repo = write(tmp_path, {
@@ -208,6 +206,6 @@ def test_a_component_builds_with_the_context_compose_gives_it(cli, tmp_path: Pat
     backend = next(c for c in found.settings["components"] if c["name"] == "backend")
     assert backend["image"] == {"build": True, "dockerfile": "Dockerfile", "context": ".."}
     assert cli("init", "--yes", cwd=repo).exit_code == 0 and cli("generate", cwd=repo).exit_code == 0
-    job = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())["backend-container-image"]
+    job = pipeline_yaml.load((repo / ".gitlab-ci.yml").read_text())["backend-container-image"]
     assert job["variables"]["BUILD_CONTEXT"] == ".."
     assert job["before_script"][0].startswith('cd "$CI_PROJECT_DIR/backend"')

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cifab.init import detect
 from cifab.lint.engine import Options, lint_text
+from tests import pipeline_yaml
 
 
 def pipeline(repo: Path) -> dict:  # type: ignore[type-arg]
@@ -24,7 +24,7 @@ def pipeline(repo: Path) -> dict:  # type: ignore[type-arg]
 
     text = manifest_text(propose(find(repo), None))
     manifest = parse(text.encode(), str(repo / "cifab.yml"), repo / "cifab.yml")
-    return yaml.safe_load(render.render(context.build(manifest)))  # type: ignore[no-any-return]
+    return pipeline_yaml.load(render.render(context.build(manifest)))  # type: ignore[no-any-return]
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -53,12 +53,12 @@ def init_and_generate(cli, repo: Path) -> tuple[str, dict]:  # type: ignore[no-u
     result = cli("generate", cwd=repo)
     assert result.exit_code == 0, result.output
     text = (repo / ".gitlab-ci.yml").read_text()
-    return text, yaml.safe_load(text)
+    return text, pipeline_yaml.load(text)
 
 
 def check_jsonschema(path: Path) -> None:
     exe = Path(sys.executable).with_name("check-jsonschema")
-    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci", str(path)],
+    proc = subprocess.run([str(exe), *pipeline_yaml.CHECK_JSONSCHEMA_ARGS, str(path)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -113,7 +113,7 @@ def test_python_publish_on_tags(cli, tmp_path: Path) -> None:
     manifest = repo / "cifab.yml"
     manifest.write_text(manifest.read_text().replace("publish: false", "publish: true"))
     assert cli("generate", cwd=repo).exit_code == 0
-    job = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())["publish-package"]
+    job = pipeline_yaml.load((repo / ".gitlab-ci.yml").read_text())["publish-package"]
     assert job["rules"] == [{"if": "$CI_COMMIT_TAG"}] and job["interruptible"] is False
     assert "python-build" in job["needs"]
     assert any("packages/pypi" in line for line in job["script"])
@@ -208,6 +208,6 @@ def test_generic_stack_never_writes_a_job_that_fails_by_design(cli, tmp_path: Pa
     write(tmp_path, {"Makefile": "lint:\n\ttrue\ntest:\n\ttrue\n"})
     assert cli("init", "--yes", "--stack", "generic", cwd=tmp_path).exit_code == 0
     assert cli("generate", cwd=tmp_path).exit_code == 0
-    ci = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())
+    ci = pipeline_yaml.load((tmp_path / ".gitlab-ci.yml").read_text())
     assert ci["default"]["image"] == "buildpack-deps:bookworm"  # it has make
     assert ci["lint"]["script"] == ["make lint"] and ci["test"]["script"] == ["make test"] and "build" not in ci

@@ -10,10 +10,16 @@ from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME, SECTION_DEFAULTS
 from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, commands
 
+# The hidden job whose rules run a job in every pipeline the merge-request workflow starts
+# (base/every_pipeline.yml.j2): without rules, a job is left out of merge request pipelines.
+EVERY_PIPELINE = ".every-pipeline"
+EVERY_PIPELINE_RULES = ('$CI_PIPELINE_SOURCE == "merge_request_event"', "$CI_COMMIT_BRANCH", "$CI_COMMIT_TAG")
+
 
 class GitLabFeatures(TypedDict):
     auto_cancel: bool
     compare_to_default_branch: bool  # compare_to: refs/heads/$CI_DEFAULT_BRANCH
+    merge_request_pipelines: bool  # pipelines: merge_requests; else branch pipelines only
 
 
 class SelfCheck(TypedDict):
@@ -31,6 +37,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "cifab_version": __version__,
         "gitlab": gitlab_features(data),
+        "every_pipeline": {"name": EVERY_PIPELINE, "conditions": EVERY_PIPELINE_RULES},
         "project": data["project"],
         "stack": stack.name,
         "image": _image(data["image"]),
@@ -66,7 +73,8 @@ def gitlab_features(data: dict[str, Any]) -> GitLabFeatures:
     """Keywords the oldest GitLab the pipeline targets understands."""
     version = data.get("gitlab_version")
     return GitLabFeatures(auto_cancel=supports(version, AUTO_CANCEL_SINCE),
-                          compare_to_default_branch=supports(version, COMPARE_TO_VARIABLES_SINCE))
+                          compare_to_default_branch=supports(version, COMPARE_TO_VARIABLES_SINCE),
+                          merge_request_pipelines=data.get("pipelines", "merge_requests") == "merge_requests")
 
 
 def self_check(data: dict[str, Any]) -> SelfCheck | None:

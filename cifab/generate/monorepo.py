@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cifab.generate import context, render
+from cifab.generate.context import EVERY_PIPELINE
 from cifab.generate.transform import dump, load
 from cifab.gitlab import JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS, is_job_name
 from cifab.manifest.load import Manifest
@@ -29,6 +30,11 @@ ALWAYS = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"
 MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 DEFAULT_BRANCH_REF = "refs/heads/$CI_DEFAULT_BRANCH"
 CHILD_DIR = ".gitlab/cifab"
+# The hidden job whose rules run a job in every pipeline (base/every_pipeline.yml.j2). A
+# component's jobs that use it get its change rules instead; in a child pipeline, whose
+# trigger job has those, every pipeline its parent starts.
+PARENT_PIPELINE = '$CI_PIPELINE_SOURCE == "parent_pipeline"'
+IN_CHILD_PIPELINE = [{"when": "on_success"}]  # the workflow and the trigger job decided already
 # Settings a component may give, as a repository's manifest would: its stack's section
 # (by the stack's name), its image build and its deploys.
 COMPONENT_KEYS = (*BY_NAME, "image", "deploy")
@@ -197,7 +203,7 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
     gate: give jobs without rules the component's change rules (not in a child pipeline,
     whose trigger job has them)."""
     doc = load(rendered)
-    names = [k for k in doc if is_job_name(k)]
+    names = [k for k in doc if is_job_name(k) and k != EVERY_PIPELINE]
     moves = not component.at_root
     rename = {name: _prefix(component, name) for name in names}
     variables = _folder_variables(dict(doc.get("variables") or {}), component.path)
@@ -224,11 +230,18 @@ def component_jobs(component: Component, rendered: str, shared: list[str],
                 own.setdefault(key, value)  # in place: the template's comments stay
             if default_image and "image" not in job and not any("image" in p for p in parents):
                 job.insert(_after(job, "stage"), "image", default_image)
-            if "rules" not in job and gate:
+            if gate and ("rules" not in job or in_every_pipeline(job)):
                 job["rules"] = change_rules(changes, compare_to)
         jobs[rename[name]] = job
     stages = list(doc.get("stages") or [])
     return jobs, stages
+
+
+def in_every_pipeline(job: Any) -> bool:
+    """Whether the job's rules are the shared `!reference [.every-pipeline, rules]`."""
+    rules = job.get("rules")
+    tag = getattr(getattr(rules, "tag", None), "value", None)
+    return tag == "!reference" and list(rules) == [EVERY_PIPELINE, "rules"]
 
 
 def _parents(job: Any) -> list[str]:
@@ -296,6 +309,18 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
             continue
         child = load("stages: []\n")
         child["stages"] = _ordered(used)
+        if any(in_every_pipeline(job) for job in jobs.values()):
+            # A child pipeline exists when its parent's trigger job runs, in merge request,
+            # branch and tag pipelines alike; its jobs need rules to run in the first.
+            child.insert(0, "workflow", {"rules": [{"if": PARENT_PIPELINE}]})
+            child.yaml_set_comment_before_after_key(
+                "workflow", before="Started only by the parent pipeline's trigger job, which runs when the "
+                                   "component changes.")
+            child[EVERY_PIPELINE] = {"rules": IN_CHILD_PIPELINE}
+            child.yaml_set_comment_before_after_key(
+                EVERY_PIPELINE, before="Every job runs in the child pipeline its parent starts (merge request, "
+                                       "branch or tag):\na job without rules would be left out of a merge request "
+                                       "pipeline's child.")
         for name, job in jobs.items():
             child[name] = job
         children[child_file(component)] = dump(child)

@@ -12,6 +12,7 @@ from typing import Any
 
 from cifab.diagnostics import Finding
 from cifab.errors import ProblemsError
+from cifab.generate.context import EVERY_PIPELINE, EVERY_PIPELINE_RULES, gitlab_features
 from cifab.generate.scalars import representer
 from cifab.gitlab import deep_merge, is_job_name
 from cifab.manifest.hatches import SCRIPT_HOOKS
@@ -144,9 +145,33 @@ def _extra_jobs(doc: Any, extra: dict[str, Any], manifest: Manifest) -> None:
                                      f"change it with jobs.{name} instead, or pick another name"))
             continue
         doc[name] = plain(job)
+        if _needs_rules(doc[name], name, manifest):
+            doc[name]["rules"] = _every_pipeline(doc)
     if problems:
         raise ProblemsError(problems)
     if extra:
         first = next(iter(extra))
         doc.yaml_set_comment_before_after_key(first, before="Jobs written in cifab.yml (extra_jobs).")
 
+
+def _needs_rules(job: Any, name: str, manifest: Manifest) -> bool:
+    """An extra job that says nothing of when it runs runs in every pipeline, as generated
+    jobs do: under the merge-request workflow a job without rules would be left out of
+    merge request pipelines."""
+    return (isinstance(job, dict) and not name.startswith(".")
+            and gitlab_features(manifest.data)["merge_request_pipelines"]
+            and not {"rules", "only", "except", "extends"} & set(job))
+
+
+def _every_pipeline(doc: Any) -> Any:
+    """The shared rules by reference where the pipeline has them, else written out (a
+    monorepo's pipeline gives its jobs change rules instead)."""
+    from ruamel.yaml.comments import CommentedSeq
+    from ruamel.yaml.tag import Tag
+
+    if EVERY_PIPELINE not in doc:
+        return [{"if": condition} for condition in EVERY_PIPELINE_RULES]
+    reference = CommentedSeq([EVERY_PIPELINE, "rules"])
+    reference.fa.set_flow_style()
+    reference.yaml_set_ctag(Tag(suffix="!reference"))
+    return reference

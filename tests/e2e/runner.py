@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tests import pipeline_yaml
 from tests.e2e import toolbox, verify
 from tests.e2e.toolbox import JobEnv
 
@@ -100,7 +101,7 @@ def prepare(folder: str, tmp: Path, manifest_patch: dict[str, Any] | None = None
     assert generated.returncode == 0, generated.stdout + generated.stderr
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "cifab")
-    return Project(root, init.stdout + init.stderr, yaml.safe_load((root / ".gitlab-ci.yml").read_text()))
+    return Project(root, init.stdout + init.stderr, pipeline_yaml.load((root / ".gitlab-ci.yml").read_text()))
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -157,7 +158,7 @@ def _without_services(checkout: Path, job: str) -> list[str]:
     """The job's services, taken out of the checkout's pipeline: gitlab-ci-local starts them
     with Docker, which this machine has not. The table says so for the job."""
     path = checkout / ".gitlab-ci.yml"
-    pipeline = yaml.safe_load(path.read_text())
+    pipeline = pipeline_yaml.load(path.read_text())
     services = (pipeline.get(job) or {}).pop("services", None) if isinstance(pipeline.get(job), dict) else None
     if not services:
         return []

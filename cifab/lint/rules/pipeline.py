@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
-from cifab.lint.scenarios import applies, scenarios
+from cifab.lint.scenarios import applies, child_pipeline, scenarios
 from cifab.pipeline.yamlpos import YMap
 
 
@@ -28,8 +28,8 @@ def check_empty(ctx: Context) -> Iterable[Finding]:
 def check_duplicates(ctx: Context) -> Iterable[Finding]:
     if not applies(ctx):
         return
-    if isinstance(ctx.settings.scenarios, tuple):
-        return  # which pushes pair up is known for the standard pipelines only
+    if isinstance(ctx.settings.scenarios, tuple) or child_pipeline(ctx.pipeline.config):
+        return  # which pushes pair up is known for the standard pipelines only, not their children
     results = dict(scenarios(ctx))
     mr = next(sim for name, sim in results.items() if name.startswith("a merge request"))
     branch = results["a push to a feature branch with an open merge request"]
