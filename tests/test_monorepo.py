@@ -142,7 +142,7 @@ def test_child_pipelines(cli, mono: Path) -> None:
     assert child["workflow"] == {"rules": [{"if": '$CI_PIPELINE_SOURCE == "parent_pipeline"'}]}
     assert child["api-go-test"]["rules"] == [{"when": "on_success"}]
     # Lint reads the file as the child it is: the standard events reach it through its parent.
-    from cifab.lint.scenarios import child_pipeline
+    from cifab.simulate.event import child_pipeline
 
     assert child_pipeline(child) and not child_pipeline(pipeline)
     assert lint_text(child_text, str(child_path), Options(root=mono)) == []

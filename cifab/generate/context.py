@@ -8,12 +8,19 @@ from cifab import __version__
 from cifab.gitlab import AUTO_CANCEL_SINCE, COMPARE_TO_VARIABLES_SINCE, supports
 from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME, SECTION_DEFAULTS
-from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, commands
+from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, Stack, commands
 
 # The hidden job whose rules run a job in every pipeline the merge-request workflow starts
 # (base/every_pipeline.yml.j2): without rules, a job is left out of merge request pipelines.
 EVERY_PIPELINE = ".every-pipeline"
 EVERY_PIPELINE_RULES = ('$CI_PIPELINE_SOURCE == "merge_request_event"', "$CI_COMMIT_BRANCH", "$CI_COMMIT_TAG")
+
+
+# How long each kind of job may run before GitLab stops it: generous for a healthy project
+# (GitLab's own default is an hour for every job), short enough that a hung lint or deploy
+# does not hold a runner for that hour. A slow suite raises its job's with `jobs:`.
+TIMEOUTS = {"lint": "20 minutes", "test": "1 hour", "build": "30 minutes", "image": "1 hour",
+            "deploy": "30 minutes", "release": "30 minutes", "check": "10 minutes"}
 
 
 class GitLabFeatures(TypedDict):
@@ -38,6 +45,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
         "cifab_version": __version__,
         "gitlab": gitlab_features(data),
         "every_pipeline": {"name": EVERY_PIPELINE, "conditions": EVERY_PIPELINE_RULES},
+        "timeout": {**TIMEOUTS, **stack.timeouts},
         "project": data["project"],
         "stack": stack.name,
         "image": _image(data["image"]),
@@ -54,6 +62,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
     if own["force_image"]:
         ctx["image"]["build"] = True
     ctx["stack_stages"] = [stage for stage in JOB_STAGES if jobs.get(stage)]
+    ctx["cache_writer"] = cache_writer(stack, jobs)
     if ctx["image"]["build"]:
         jobs["build"].extend(one["job"] for one in ctx["image"]["images"])
     # A deploy waits for every job that vouches for the commit: lint, test and build.
@@ -134,3 +143,11 @@ def _image(image: dict[str, Any]) -> dict[str, Any]:
                          f"$CI_REGISTRY_IMAGE/{b['name']}") for b in builds] or \
         [_one_image(image["dockerfile"], image["context"], IMAGE_JOB, "$CI_REGISTRY_IMAGE")]
     return {**image, "images": images}
+
+
+def cache_writer(stack: Stack, jobs: dict[str, list[str]]) -> str | None:
+    """The one job that writes the stack's shared cache: the first of its cache roles the
+    pipeline has."""
+    present = {name for names in jobs.values() for name in names}
+    return next((name for role in stack.cache_roles
+                 if (name := stack.job_names.get(role, role)) in present), None)

@@ -254,9 +254,11 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
     check = context.self_check(m.data)
     if check and "lint" not in stages:
         stages = ["lint", *stages]
-    ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check}
+    ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check,
+           "timeout": context.TIMEOUTS}
     env = render.environment(search_path)
-    parts = ["base/workflow.yml.j2", "base/stages.yml.j2"] + (["base/self_check.yml.j2"] if check else [])
+    parts = ["base/workflow.yml.j2", "base/stages.yml.j2", "base/default.yml.j2"] + \
+        (["base/self_check.yml.j2"] if check else [])
     text = "\n".join(env.get_template(name).render(**ctx) for name in parts)
     return load(text)
 
@@ -303,12 +305,16 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
     """A parent pipeline that triggers one child pipeline per component, and the children."""
     children: dict[str, str] = {}
     doc = _skeleton(m, ["components"], search_path)
+    # The retries go to the children's jobs: the parent's are trigger jobs, which GitLab
+    # does not retry (and a self-check, which can do without).
+    defaults = doc.pop("default")
     for component, text in rendered:
         jobs, used = component_jobs(component, text, shared, gate=False)
         if all(name.startswith(".") for name in jobs):  # nothing to run: GitLab refuses an empty child
             continue
         child = load("stages: []\n")
         child["stages"] = _ordered(used)
+        child["default"] = defaults
         if any(in_every_pipeline(job) for job in jobs.values()):
             # A child pipeline exists when its parent's trigger job runs, in merge request,
             # branch and tag pipelines alike; its jobs need rules to run in the first.

@@ -7,15 +7,12 @@ an error."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from cifab import git
 from cifab.lint.rules.base import Context
-from cifab.pipeline.yamlpos import plain
-from cifab.simulate.event import Event, event_for, standard_events
+from cifab.simulate.event import Event, child_pipeline, event_for, standard_events
 from cifab.simulate.pipeline import Simulation, Simulator, job_facts
 from cifab.simulate.repository import Repository, repository_files
 
@@ -24,22 +21,6 @@ _RESULTS: WeakKeyDictionary[Context, list[tuple[str, Simulation]]] = WeakKeyDict
 
 def applies(ctx: Context) -> bool:
     return ctx.settings.scenarios is not False and not ctx.incomplete
-
-
-_PARENT_PIPELINE = re.compile(r"""\$CI_PIPELINE_SOURCE\s*==\s*(["'])parent_pipeline\1""")
-
-
-def child_pipeline(config: Any) -> bool:
-    """A pipeline whose workflow:rules accept only `$CI_PIPELINE_SOURCE == "parent_pipeline"`
-    is some pipeline's child (cifab writes monorepo children so): it exists only when its
-    parent triggers it, so the standard events reach it as its parent's child."""
-    workflow = plain(config.get("workflow")) if hasattr(config, "get") else None
-    rules = workflow.get("rules") if isinstance(workflow, dict) else None
-    if not isinstance(rules, list) or not rules:
-        return False
-    accepting = [r for r in rules if not (isinstance(r, dict) and r.get("when") == "never")]
-    return bool(accepting) and all(isinstance(r, dict) and isinstance(r.get("if"), str)
-                                   and _PARENT_PIPELINE.fullmatch(r["if"].strip()) for r in accepting)
 
 
 def _events(ctx: Context) -> list[tuple[str, Event]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cifab import git
 from cifab.errors import CifabError
@@ -23,6 +24,7 @@ from cifab.gitlab import (
     PIPELINE_SOURCES,
     TAG_VARIABLES,
 )
+from cifab.pipeline.yamlpos import plain
 
 # Sources a child pipeline of a merge request pipeline may have.
 CHILD_SOURCES = ("parent_pipeline",)
@@ -231,3 +233,19 @@ def standard_events(default: str, project: git.Remote | None = None) -> list[tup
         ("a tag", Event("push", "v1.0.0", tag=True, default_branch=default, project=project)),
         ("a schedule on " + default, Event("schedule", default, default_branch=default, project=project)),
     ]
+
+
+_PARENT_PIPELINE = re.compile(r"""\$CI_PIPELINE_SOURCE\s*==\s*(["'])parent_pipeline\1""")
+
+
+def child_pipeline(config: Any) -> bool:
+    """A pipeline whose workflow:rules accept only `$CI_PIPELINE_SOURCE == "parent_pipeline"`
+    is some pipeline's child (cifab writes monorepo children so): it exists only when its
+    parent triggers it, so the standard events reach it as its parent's child."""
+    workflow = plain(config.get("workflow")) if hasattr(config, "get") else None
+    rules = workflow.get("rules") if isinstance(workflow, dict) else None
+    if not isinstance(rules, list) or not rules:
+        return False
+    accepting = [r for r in rules if not (isinstance(r, dict) and r.get("when") == "never")]
+    return bool(accepting) and all(isinstance(r, dict) and isinstance(r.get("if"), str)
+                                   and _PARENT_PIPELINE.fullmatch(r["if"].strip()) for r in accepting)

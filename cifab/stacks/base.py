@@ -106,6 +106,11 @@ class Stack:
     aliases: tuple[str, ...] = ()
     # Its test job takes services (a database) and variables: its section has those keys.
     takes_services: bool = False
+    # The jobs (by role) that share the stack's cache, the one to write it first: the first
+    # of them in the pipeline writes, the others only read (one writer per cache key).
+    cache_roles: tuple[str, ...] = ()
+    # Job kinds (lint, build...) that take longer than cifab.generate.context.TIMEOUTS gives.
+    timeouts: Mapping[str, str] = field(default_factory=dict)
 
 
 def asks_version(question: str, stack: str) -> Callable[[dict[str, Any], Asker, dict[str, Any]], dict[str, Any]]:

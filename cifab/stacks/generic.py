@@ -52,4 +52,5 @@ def context(data: dict[str, Any]) -> StackContext:
     return StackContext(section=section, jobs=jobs(**{stage: [stage] for stage in stages}), force_image=False)
 
 
-STACK = Stack("generic", "your own commands in any image", detect, propose, context)
+STACK = Stack("generic", "your own commands in any image", detect, propose, context,
+              cache_roles=("test", "build", "lint"))

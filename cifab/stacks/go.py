@@ -361,4 +361,5 @@ def context(data: dict[str, Any]) -> StackContext:
     )
 
 
-STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",), job_names=JOB)
+STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",), job_names=JOB,
+              cache_roles=("test", "build", "lint", "vet"))

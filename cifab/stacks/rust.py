@@ -246,4 +246,7 @@ def context(data: dict[str, Any]) -> StackContext:
 
 
 STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS,
-              aliases=("cargo", "rs"), defaults={"version": DEFAULT_VERSION}, job_names=JOB)
+              aliases=("cargo", "rs"), defaults={"version": DEFAULT_VERSION}, job_names=JOB,
+              cache_roles=("test", "build", "clippy", "doctest"),
+              # Clippy and release builds compile everything, and rustc is slow.
+              timeouts={"lint": "40 minutes", "build": "1 hour"})

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
-from cifab.lint.scenarios import applies, child_pipeline, scenarios
+from cifab.lint.scenarios import applies, scenarios
 from cifab.pipeline.yamlpos import YMap
+from cifab.simulate.event import child_pipeline
 
 
 def check_empty(ctx: Context) -> Iterable[Finding]:
