@@ -46,6 +46,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
         "gitlab": gitlab_features(data),
         "every_pipeline": {"name": EVERY_PIPELINE, "conditions": EVERY_PIPELINE_RULES},
         "timeout": {**TIMEOUTS, **stack.timeouts},
+        "dependency_proxy": data.get("dependency_proxy") is True,
         "project": data["project"],
         "stack": stack.name,
         "image": _image(data["image"]),

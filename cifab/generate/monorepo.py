@@ -38,6 +38,8 @@ IN_CHILD_PIPELINE = [{"when": "on_success"}]  # the workflow and the trigger job
 # Settings a component may give, as a repository's manifest would: its stack's section
 # (by the stack's name), its image build and its deploys.
 COMPONENT_KEYS = (*BY_NAME, "image", "deploy")
+# The top-level settings every component renders with.
+INHERITED_KEYS = ("gitlab_version", "pipelines", "dependency_proxy")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,10 @@ def components(m: Manifest) -> list[Component]:
             if key in raw:
                 data[key] = copy.deepcopy(raw[key])
         data = fill_defaults(schema(), data)
-        data["gitlab_version"] = top.get("gitlab_version")
+        # How the whole pipeline meets GitLab holds for each component's jobs too.
+        for key in INHERITED_KEYS:
+            if key in top:
+                data[key] = top[key]
         out.append(Component(raw["name"], raw["path"].rstrip("/"), raw["stack"], data))
     return out
 
@@ -255,7 +260,7 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
     if check and "lint" not in stages:
         stages = ["lint", *stages]
     ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check,
-           "timeout": context.TIMEOUTS}
+           "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True}
     env = render.environment(search_path)
     parts = ["base/workflow.yml.j2", "base/stages.yml.j2", "base/default.yml.j2"] + \
         (["base/self_check.yml.j2"] if check else [])

@@ -137,9 +137,24 @@ def environment(search_path: Sequence[Path] = ()) -> Any:
         finalize=_finalize,
     )
     env.filters["yaml"] = yaml_filter
+    env.filters["hub"] = _hub_filter()
     env.globals["block"] = block
     env.globals["range"] = RangeBudget().range
     return env
+
+
+def _hub_filter() -> Any:
+    """`{{ image | hub | yaml }}`: the image through the Dependency Proxy when the manifest
+    asks for it (`dependency_proxy` in the render context) and the image is on Docker Hub."""
+    from jinja2 import pass_context
+
+    from cifab.generate.images import through_dependency_proxy
+
+    @pass_context
+    def hub(ctx: Any, image: Any) -> Any:
+        return through_dependency_proxy(image) if ctx.get("dependency_proxy") and isinstance(image, str) else image
+
+    return hub
 
 
 def render(context: dict[str, Any], search_path: Sequence[Path] = (), seconds: float = RENDER_SECONDS) -> str:
