@@ -186,3 +186,11 @@ def entry_message(text: str) -> str:
     name in "jobs NAME config should implement" become underscores."""
     lowered = text.lower()
     return _IMPLEMENT.sub(lambda m: f"jobs {m.group(1).replace(' ', '_')} config should implement", lowered)
+
+# GitLab's security templates (include: template:). Their jobs use `stage: test`: a pipeline
+# whose stages lack it fails with "chosen stage test does not exist".
+SECRET_DETECTION_TEMPLATE = "Jobs/Secret-Detection.gitlab-ci.yml"
+SAST_TEMPLATE = "Jobs/SAST.gitlab-ci.yml"
+CONTAINER_SCANNING_TEMPLATE = "Jobs/Container-Scanning.gitlab-ci.yml"
+SECURITY_TEMPLATE_STAGE = "test"
+CONTAINER_SCANNING_JOB = "container_scanning"

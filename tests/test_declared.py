@@ -249,6 +249,23 @@ def test_long_lines_wrap_and_fold_into_the_same_data() -> None:
     assert fit(text, 0) == text
 
 
+def test_a_keyed_list_item_and_gitlab_tags_fold_too() -> None:
+    """`- if: <long>` folds deeper than its key, not its dash; a pipeline with GitLab's
+    !reference tag still folds (the check that the data is the same reads the tag)."""
+    from cifab.generate.linewidth import fit
+    from tests import pipeline_yaml
+
+    text = ("workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH && $CI_OPEN_MERGE_REQUESTS "
+            '&& $CI_PIPELINE_SOURCE == "push"\n      when: never\n'
+            ".every-pipeline:\n  rules:\n    - if: $CI_COMMIT_BRANCH\n"
+            "job:\n  rules: !reference [.every-pipeline, rules]\n  script:\n"
+            "    - echo a line that is longer than the width the project allows for its pipeline\n")
+    fitted = fit(text, 60)
+    assert pipeline_yaml.load(fitted) == pipeline_yaml.load(text)
+    assert "    - if: >-\n        $CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH &&" in fitted
+    assert all(len(line) <= 60 for line in fitted.splitlines())
+
+
 def test_a_narrow_header_keeps_the_checksum_one_word() -> None:
     from cifab import contract
 

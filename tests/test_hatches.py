@@ -99,8 +99,12 @@ def test_includes_pass_through_with_component_inputs(tmp_path: Path) -> None:
     text = render(tmp_path, "include:\n  - local: ci/extra.yml\n"
                             "  - component: $CI_SERVER_FQDN/group/sec/sast@1.2.0\n    inputs:\n      stage: test\n")
     pipeline = pipeline_yaml.load(text)
-    assert pipeline["include"] == [{"local": "ci/extra.yml"},
-                                   {"component": "$CI_SERVER_FQDN/group/sec/sast@1.2.0", "inputs": {"stage": "test"}}]
+    # After GitLab's security templates, which the pipeline includes already.
+    assert pipeline["include"][-2:] == [{"local": "ci/extra.yml"},
+                                        {"component": "$CI_SERVER_FQDN/group/sec/sast@1.2.0",
+                                         "inputs": {"stage": "test"}}]
+    assert {"template": "Jobs/Secret-Detection.gitlab-ci.yml"} in pipeline["include"]
+    assert text.count("include:") == 1
     assert text.index("include:") < text.index("workflow:")
 
 

@@ -310,11 +310,15 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
         assert all(j["missing_needs"] == [] for j in doc["jobs"])
         return [j["name"] for j in doc["jobs"]]
 
-    checks = ["golangci-lint", "go-vet", "gofmt", "go-test", "go-build: [linux, amd64]", "container-image"]
-    assert jobs("--branch", "feature") == checks
-    assert jobs("--branch", "main") == [*checks, "deploy-staging"]
-    assert jobs("--tag", "v1.2.0") == [*checks, "deploy-production"]
-    assert jobs("--mr", "feature") == checks
+    lint = ["golangci-lint", "go-vet", "gofmt"]
+    build = ["go-build: [linux, amd64]", "container-image"]
+    # GitLab's scanners (secret detection, SAST) on branches and in merge requests, not on
+    # tags; container scanning where the image is pushed: the default branch and tags.
+    scanned = [*lint, "secret_detection", "semgrep-sast", "go-test"]
+    assert jobs("--branch", "feature") == [*scanned, *build]
+    assert jobs("--branch", "main") == [*scanned, "container_scanning", *build, "deploy-staging"]
+    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "container_scanning", *build, "deploy-production"]
+    assert jobs("--mr", "feature") == [*scanned, *build]
     # The push to a branch with an open merge request starts no second pipeline.
     doc = json.loads(cli("jobs", "--format", "json", "--default-branch", "main", "--branch", "feature",
                          "--var", "CI_OPEN_MERGE_REQUESTS=acme/hello!1", cwd=example).stdout)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cifab.gitlab import deep_merge
 from cifab.pipeline.config import build_pipeline
 from cifab.pipeline.yamlpos import load_text
@@ -101,12 +103,24 @@ def test_included_file_with_bad_yaml_points_into_that_file(tmp_path: Path) -> No
 
 def test_remote_project_template_and_component_includes_are_info(tmp_path: Path) -> None:
     text = ("include:\n  - remote: https://example.com/ci.yml\n  - project: g/p\n    file: x.yml\n"
-            "  - template: Jobs/SAST.gitlab-ci.yml\n  - component: $CI_SERVER_FQDN/g/c/x@1.0\n"
+            "  - template: Jobs/Code-Quality.gitlab-ci.yml\n  - component: $CI_SERVER_FQDN/g/c/x@1.0\n"
             "  - https://example.com/other.yml\nx:\n  script: x\n")
     found = lint(text, repo(tmp_path, {}))
     infos = of(found, "include-unresolved")
     assert len(infos) == 5 and all(f.severity.name == "INFO" for f in infos)
     assert errors(found) == []
+
+
+@pytest.mark.parametrize("template", ["Jobs/Secret-Detection.gitlab-ci.yml", "Jobs/SAST.gitlab-ci.yml",
+                                      "Jobs/Container-Scanning.gitlab-ci.yml"])
+def test_gitlab_security_templates_are_read_from_cifabs_outline(tmp_path: Path, template: str) -> None:
+    text = f"include:\n  - template: {template}\nstages: [build, test]\nx:\n  stage: build\n  script: x\n"
+    found = lint(text, repo(tmp_path, {"app.py": "print(1)\n"}))
+    assert of(found, "include-unresolved") == [] and errors(found) == [], messages(found)
+    # Its jobs are in the test stage: GitLab refuses a pipeline whose stages lack it.
+    missing = lint(text.replace("[build, test]", "[build]"), repo(tmp_path, {"app.py": "print(1)\n"}))
+    assert any("chosen stage test does not exist" in f.message for f in of(missing, "stage-undefined")), \
+        messages(missing)
 
 
 def test_unresolved_include_silences_existence_claims(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_self_check_in_a_monorepo(cli, mono: Path) -> None:
 
 def test_child_pipelines(cli, mono: Path) -> None:
     pipeline = generate(cli, mono, "child_pipelines: true\n")
-    assert pipeline["stages"] == ["components"]
+    assert pipeline["stages"] == ["test", "components"]  # the security templates' jobs run in the parent
     assert pipeline["api"]["trigger"] == {"include": ".gitlab/cifab/api.yml", "strategy": "depend"}
     assert pipeline["web"]["rules"][2]["changes"]["compare_to"] == "refs/heads/$CI_DEFAULT_BRANCH"
     child_path = mono / ".gitlab" / "cifab" / "api.yml"

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from cifab import __version__
-from cifab.gitlab import AUTO_CANCEL_SINCE, COMPARE_TO_VARIABLES_SINCE, supports
+from cifab.gitlab import (
+    AUTO_CANCEL_SINCE,
+    COMPARE_TO_VARIABLES_SINCE,
+    CONTAINER_SCANNING_JOB,
+    CONTAINER_SCANNING_TEMPLATE,
+    SAST_TEMPLATE,
+    SECRET_DETECTION_TEMPLATE,
+    SECURITY_TEMPLATE_STAGE,
+    supports,
+)
 from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME, SECTION_DEFAULTS
 from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, Stack, commands
@@ -20,7 +29,7 @@ EVERY_PIPELINE_RULES = ('$CI_PIPELINE_SOURCE == "merge_request_event"', "$CI_COM
 # (GitLab's own default is an hour for every job), short enough that a hung lint or deploy
 # does not hold a runner for that hour. A slow suite raises its job's with `jobs:`.
 TIMEOUTS = {"lint": "20 minutes", "test": "1 hour", "build": "30 minutes", "image": "1 hour",
-            "deploy": "30 minutes", "release": "30 minutes", "check": "10 minutes"}
+            "scan": "30 minutes", "deploy": "30 minutes", "release": "30 minutes", "check": "10 minutes"}
 
 
 class GitLabFeatures(TypedDict):
@@ -75,8 +84,31 @@ def build(manifest: Manifest) -> dict[str, Any]:
         # and a need on a job that a pipeline lacks would break tag pipelines.
         jobs["lint"].append(SELF_CHECK_JOB)
     jobs["deploy"] = [*jobs["deploy"], *(env["job"] for env in environments)]
-    ctx["stages"] = [stage for stage in STAGES if jobs.get(stage)]
+    ctx["security"] = security(data, [stack], ctx["image"])
+    used = {stage for stage in STAGES if jobs.get(stage)} | ({SECURITY_TEMPLATE_STAGE} if ctx["security"]["templates"]
+                                                            else set())
+    ctx["stages"] = [stage for stage in STAGES if stage in used]
     return ctx
+
+
+def security(data: dict[str, Any], stacks: list[Stack], image: dict[str, Any] | None) -> dict[str, Any]:
+    """GitLab's security templates the pipeline includes, and the container scanning job of
+    each image it pushes (the first overrides the template's job, the others extend it)."""
+    wanted = data.get("security") or {}
+    templates = []
+    if wanted.get("secret_detection", True):
+        templates.append(SECRET_DETECTION_TEMPLATE)
+    if wanted.get("sast", True) and any(stack.sast for stack in stacks):
+        templates.append(SAST_TEMPLATE)
+    scans = []
+    if wanted.get("container_scanning", True) and image and image.get("build"):
+        templates.append(CONTAINER_SCANNING_TEMPLATE)
+        for i, one in enumerate(image["images"]):
+            suffix = one["job"].removeprefix(IMAGE_JOB)
+            scans.append({"job": CONTAINER_SCANNING_JOB + (suffix if i else ""),
+                          "extends": CONTAINER_SCANNING_JOB if i else None, "image_job": one["job"],
+                          "image": f"{one['repository']}:$CI_COMMIT_SHORT_SHA"})
+    return {"templates": templates, "scans": scans}
 
 
 def gitlab_features(data: dict[str, Any]) -> GitLabFeatures:

@@ -11,8 +11,23 @@ from __future__ import annotations
 
 import re
 import textwrap
+from typing import Any
 
 import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading GitLab's `!reference` tag as a tagged list: what the
+    check below compares is the data as written, tags included."""
+
+
+def _reference(loader: yaml.SafeLoader, node: yaml.Node) -> tuple[str, Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return "!reference", loader.construct_sequence(node)
+    return "!reference", loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+
+
+_Loader.add_constructor("!reference", _reference)
 
 _ITEM = re.compile(r"^(?P<lead>\s*(?:- )?(?:[A-Za-z0-9_.$/-]+: )?)(?P<value>\S.*)$")
 _BLOCK_START = re.compile(r"(?:^|\s|:)[|>][-+0-9]*\s*$")
@@ -26,7 +41,10 @@ def _fold(lead: str, value: str, width: int) -> list[str] | None:
     if not value or value[0] in "[{|>&*!%@`#" or "  " in value or value != value.strip() or \
             any(c in value for c in "\t\n\r\x85\u2028\u2029"):
         return None
-    indent = " " * (len(lead) - len(lead.lstrip()) + 2)  # deeper than the key or the item's dash
+    # Deeper than the key, or than the item's dash; a key after a dash (`- if: `) sits two
+    # columns right of the dash.
+    keyed_item = lead.lstrip().startswith("- ") and lead.rstrip().endswith(":")
+    indent = " " * (len(lead) - len(lead.lstrip()) + (4 if keyed_item else 2))
     lines = textwrap.wrap(value, width=max(width - len(indent), 20), break_long_words=False,
                           break_on_hyphens=False)
     if " ".join(lines) != value:
@@ -87,7 +105,7 @@ def fit(text: str, width: int) -> str:
             block_indent = indent
     fitted = "\n".join(out)
     try:
-        same = yaml.safe_load(fitted) == yaml.safe_load(text)
+        same = yaml.load(fitted, Loader=_Loader) == yaml.load(text, Loader=_Loader)
     except yaml.YAMLError:
         same = False
     return fitted if same else text

@@ -20,7 +20,7 @@ from typing import Any
 from cifab.generate import context, render
 from cifab.generate.context import EVERY_PIPELINE
 from cifab.generate.transform import dump, load
-from cifab.gitlab import JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS, is_job_name
+from cifab.gitlab import JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS, SECURITY_TEMPLATE_STAGE, is_job_name
 from cifab.manifest.load import Manifest
 from cifab.manifest.schema import fill_defaults, schema
 from cifab.stacks import BY_NAME
@@ -73,6 +73,8 @@ def components(m: Manifest) -> list[Component]:
             if key in raw:
                 data[key] = copy.deepcopy(raw[key])
         data = fill_defaults(schema(), data)
+        # The whole pipeline includes GitLab's scanners once (_skeleton), not each component.
+        data["security"] = {"secret_detection": False, "sast": False, "container_scanning": False}
         # How the whole pipeline meets GitLab holds for each component's jobs too.
         for key in INHERITED_KEYS:
             if key in top:
@@ -259,11 +261,22 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
     check = context.self_check(m.data)
     if check and "lint" not in stages:
         stages = ["lint", *stages]
+    # GitLab's scanners read the whole repository, so the whole pipeline includes them once.
+    # Their jobs are in the test stage. Container scanning of a component's image is left
+    # out: the template scans one image per job name.
+    security = context.security({**m.data, "security": {**(m.data.get("security") or {}),
+                                                         "container_scanning": False}},
+                                [BY_NAME[c.stack] for c in components(m) if c.stack in BY_NAME], None)
+    if security["templates"] and SECURITY_TEMPLATE_STAGE not in stages:
+        stages = _ordered([*stages, SECURITY_TEMPLATE_STAGE])
     ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check,
-           "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True}
+           "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True,
+           "security": security}
     env = render.environment(search_path)
     parts = ["base/workflow.yml.j2", "base/stages.yml.j2", "base/default.yml.j2"] + \
         (["base/self_check.yml.j2"] if check else [])
+    if security["templates"]:
+        parts.insert(0, "base/includes.yml.j2")
     text = "\n".join(env.get_template(name).render(**ctx) for name in parts)
     return load(text)
 

@@ -57,8 +57,11 @@ def apply(body: str, manifest: Manifest) -> str:
     _override(doc, data.get("jobs") or {}, manifest)
     _extra_jobs(doc, data.get("extra_jobs") or {}, manifest)
     if data.get("include"):
-        doc.insert(0, "include", plain(data["include"]))
-        doc.yaml_set_comment_before_after_key("include", before="Included as cifab.yml lists them.")
+        if "include" in doc:  # GitLab's security templates: the manifest's entries follow them
+            doc["include"].extend(plain(data["include"]))
+        else:
+            doc.insert(0, "include", plain(data["include"]))
+            doc.yaml_set_comment_before_after_key("include", before="Included as cifab.yml lists them.")
     return dump(doc)
 
 

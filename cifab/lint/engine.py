@@ -14,6 +14,7 @@ from cifab.lint.rules.shellcheck import begin as begin_shellcheck
 from cifab.lint.settings import LintSettings
 from cifab.lint.suppress import inline_ignores
 from cifab.pipeline.config import build_pipeline
+from cifab.pipeline.known_templates import is_outline, outline_name
 from cifab.pipeline.yamlpos import SYNTAX, YamlError, load_text, no_gc
 from cifab.spelling import reset_hints
 
@@ -71,8 +72,27 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
         if rule.check is not None and rule.id not in options.ignore:
             findings.extend(rule.check(ctx))
     findings.extend(shellcheck())
+    findings = _outside_outlines(findings, pipeline.texts())
     kept = _filter(_prefer_semantic(findings), options, pipeline.texts())
     return collapse_repeats(kept, set(pipeline.jobs))
+
+
+def _outside_outlines(findings: list[Finding], texts: list[tuple[str, str]]) -> list[Finding]:
+    """cifab's outline of a GitLab template (known_templates) is not the user's to fix: its
+    warnings go, and its errors (GitLab refusing the pipeline, as when the stages lack the
+    template's stage) move to the line that includes the template."""
+    out = []
+    for f in findings:
+        if not is_outline(f.src):
+            out.append(f)
+        elif f.severity is Severity.ERROR:
+            name = outline_name(f.src)
+            at = next(((src, text[:i].count("\n") + 1, i - text.rfind("\n", 0, i))
+                       for src, text in texts if not is_outline(src) and (i := text.find(name)) >= 0), None)
+            if at is not None:
+                out.append(f._replace(src=at[0], line=at[1], col=at[2],
+                                      message=f"{f.message} (from GitLab's {name})"))
+    return out
 
 
 def collapse_repeats(findings: list[Finding], job_names: set[str]) -> list[Finding]:

@@ -15,6 +15,7 @@ from cifab.diagnostics import Finding, Mark, Rule, Severity
 from cifab.files import Refused, read_limited
 from cifab.gitlab import INCLUDE_KINDS, MAX_FILE_BYTES, MAX_INCLUDES, YAML_EXTENSION
 from cifab.pipeline.inputs import INPUTS, interpolate
+from cifab.pipeline.known_templates import OUTLINE_SOURCE, outline
 from cifab.pipeline.merge import copy_marks, merge
 from cifab.pipeline.patterns import include_wildcard
 from cifab.pipeline.yamlpos import SYNTAX, LoadedFile, YamlError, YList, YMap, load_bytes
@@ -101,6 +102,14 @@ def expand(state: IncludeState, data: YMap, depth: int) -> YMap:
             state.findings.append(INCLUDE_INVALID.finding(
                 mark, f"Included file `{unnamed}` does not have YAML extension!",
                 "GitLab includes only files whose names end in .yml or .yaml"))
+            continue
+        known = outline(entry)
+        if known is not None:
+            # GitLab's security templates: their outline stands in for the text (known_templates).
+            loaded = load_bytes(known[1].encode(), OUTLINE_SOURCE.format(known[0]))
+            state.files.append(loaded)
+            if isinstance(loaded.data, YMap):
+                merged = merge(merged, expand(state, loaded.data, depth + 1))
             continue
         kind = _unresolvable_kind(entry)
         if kind is not None:
@@ -302,7 +311,9 @@ INCLUDE_UNRESOLVED = Rule(
     "include-unresolved", Severity.INFO, "remote, project, template and component includes are not read offline",
     "cifab cannot fetch includes from other projects, URLs, GitLab's templates or the CI/CD "
     "catalog. It says so, and while any are unread it does not claim that a job, stage or "
-    "`extends` target is missing. `cifab lint --remote` asks GitLab, which reads them.",
-    bad="include:\n  - template: Jobs/SAST.gitlab-ci.yml\n\ntest:\n  script: make test\n",
+    "`extends` target is missing. `cifab lint --remote` asks GitLab, which reads them. GitLab's "
+    "security templates (Secret Detection, SAST, Container Scanning), which cifab's pipelines "
+    "include, are read from cifab's outline of their jobs and stages instead.",
+    bad="include:\n  - template: Jobs/Code-Quality.gitlab-ci.yml\n\ntest:\n  script: make test\n",
     good="test:\n  script: make test\n",
 )

@@ -109,6 +109,8 @@ class Stack:
     # The jobs (by role) that share the stack's cache, the one to write it first: the first
     # of them in the pipeline writes, the others only read (one writer per cache key).
     cache_roles: tuple[str, ...] = ()
+    # GitLab's SAST analyzers cover its language (Jobs/SAST.gitlab-ci.yml finds its files).
+    sast: bool = False
     # Job kinds (lint, build...) that take longer than cifab.generate.context.TIMEOUTS gives.
     timeouts: Mapping[str, str] = field(default_factory=dict)
 

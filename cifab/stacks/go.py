@@ -362,4 +362,4 @@ def context(data: dict[str, Any]) -> StackContext:
 
 
 STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",), job_names=JOB,
-              cache_roles=("test", "build", "lint", "vet"))
+              cache_roles=("test", "build", "lint", "vet"), sast=True)

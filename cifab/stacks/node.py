@@ -501,4 +501,4 @@ def context(data: dict[str, Any]) -> StackContext:
 
 STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS,
               aliases=("nodejs", "node.js", "javascript", "typescript", "js", "ts", "npm"), job_names=JOB,
-              takes_services=True, cache_roles=("test", "build", "lint"))
+              takes_services=True, cache_roles=("test", "build", "lint"), sast=True)

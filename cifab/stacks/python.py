@@ -615,4 +615,4 @@ def context(data: dict[str, Any]) -> StackContext:
 STACK = Stack("python", "Python projects (pyproject.toml, setup.py or requirements*.txt)", detect, propose,
               context, PINS, aliases=("py", "python3", "pip", "uv", "poetry"),
               defaults={"version": DEFAULT_VERSION}, job_names=JOB, takes_services=True,
-              cache_roles=("test", "mypy", "lint"))
+              cache_roles=("test", "mypy", "lint"), sast=True)

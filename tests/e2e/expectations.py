@@ -58,6 +58,14 @@ COBERTURA = CannotRun("gocover-cobertura comes only from the Go module proxy, wh
 GOPROXY = CannotRun("`go tool` builds the project's tools from the Go module proxy, which is unreachable here")
 DIND = CannotRun("GoReleaser's image builds need a Docker daemon (docker:dind on a privileged runner), which this "
                  "machine has not")
+SCANNER = "GitLab's container scanning analyzer: its template is on gitlab.com and its image on registry.gitlab.com, " \
+    "neither reachable here (and it scans the image the default branch or a tag pushed to the registry)"
+
+
+def scans(image: str) -> CannotRun:
+    return CannotRun(SCANNER).proves(variables={"CS_IMAGE": f"{image}:$CI_COMMIT_SHORT_SHA"})
+
+
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -133,10 +141,12 @@ FIXTURES = [
                                             variables={"GIT_DEPTH": "0"}, files=["changelog-core/tests/history.rs"]),
                 "cargo-doctest": PASSED, "cargo-build": PASSED}),
     Fixture("docker-only", "a Dockerfile alone, like linuxserver's docker-nginx", {
-        "hadolint": PASSED, "container-image": REVIEWED}),
+        "hadolint": PASSED, "container-image": REVIEWED, "container_scanning": scans("$CI_REGISTRY_IMAGE")}),
     Fixture("docker-compose-samba", "a Dockerfile with hadolint warnings, and a compose file that builds it and a "
             "second image from wsdd.Dockerfile, like dperson/samba", {
-                "hadolint": PASSED, "container-image-samba": REVIEWED, "container-image-wsdd": REVIEWED}),
+                "hadolint": PASSED, "container-image-samba": REVIEWED, "container-image-wsdd": REVIEWED,
+                "container_scanning": scans("$CI_REGISTRY_IMAGE/samba"),
+                "container_scanning-wsdd": scans("$CI_REGISTRY_IMAGE/wsdd")}),
     Fixture("py-scm-version", "a library versioned by setuptools-scm from its git tags, as many on PyPI are", {
         "pytest": GIT, "python-build": GIT}),
     Fixture("py-precommit-scope", "ruff and mypy from pre-commit hooks with files scopes, a strict mypy needing "

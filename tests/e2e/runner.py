@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from cifab.pipeline import known_templates
 from tests import pipeline_yaml
 from tests.e2e import toolbox, verify
 from tests.e2e.toolbox import JobEnv
@@ -154,16 +155,44 @@ def environment(image: str, workdir: Path) -> JobEnv:
     return env
 
 
-def _without_services(checkout: Path, job: str) -> list[str]:
-    """The job's services, taken out of the checkout's pipeline: gitlab-ci-local starts them
-    with Docker, which this machine has not. The table says so for the job."""
-    path = checkout / ".gitlab-ci.yml"
-    pipeline = pipeline_yaml.load(path.read_text())
+# The pipeline gitlab-ci-local runs, when the tier had to change the checkout's: the
+# checkout's own .gitlab-ci.yml stays as generated (a self-check job compares it).
+RUNNER_PIPELINE = ".gitlab-ci-local/pipeline.yml"
+
+
+def _runnable(checkout: Path, job: str) -> tuple[list[str], list[str]]:
+    """(gitlab-ci-local's --file arguments, the services taken out of the job). The tier
+    takes out what this machine cannot give a job, and the table says so:
+    - GitLab's security templates, with the jobs that override theirs: gitlab-ci-local would
+      fetch them from gitlab.com, and their analyzers' images are out of reach too;
+    - the job's services: gitlab-ci-local starts them with Docker, which this machine has not."""
+    pipeline = pipeline_yaml.load((checkout / ".gitlab-ci.yml").read_text())
+    changed = _without_gitlab_templates(pipeline)
     services = (pipeline.get(job) or {}).pop("services", None) if isinstance(pipeline.get(job), dict) else None
-    if not services:
-        return []
-    path.write_text(yaml.safe_dump(pipeline, sort_keys=False))
-    return [s.get("name", "") if isinstance(s, dict) else str(s) for s in services]
+    if not changed and not services:
+        return [], []
+    (checkout / RUNNER_PIPELINE).write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    names = [s.get("name", "") if isinstance(s, dict) else str(s) for s in services or []]
+    return ["--file", RUNNER_PIPELINE], names
+
+
+def _without_gitlab_templates(pipeline: dict[str, Any]) -> bool:
+    includes = pipeline.get("include")
+    if not isinstance(includes, list):
+        return False
+    kept = [entry for entry in includes if known_templates.outline(entry) is None]
+    if len(kept) == len(includes):
+        return False
+    if kept:
+        pipeline["include"] = kept
+    else:
+        del pipeline["include"]
+    theirs = known_templates.jobs()
+    overrides = [name for name, job in pipeline.items()
+                 if name in theirs or (isinstance(job, dict) and job.get("extends") in theirs)]
+    for name in overrides:
+        del pipeline[name]
+    return True
 
 
 def run_job(project: Project, name: str, tmp: Path) -> JobResult:
@@ -185,14 +214,14 @@ def run_job(project: Project, name: str, tmp: Path) -> JobResult:
     shared.mkdir(exist_ok=True)
     (checkout / ".gitlab-ci-local").mkdir()
     (checkout / ".gitlab-ci-local" / "cache").symlink_to(shared, target_is_directory=True)
-    services = _without_services(checkout, base)
+    pipeline_file, services = _runnable(checkout, base)
     env = environment(image_of(project, job, variables), scratch)
     (scratch / "home").mkdir()
     # A job that names an image gets CI_PROJECT_DIR=/builds/... even with the shell executor:
     # point it at the folder the job really runs in. The job's environment reaches it as
     # variables: gitlab-ci-local's own is the machine's PATH alone.
     job_variables = {**env.job_variables(scratch), "CI_PROJECT_DIR": str(checkout)}
-    cmd = [*toolbox.gitlab_ci_local_command(), "--force-shell-executor", "--no-artifacts-to-source",
+    cmd = [*toolbox.gitlab_ci_local_command(), *pipeline_file, "--force-shell-executor", "--no-artifacts-to-source",
            "--home", str(scratch / "home"), *(a for k, v in job_variables.items() for a in ("--variable", f"{k}={v}")),
            name]
     try:
