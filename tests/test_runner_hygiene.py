@@ -69,3 +69,17 @@ def test_one_job_writes_each_cache(example: Path) -> None:
             (writers if cache.get("policy", "pull-push") == "pull-push" else readers)[key].add(job.job or job.name)
     for key in {*writers, *readers}:
         assert len(writers[key]) == 1, (key, writers[key], readers[key])
+
+
+@pytest.mark.parametrize("example", EXAMPLE_DIRS, ids=lambda p: p.name)
+def test_jobs_that_keep_build_output_record_its_provenance(example: Path) -> None:
+    """Every job whose artifacts are build output (not only reports) asks the runner for
+    its SLSA provenance statement, and every image build asks BuildKit for one."""
+    for path, job in _jobs(example):
+        artifacts = job.config.get("artifacts") or {}
+        if artifacts.get("paths") and job.config.get("stage") == "build":
+            assert (job.config.get("variables") or {}).get("RUNNER_GENERATE_ARTIFACTS_METADATA") == "true", \
+                (path, job.name)
+        script = "\n".join(str(line) for line in job.config.get("script") or [])
+        if "buildctl-daemonless.sh build" in script:
+            assert "--opt attest:provenance=mode=max" in script, (path, job.name)

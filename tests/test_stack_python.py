@@ -91,7 +91,9 @@ def test_the_build_never_sees_the_dependency_cache(tmp_path: Path) -> None:
     repo = write(tmp_path, {"pyproject.toml": PROJECT, "uv.lock": "", "src/demo/__init__.py": ""})
     out = pipeline(repo)
     assert out["variables"]["UV_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/uv"
-    assert out["python-build"]["variables"] == {"UV_CACHE_DIR": "/tmp/.cache/uv"}
+    # ... and its wheel and sdist get the runner's provenance statement.
+    assert out["python-build"]["variables"] == {"UV_CACHE_DIR": "/tmp/.cache/uv",
+                                                "RUNNER_GENERATE_ARTIFACTS_METADATA": "true"}
     assert "extends" not in out["python-build"]
 
 
