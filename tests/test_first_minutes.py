@@ -108,10 +108,10 @@ def test_extra_jobs_errors_point_into_the_manifest(cli, tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.startswith("cifab.yml:")]
     assert lines == [
         "cifab.yml:10:12: error stage-undefined extra_jobs.smoke.stage: smoke job: chosen stage tset does not "
-        "exist; available stages are .pre, test, .post",
+        "exist; available stages are .pre, test, deploy, .post",
         "cifab.yml:12:13: error needs-undefined extra_jobs.smoke.needs[0]: smoke job: undefined need: tets",
         "cifab.yml:15:12: error stage-undefined jobs.test.stage: test job: chosen stage biuld does not exist; "
-        "available stages are .pre, test, .post",
+        "available stages are .pre, test, deploy, .post",
     ]
     assert "did you mean `test`?" in result.stderr
 

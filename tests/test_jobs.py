@@ -317,7 +317,7 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
     scanned = [*lint, "secret_detection", "semgrep-sast", "go-test"]
     assert jobs("--branch", "feature") == [*scanned, *build]
     assert jobs("--branch", "main") == [*scanned, "container_scanning", *build, "deploy-staging"]
-    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "container_scanning", *build, "deploy-production"]
+    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "container_scanning", *build, "deploy-production", "release"]
     assert jobs("--mr", "feature") == [*scanned, *build]
     # The push to a branch with an open merge request starts no second pipeline.
     doc = json.loads(cli("jobs", "--format", "json", "--default-branch", "main", "--branch", "feature",

@@ -17,7 +17,7 @@ from cifab.gitlab import (
 )
 from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME, SECTION_DEFAULTS
-from cifab.stacks.base import IMAGE_JOB, JOB_STAGES, SELF_CHECK_JOB, STAGES, Stack, commands
+from cifab.stacks.base import GLAB_IMAGE, IMAGE_JOB, JOB_STAGES, RELEASE_JOB, SELF_CHECK_JOB, STAGES, Stack, commands
 
 # The hidden job whose rules run a job in every pipeline the merge-request workflow starts
 # (base/every_pipeline.yml.j2): without rules, a job is left out of merge request pipelines.
@@ -83,7 +83,13 @@ def build(manifest: Manifest) -> dict[str, Any]:
         # Not among deploy_needs: it runs only in merge requests and on the default branch,
         # and a need on a job that a pipeline lacks would break tag pipelines.
         jobs["lint"].append(SELF_CHECK_JOB)
+    # GoReleaser (a stack's job of the release role) creates the GitLab release itself.
+    own_release = stack.job_names.get("release") in jobs["deploy"]
+    ctx["release"] = {"job": RELEASE_JOB, "image": GLAB_IMAGE} if data.get("release", True) and not own_release \
+        else None
     jobs["deploy"] = [*jobs["deploy"], *(env["job"] for env in environments)]
+    if ctx["release"]:
+        jobs["deploy"].append(RELEASE_JOB)
     ctx["security"] = security(data, [stack], ctx["image"])
     used = {stage for stage in STAGES if jobs.get(stage)} | ({SECURITY_TEMPLATE_STAGE} if ctx["security"]["templates"]
                                                             else set())

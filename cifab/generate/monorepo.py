@@ -75,6 +75,8 @@ def components(m: Manifest) -> list[Component]:
         data = fill_defaults(schema(), data)
         # The whole pipeline includes GitLab's scanners once (_skeleton), not each component.
         data["security"] = {"secret_detection": False, "sast": False, "container_scanning": False}
+        # One tag is one release, not one per component: a monorepo's is not generated yet.
+        data["release"] = False
         # How the whole pipeline meets GitLab holds for each component's jobs too.
         for key in INHERITED_KEYS:
             if key in top:

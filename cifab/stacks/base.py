@@ -63,6 +63,10 @@ class Detection:
 SHELL_IMAGE = "alpine:3.22"
 IMAGE_JOB = "container-image"
 SELF_CHECK_JOB = "cifab-check"
+RELEASE_JOB = "release"
+# glab, which the `release:` keyword runs (release-cli is deprecated since GitLab 18.0). Its
+# registry is the one GitLab's own templates name with $CI_TEMPLATE_REGISTRY_HOST.
+GLAB_IMAGE = "$CI_TEMPLATE_REGISTRY_HOST/gitlab-org/cli:v1.114.0"
 
 
 class Jobs(TypedDict):
