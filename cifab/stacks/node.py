@@ -19,9 +19,9 @@ from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jo
 SUPPORTED = ("22", "24", "26")
 NEWEST_LTS = "24"
 LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
-JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build"}
+JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build", "sbom": "node-sbom"}
 PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
-        "jest_junit": "16.0.0", "bun": "1.4.5"}
+        "jest_junit": "16.0.0", "bun": "1.4.5", "cyclonedx_npm": "6.0.1"}
 MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry", "bun")
 # Test runners that drive a browser against the running application: not a unit test job
 # cifab can give a first pipeline (browsers, the app and its backend must be up).
@@ -42,6 +42,7 @@ class NodeSection(TypedDict):
     junit: bool  # the test job writes junit.xml
     build_command: str
     build_paths: list[str]
+    sbom: str | None  # the command that writes the CycloneDX SBOM; None: no SBOM job
 
 
 # ---------------------------------------------------------------- versions
@@ -490,11 +491,15 @@ def context(data: dict[str, Any]) -> StackContext:
         junit=junit,
         build_command=_run(manager, "build", ""),
         build_paths=[node["build_output"]] if isinstance(node["build_output"], str) else list(node["build_output"]),
+        # cyclonedx-npm reads npm's lock file alone (no install): the other managers' locks it cannot.
+        sbom=f"npx --yes @cyclonedx/cyclonedx-npm@{PINS['cyclonedx_npm']} --package-lock-only --omit dev "
+             "--output-format JSON --spec-version 1.6 --output-reproducible --output-file sbom.cdx.json"
+        if manager == "npm" and lock == "package-lock.json" and data.get("sbom", True) else None,
     )
     return StackContext(
         section=section,
         jobs=jobs(lint=[JOB["lint"]] if node["lint"] else [], test=[JOB["test"]] if node["test"] else [],
-                  build=[JOB["build"]] if node["build"] else []),
+                  build=([JOB["build"]] if node["build"] else []) + ([JOB["sbom"]] if section["sbom"] else [])),
         force_image=False,
     )
 

@@ -28,14 +28,14 @@ from cifab.stacks.base import (
 )
 
 PINS = {"ruff": "0.17.5", "uv": "0.13.8", "black": "26.10.1", "mypy_version": "2.4.1", "poetry": "2.5.1",
-        "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0"}
+        "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0", "cyclonedx_bom": "7.5.0"}
 # Python releases with python:<version>-slim images and upstream support, oldest first.
 VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 # The version a manifest that names none gets: the newest release the whole toolchain the
 # jobs install (mypy, ruff, uv wheels) is proven on, here and in the e2e tier.
 DEFAULT_VERSION = "3.13"
 JOB = {"ruff": "ruff", "black": "black", "mypy": "mypy", "lint": "python-lint", "test": "pytest",
-       "build": "python-build", "publish": "publish-package"}
+       "build": "python-build", "publish": "publish-package", "sbom": "python-sbom"}
 
 
 def image(version: str) -> str:
@@ -81,6 +81,8 @@ class PythonSection(TypedDict):
     build_apt: list[str]
     build_variables: dict[str, str]
     twine_install: str
+    sbom: list[str]  # the commands that write the CycloneDX SBOM; empty: no SBOM job
+    sbom_variables: dict[str, str]
 
 
 # ---------------------------------------------------------------- detection
@@ -534,6 +536,39 @@ def _apt(py: dict[str, Any], tool: str = "") -> list[str]:
             f"{' '.join(packages)} > /dev/null"]
 
 
+# The environment the SBOM describes, without pip of its own so that it holds what the
+# project installs and nothing else; in the job's folder, which no other job shares.
+SBOM_ENV = ".sbom-env"
+SBOM_FILE = "sbom.cdx.json"
+
+
+def _sbom(py: dict[str, Any]) -> list[str]:
+    """The commands that write the project's CycloneDX SBOM: of its runtime dependencies at
+    the versions the lock pins (uv), or as pip installs the package or requirements.txt.
+    Empty where cifab cannot say what is installed (Poetry, a workspace member)."""
+    cyclonedx = f"pip install --quiet cyclonedx-bom=={PINS['cyclonedx_bom']}"
+    root = " --pyproject pyproject.toml" if py["package"] else ""
+    write = f"cyclonedx-py {{}} --sv 1.6 --of JSON --output-reproducible{root} -o {SBOM_FILE} {{}}"
+    manager = py["package_manager"]
+    if py.get("workspace") or manager == "poetry":
+        return []
+    if manager == "uv":
+        return [f"pip install --quiet uv=={py['uv']}",
+                "uv export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt "
+                "-o .sbom-requirements.txt",
+                cyclonedx, write.format("requirements", ".sbom-requirements.txt")]
+    if py["package"]:
+        install = "."
+    elif "requirements.txt" in py["requirements"]:
+        install = "-r requirements.txt"
+    else:
+        return []
+    # Installing the package builds it: a version from git tags needs git, as the build does.
+    return [*(_apt(py) if py["scm_version"] and py["package"] else []), f"python -m venv --without-pip {SBOM_ENV}",
+            f"pip --python {SBOM_ENV}/bin/python install --quiet {install}",
+            cyclonedx, write.format("environment", f"{SBOM_ENV}/bin/python")]
+
+
 def context(data: dict[str, Any]) -> StackContext:
     py = data["python"]
     manager = py["package_manager"]
@@ -601,12 +636,15 @@ def context(data: dict[str, Any]) -> StackContext:
         # The build must not see the dependency cache: it would be packed into the sdist.
         build_variables={cache_variable: f"/tmp/{cache_dir}", **({"GIT_DEPTH": "0"} if py["scm_version"] else {})},
         twine_install=f"pip install --quiet twine=={PINS['twine']}",
+        sbom=_sbom(py) if data.get("sbom", True) else [],
+        sbom_variables={"GIT_DEPTH": "0"} if py["scm_version"] and py["package"] else {},
     )
     lint = [JOB[name] for name in ("ruff", "black") if name in linters and not lint_command] + (
         [JOB["mypy"]] if py["mypy"] and not lint_command else []) + ([JOB["lint"]] if lint_command else [])
     return StackContext(
         section=section,
-        jobs=jobs(lint=lint, test=[JOB["test"]], build=[JOB["build"]] if py["package"] else [],
+        jobs=jobs(lint=lint, test=[JOB["test"]],
+                  build=([JOB["build"]] if py["package"] else []) + ([JOB["sbom"]] if section["sbom"] else []),
                   deploy=[JOB["publish"]] if py["package"] and py["publish"] else []),
         force_image=False,
     )

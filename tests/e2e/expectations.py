@@ -197,7 +197,19 @@ FIXTURES = [
 # project is a monorepo (whose release cifab does not generate yet).
 RELEASE = CannotRun("glab creates the release through GitLab's API, which no local run has; "
                     "tests/test_release.py runs its notes script").proves(files=[])
+# The SBOM job of pip, uv and npm projects (with a lock), after their build job.
+SBOM = {**dict.fromkeys(["py-coverage-config", "py-apt-from-ci", "py-scripts", "py-ruff-finding", "py-self-check",
+                         "py-deploy", "py-uv-matrix", "py-pip-mypy", "py-black", "py-scm-version", "py-ruff-fix",
+                         "py-precommit-scope"], "python-sbom"),
+        **dict.fromkeys(["node-npm-typecheck", "node-vitest-chain", "node-tsup", "node-workspaces"], "node-sbom")}
 for _fixture in FIXTURES:
+    if _fixture.name in SBOM:
+        _jobs = list(_fixture.jobs.items())
+        _at = next((i + 1 for i, (name, _) in enumerate(_jobs) if name.endswith("-build")), len(_jobs))
+        _fixture.jobs.clear()
+        # Installing a package versioned from git tags needs git, as its build does.
+        _passes = GIT if _fixture.name == "py-scm-version" else PASSED
+        _fixture.jobs.update([*_jobs[:_at], (SBOM[_fixture.name], _passes), *_jobs[_at:]])
     if "goreleaser" not in _fixture.jobs and not _fixture.name.startswith("monorepo"):
         _fixture.jobs.setdefault("release", RELEASE)
 BY_NAME = {f.name: f for f in FIXTURES}

@@ -91,3 +91,20 @@ def _found_problems(result: runner.JobResult) -> list[str]:
     if not any(verify.findings(report) for report in reports):
         problems.append(f"{result.name}: its Code Quality report is empty")
     return problems
+
+
+SBOM_FIXTURE = next(f for f in FIXTURES if f.name == "py-precommit-scope")
+
+
+@pytest.mark.parametrize("project", [SBOM_FIXTURE], ids=lambda f: f.name, indirect=True)
+def test_the_sbom_lists_the_runtime_dependency_and_not_the_test_tools(project: runner.Project, tools: None,
+                                                                      tmp_path: Path) -> None:
+    """py-precommit-scope depends on pyyaml at run time and on pytest to test: its SBOM,
+    valid CycloneDX (the job's own check), lists the first and not the second."""
+    import json
+
+    result = _run(project, "python-sbom", tmp_path)
+    assert result.passed, result.log[-3000:]
+    [sbom] = result.reports["cyclonedx"]
+    names = {component["name"].lower() for component in json.loads(sbom.read_text()).get("components", [])}
+    assert "pyyaml" in names and "pytest" not in names, names

@@ -68,7 +68,31 @@ def check_dotenv(path: Path) -> str | None:
     return None
 
 
-CHECKS = {"junit": check_junit, "codequality": check_codequality, "dotenv": check_dotenv}
+# The CycloneDX versions GitLab bundles schemas for (app/validators/json_schemas/cyclonedx).
+GITLAB_CYCLONEDX = ("1.4", "1.5", "1.6")
+
+
+def check_cyclonedx(path: Path) -> str | None:
+    """A CycloneDX JSON document of a version GitLab reads, valid against that version's
+    schema (cyclonedx-python-lib's strict validator), that names what it describes (a
+    project without dependencies lists no component besides)."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    document = json.loads(path.read_bytes())
+    version = document.get("specVersion") if isinstance(document, dict) else None
+    if document.get("bomFormat") != "CycloneDX" or version not in GITLAB_CYCLONEDX:
+        return f"{path.name}: not a CycloneDX document of a version GitLab reads ({', '.join(GITLAB_CYCLONEDX)})"
+    error = JsonStrictValidator(SchemaVersion.from_version(version)).validate_str(path.read_text())
+    if error is not None:
+        return f"{path.name}: invalid CycloneDX {version}: {str(error).splitlines()[0]}"
+    if not (document.get("metadata") or {}).get("component") and not document.get("components"):
+        return f"{path.name}: names neither the project nor a component"
+    return None
+
+
+CHECKS = {"junit": check_junit, "codequality": check_codequality, "dotenv": check_dotenv,
+          "cyclonedx": check_cyclonedx}
 
 
 def declared_reports(job: dict[str, Any], workdir: Path, variables: dict[str, str]) -> dict[str, list[Path]]:
