@@ -129,6 +129,9 @@ NEEDS_MATRIX_SINCE = (16, 3)
 AUTO_CANCEL_SINCE = (16, 10)
 # rules:changes:compare_to came in 15.3; CI/CD variables in its ref only in 17.2.
 COMPARE_TO_VARIABLES_SINCE = (17, 2)
+# The `release:` keyword runs glab (when the image has glab 1.58 or newer) instead of
+# release-cli from GitLab 18.0, which deprecated release-cli.
+RELEASE_WITH_GLAB_SINCE = (18, 0)
 
 
 def version_tuple(text: str | None) -> tuple[int, int] | None:

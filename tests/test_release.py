@@ -80,7 +80,11 @@ def test_the_release_runs_on_tags_after_every_check(tmp_path: Path) -> None:
     assert "gitlab-org/cli:v" in job["image"]  # glab, pinned
 
 
-@pytest.mark.parametrize(("example", "extra"), [("go-service", "release: false\n"), ("go-everything", "")])
+@pytest.mark.parametrize(("example", "extra"), [
+    ("go-service", "release: false\n"),
+    ("go-everything", ""),  # GoReleaser makes the release
+    ("go-service", 'gitlab_version: "17.11"\n'),  # the keyword runs release-cli before 18.0
+])
 def test_no_release_job_when_turned_off_or_when_goreleaser_makes_it(tmp_path: Path, example: str,
                                                                      extra: str) -> None:
     pipeline = _pipeline(tmp_path, example, extra)

@@ -10,6 +10,7 @@ from cifab.gitlab import (
     COMPARE_TO_VARIABLES_SINCE,
     CONTAINER_SCANNING_JOB,
     CONTAINER_SCANNING_TEMPLATE,
+    RELEASE_WITH_GLAB_SINCE,
     SAST_TEMPLATE,
     SECRET_DETECTION_TEMPLATE,
     SECURITY_TEMPLATE_STAGE,
@@ -85,8 +86,10 @@ def build(manifest: Manifest) -> dict[str, Any]:
         jobs["lint"].append(SELF_CHECK_JOB)
     # GoReleaser (a stack's job of the release role) creates the GitLab release itself.
     own_release = stack.job_names.get("release") in jobs["deploy"]
-    ctx["release"] = {"job": RELEASE_JOB, "image": GLAB_IMAGE} if data.get("release", True) and not own_release \
-        else None
+    # Older GitLab runs release-cli for the keyword, which the glab image lacks.
+    with_glab = supports(data.get("gitlab_version"), RELEASE_WITH_GLAB_SINCE)
+    ctx["release"] = {"job": RELEASE_JOB, "image": GLAB_IMAGE} \
+        if data.get("release", True) and not own_release and with_glab else None
     jobs["deploy"] = [*jobs["deploy"], *(env["job"] for env in environments)]
     if ctx["release"]:
         jobs["deploy"].append(RELEASE_JOB)
