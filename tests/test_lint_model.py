@@ -118,9 +118,11 @@ def test_gitlab_security_templates_are_read_from_cifabs_outline(tmp_path: Path, 
     found = lint(text, repo(tmp_path, {"app.py": "print(1)\n"}))
     assert of(found, "include-unresolved") == [] and errors(found) == [], messages(found)
     # Its jobs are in the test stage: GitLab refuses a pipeline whose stages lack it.
-    missing = lint(text.replace("[build, test]", "[build]"), repo(tmp_path, {"app.py": "print(1)\n"}))
-    assert any("chosen stage test does not exist" in f.message for f in of(missing, "stage-undefined")), \
-        messages(missing)
+    # Reported at the include entry, not at a comment that names the template first.
+    missing = lint(f"# {template} finds what we miss\n" + text.replace("[build, test]", "[build]"),
+                   repo(tmp_path, {"app.py": "print(1)\n"}))
+    found = [f for f in of(missing, "stage-undefined") if "chosen stage test does not exist" in f.message]
+    assert found and all((f.line, f.col) == (3, 5) for f in found), messages(missing)
 
 
 def test_unresolved_include_silences_existence_claims(tmp_path: Path) -> None:

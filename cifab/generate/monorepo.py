@@ -258,8 +258,9 @@ def _parents(job: Any) -> list[str]:
     return [ext] if isinstance(ext, str) else list(ext or [])
 
 
-def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
-    """Workflow and stages for the whole pipeline, and the self-check job if asked for."""
+def _skeleton(m: Manifest, stages: list[str], search_path: list[Path], members: list[Component]) -> Any:
+    """Workflow, stages, defaults and GitLab's scanners for the whole pipeline, and the
+    self-check job if asked for."""
     check = context.self_check(m.data)
     if check and "lint" not in stages:
         stages = ["lint", *stages]
@@ -268,18 +269,18 @@ def _skeleton(m: Manifest, stages: list[str], search_path: list[Path]) -> Any:
     # out: the template scans one image per job name.
     security = context.security({**m.data, "security": {**(m.data.get("security") or {}),
                                                          "container_scanning": False}},
-                                [BY_NAME[c.stack] for c in components(m) if c.stack in BY_NAME], None)
+                                [BY_NAME[c.stack] for c in members if c.stack in BY_NAME], None)
     if security["templates"] and SECURITY_TEMPLATE_STAGE not in stages:
         stages = _ordered([*stages, SECURITY_TEMPLATE_STAGE])
     ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check,
            "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True,
            "security": security}
     env = render.environment(search_path)
-    parts = ["base/workflow.yml.j2", "base/stages.yml.j2", "base/default.yml.j2"] + \
+    templates = ["base/workflow.yml.j2", "base/stages.yml.j2", "base/default.yml.j2"] + \
         (["base/self_check.yml.j2"] if check else [])
     if security["templates"]:
-        parts.insert(0, "base/includes.yml.j2")
-    text = "\n".join(env.get_template(name).render(**ctx) for name in parts)
+        templates.insert(0, "base/includes.yml.j2")
+    text = "\n".join(env.get_template(name).render(**ctx) for name in templates)
     return load(text)
 
 
@@ -303,7 +304,7 @@ def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str
     compare_to = context.gitlab_features(m.data)["compare_to_default_branch"]
     parts = [(c, *component_jobs(c, text, shared, compare_to=compare_to)) for c, text in rendered]
     stages = _ordered([s for _, _, used in parts for s in used])
-    doc = _skeleton(m, stages, search_path)
+    doc = _skeleton(m, stages, search_path, [c for c, _ in rendered])
     for component, jobs, _ in parts:
         first = True
         for name, job in jobs.items():
@@ -324,7 +325,7 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
               search_path: list[Path]) -> tuple[str, dict[str, str]]:
     """A parent pipeline that triggers one child pipeline per component, and the children."""
     children: dict[str, str] = {}
-    doc = _skeleton(m, ["components"], search_path)
+    doc = _skeleton(m, ["components"], search_path, [c for c, _ in rendered])
     # The retries go to the children's jobs: the parent's are trigger jobs, which GitLab
     # does not retry (and a self-check, which can do without).
     defaults = doc.pop("default")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from cifab.diagnostics import Finding, Severity
+from cifab.diagnostics import Finding, Mark, Severity
 from cifab.lint.rules import RULES, Context
 from cifab.lint.rules.gitlab import RULE as SCHEMA
 from cifab.lint.rules.shellcheck import SHELLCHECK
@@ -14,7 +14,6 @@ from cifab.lint.rules.shellcheck import begin as begin_shellcheck
 from cifab.lint.settings import LintSettings
 from cifab.lint.suppress import inline_ignores
 from cifab.pipeline.config import build_pipeline
-from cifab.pipeline.known_templates import is_outline, outline_name
 from cifab.pipeline.yamlpos import SYNTAX, YamlError, load_text, no_gc
 from cifab.spelling import reset_hints
 
@@ -72,26 +71,23 @@ def _lint(text: str, src: str, options: Options) -> list[Finding]:
         if rule.check is not None and rule.id not in options.ignore:
             findings.extend(rule.check(ctx))
     findings.extend(shellcheck())
-    findings = _outside_outlines(findings, pipeline.texts())
+    findings = _outside_outlines(findings, pipeline.outlines)
     kept = _filter(_prefer_semantic(findings), options, pipeline.texts())
     return collapse_repeats(kept, set(pipeline.jobs))
 
 
-def _outside_outlines(findings: list[Finding], texts: list[tuple[str, str]]) -> list[Finding]:
+def _outside_outlines(findings: list[Finding], outlines: dict[str, Mark]) -> list[Finding]:
     """cifab's outline of a GitLab template (known_templates) is not the user's to fix: its
     warnings go, and its errors (GitLab refusing the pipeline, as when the stages lack the
-    template's stage) move to the line that includes the template."""
+    template's stage) move to the include entry that named the template."""
     out = []
     for f in findings:
-        if not is_outline(f.src):
+        included_at = outlines.get(f.src)
+        if included_at is None:
             out.append(f)
         elif f.severity is Severity.ERROR:
-            name = outline_name(f.src)
-            at = next(((src, text[:i].count("\n") + 1, i - text.rfind("\n", 0, i))
-                       for src, text in texts if not is_outline(src) and (i := text.find(name)) >= 0), None)
-            if at is not None:
-                out.append(f._replace(src=at[0], line=at[1], col=at[2],
-                                      message=f"{f.message} (from GitLab's {name})"))
+            src, line, col = included_at
+            out.append(f._replace(src=src, line=line, col=col, message=f"{f.message} (from {f.src.strip('<>')})"))
     return out
 
 

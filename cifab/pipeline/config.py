@@ -59,7 +59,8 @@ class Job:
 
 class Pipeline:
     def __init__(self, root: LoadedFile, files: list[LoadedFile], config: YMap, jobs: dict[str, Job],
-                 stages: list[str], findings: list[Finding], incomplete: bool = False) -> None:
+                 stages: list[str], findings: list[Finding], incomplete: bool = False,
+                 outlines: dict[str, Mark] | None = None) -> None:
         self.root = root
         self.files = files
         self.config = config
@@ -69,6 +70,8 @@ class Pipeline:
         # True while any include could not be read offline: its jobs, stages and anchors
         # are unknown, so nothing may be called undefined.
         self.incomplete = incomplete
+        # cifab's outlines of GitLab templates read in their place, and where each was included.
+        self.outlines = outlines or {}
 
     @property
     def visible_jobs(self) -> list[Job]:
@@ -189,8 +192,8 @@ def build_pipeline(loaded: LoadedFile, root: Path | None, root_verified: bool = 
         jobs[name] = Job(name, resolved.key_mark(name),
                          value if hidden else _apply_default(value, defaults), hidden, name in extender.partial,
                          name in unread)
-    return _reported(Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete),
-                     state.not_mappings)
+    return _reported(Pipeline(loaded, files, resolved, jobs, _stages(resolved), findings, incomplete,
+                              state.outlines), state.not_mappings)
 
 
 def _reported(pipeline: Pipeline, not_mappings: list[str]) -> Pipeline:

@@ -36,6 +36,9 @@ class IncludeState:
         # Included files whose content is not a mapping: the configuration reports them
         # (config-format), whose rule lives with the model.
         self.not_mappings: list[str] = []
+        # Each outline of a GitLab template read in its place (known_templates), by its source
+        # name, and the include entry that named it: what it makes wrong is reported there.
+        self.outlines: dict[str, Mark] = {}
 
 
 def _include_entries(value: Any) -> list[tuple[Any, Mark | None]]:
@@ -108,6 +111,7 @@ def expand(state: IncludeState, data: YMap, depth: int) -> YMap:
             # GitLab's security templates: their outline stands in for the text (known_templates).
             loaded = load_bytes(known[1].encode(), OUTLINE_SOURCE.format(known[0]))
             state.files.append(loaded)
+            state.outlines.setdefault(loaded.src, mark)
             if isinstance(loaded.data, YMap):
                 merged = merge(merged, expand(state, loaded.data, depth + 1))
             continue

@@ -27,15 +27,6 @@ def outlines() -> dict[str, str]:
 OUTLINE_SOURCE = "<GitLab template {}>"
 
 
-def is_outline(src: str) -> bool:
-    return src.startswith(OUTLINE_SOURCE.split("{", 1)[0]) and src.endswith(">")
-
-
-def outline_name(src: str) -> str:
-    """The template an outline's source name stands for."""
-    return src.removeprefix(OUTLINE_SOURCE.split("{", 1)[0]).removesuffix(">")
-
-
 def outline(entry: object) -> tuple[str, str] | None:
     """(name, outline text) of an `include: template:` entry cifab knows, else None."""
     if isinstance(entry, dict) and set(entry) == {"template"} and isinstance(entry["template"], str):
@@ -45,9 +36,10 @@ def outline(entry: object) -> tuple[str, str] | None:
     return None
 
 
-def jobs() -> set[str]:
+@cache
+def jobs() -> frozenset[str]:
     """The names of the jobs the outlines define: GitLab's own jobs, not cifab's."""
     import yaml
 
-    return {name for text in outlines().values() for name, value in yaml.safe_load(text).items()
-            if name != "variables" and isinstance(value, dict)}
+    return frozenset(name for text in outlines().values() for name, value in yaml.safe_load(text).items()
+                     if name != "variables" and isinstance(value, dict))
