@@ -314,10 +314,11 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
     build = ["go-build: [linux, amd64]", "container-image"]
     # GitLab's scanners (secret detection, SAST) on branches and in merge requests, not on
     # tags; container scanning where the image is pushed: the default branch and tags.
-    scanned = [*lint, "secret_detection", "semgrep-sast", "go-test"]
+    scanned = [*lint, "secret_detection", "semgrep-sast", "go-test", "govulncheck"]
     assert jobs("--branch", "feature") == [*scanned, *build]
     assert jobs("--branch", "main") == [*scanned, "container_scanning", *build, "deploy-staging"]
-    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "container_scanning", *build, "deploy-production", "release"]
+    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "govulncheck", "container_scanning", *build,
+                                       "deploy-production", "release"]
     assert jobs("--mr", "feature") == [*scanned, *build]
     # The push to a branch with an open merge request starts no second pipeline.
     doc = json.loads(cli("jobs", "--format", "json", "--default-branch", "main", "--branch", "feature",

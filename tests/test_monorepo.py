@@ -113,7 +113,7 @@ def test_needs_stay_within_the_component(cli, mono: Path) -> None:
     assert cli("generate", cwd=mono).exit_code == 0
     pipeline = pipeline_yaml.load((mono / ".gitlab-ci.yml").read_text())
     assert pipeline["api-deploy-staging"]["needs"] == ["api-golangci-lint", "api-go-vet", "api-gofmt",
-                                                       "api-go-test", "api-go-build"]
+                                                       "api-go-test", "api-govulncheck", "api-go-build"]
     assert pipeline["tools-test"]["before_script"] == ['cd "$CI_PROJECT_DIR/tools" || exit 1']
 
 

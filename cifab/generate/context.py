@@ -17,8 +17,18 @@ from cifab.gitlab import (
     supports,
 )
 from cifab.manifest.load import Manifest
-from cifab.stacks import BY_NAME, SECTION_DEFAULTS
-from cifab.stacks.base import GLAB_IMAGE, IMAGE_JOB, JOB_STAGES, RELEASE_JOB, SELF_CHECK_JOB, STAGES, Stack, commands
+from cifab.stacks import BY_NAME, SECTION_DEFAULTS, audit
+from cifab.stacks.base import (
+    GLAB_IMAGE,
+    IMAGE_JOB,
+    JOB_STAGES,
+    RELEASE_JOB,
+    SELF_CHECK_JOB,
+    STAGES,
+    Stack,
+    StackContext,
+    commands,
+)
 
 # The hidden job whose rules run a job in every pipeline the merge-request workflow starts
 # (base/every_pipeline.yml.j2): without rules, a job is left out of merge request pipelines.
@@ -73,6 +83,10 @@ def build(manifest: Manifest) -> dict[str, Any]:
     if own["force_image"]:
         ctx["image"]["build"] = True
     ctx["stack_stages"] = [stage for stage in JOB_STAGES if jobs.get(stage)]
+    # Rendered from base/, after the stack's own test jobs.
+    ctx["audit"] = dependency_audit(data, stack, own)
+    if ctx["audit"]:
+        jobs["test"].append(ctx["audit"]["job"])
     ctx["cache_writer"] = cache_writer(stack, jobs)
     if ctx["image"]["build"]:
         jobs["build"].extend(one["job"] for one in ctx["image"]["images"])
@@ -98,6 +112,17 @@ def build(manifest: Manifest) -> dict[str, Any]:
                                                             else set())
     ctx["stages"] = [stage for stage in STAGES if stage in used]
     return ctx
+
+
+def dependency_audit(data: dict[str, Any], stack: Stack, own: StackContext) -> dict[str, Any] | None:
+    """The stack's dependency audit job (cifab.stacks.audit) as the manifest's `audit` key
+    wants it: None when off or when the stack has no package manager to audit."""
+    mode = data.get("audit", audit.DEFAULT_MODE)
+    scan = own.get("audit")
+    # YAML 1.1 reads an unquoted `off` as false.
+    if mode in ("off", False) or scan is None:
+        return None
+    return {**scan, "job": stack.job_names["audit"], "blocking": mode == "fail", "report": audit.REPORT}
 
 
 def security(data: dict[str, Any], stacks: list[Stack], image: dict[str, Any] | None) -> dict[str, Any]:

@@ -39,7 +39,7 @@ IN_CHILD_PIPELINE = [{"when": "on_success"}]  # the workflow and the trigger job
 # (by the stack's name), its image build and its deploys.
 COMPONENT_KEYS = (*BY_NAME, "image", "deploy")
 # The top-level settings every component renders with.
-INHERITED_KEYS = ("gitlab_version", "pipelines", "dependency_proxy", "sbom")
+INHERITED_KEYS = ("gitlab_version", "pipelines", "dependency_proxy", "sbom", "audit")
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
 from cifab.files import Refused, read_limited
+
+if TYPE_CHECKING:
+    from cifab.stacks.audit import Audit
 
 # cifab's stages, in pipeline order. A stack's jobs fall into the first three; deploys
 # (cifab's environments and a stack's own release job) into the last.
@@ -85,6 +88,8 @@ class StackContext(TypedDict):
     section: Mapping[str, Any]
     jobs: Jobs
     force_image: bool
+    # Its dependency audit (cifab.stacks.audit); absent where the stack has no package manager.
+    audit: NotRequired[Audit]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from cifab.errors import CifabError
-from cifab.stacks import go_declared
+from cifab.stacks import audit, go_declared
 from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
 
 # Go releases with upstream support (the two newest), oldest first. The golang image
@@ -34,8 +34,10 @@ class GoTool(NamedTuple):
 # x/tools that no longer compiles on Go 1.25 or newer; v1.4.0 builds on 1.25 and 1.26.
 GOTESTSUM = GoTool("gotest.tools/gotestsum", "v1.13.0", (1, 24))
 GOCOVER_COBERTURA = GoTool("github.com/boumenot/gocover-cobertura", "v1.4.0", (1, 21))
+# govulncheck must be built by the Go that loads the packages it checks; v1.9.0 needs Go 1.26.
+GOVULNCHECK = GoTool("golang.org/x/vuln/cmd/govulncheck", "v1.9.0", (1, 26))
 JOB = {"lint": "golangci-lint", "vet": "go-vet", "fmt": "gofmt", "test": "go-test", "build": "go-build",
-       "release": "goreleaser"}
+       "release": "goreleaser", "audit": "govulncheck"}
 # The Docker daemon a release that builds images talks to (GitLab's documented dind setup, with TLS).
 DIND_IMAGE = "docker:29.10.1-dind"
 # golangci-lint v2 replaced --out-format with one --output.<format>.path per report.
@@ -311,6 +313,33 @@ def _check_floors(versions: list[str], coverage: bool, declared: set[str]) -> No
                                  f"needs Go {floor} or newer; set go.version to {SUPPORTED[-1]}")
 
 
+# govulncheck's JSON stream into Code Quality: one item per call site of a vulnerable function
+# (what govulncheck's own text output calls a vulnerability; an import of an affected package
+# whose vulnerable code is never reached is not reported), at the project's calling line.
+_GOVULNCHECK_TO_CODE_QUALITY = (
+    '(map(.osv // empty | {key:.id,value:.summary}) | from_entries) as $summary | '
+    '[.[] | .finding // empty | select(.trace[0].function) | (.trace | last) as $at | '
+    + audit.item(
+        description='"\\(.osv) in \\(.trace[0].module)@\\(.trace[0].version), called from \\($at.function) - '
+                    '\\($summary[.osv] // "a known vulnerability"); fixed in \\(.fixed_version // "no release yet")"',
+        check=".osv", fingerprint='"\\(.osv) \\($at.position.filename):\\($at.position.line)"', severity='"major"',
+        path='($at.position.filename // "go.mod")', line="($at.position.line // 1)")
+    + "] | unique_by(.fingerprint)")
+
+
+def _audit(go: dict[str, Any]) -> audit.Audit:
+    # An older go.version gets the oldest Go that builds govulncheck: a newer Go reads older code.
+    old = not GOVULNCHECK.builds_with(minor(go["version"]))
+    return audit.Audit(
+        extends=".go-cache",
+        image="golang:" + ".".join(map(str, GOVULNCHECK.floor)) if old else None,
+        # Go's vulnerability database; a mirror (or a file:// copy) where the runner cannot reach it.
+        variables={"GOVULNDB": "https://vuln.go.dev"},
+        script=['export PATH="$GOPATH/bin:$PATH"', _install(GOVULNCHECK, "govulncheck"),
+                *audit.steps('govulncheck -db "$GOVULNDB" -format json ./...', _GOVULNCHECK_TO_CODE_QUALITY,
+                             slurp=True)])
+
+
 def context(data: dict[str, Any]) -> StackContext:
     go = data["go"]
     bins = binaries(data)
@@ -358,6 +387,7 @@ def context(data: dict[str, Any]) -> StackContext:
         jobs=jobs(lint=[JOB["lint"], JOB["vet"], JOB["fmt"]], test=[JOB["test"]], build=[JOB["build"]],
                   deploy=[JOB["release"]] if go["release"] else []),
         force_image=False,
+        audit=_audit(go),
     )
 
 

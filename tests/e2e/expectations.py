@@ -66,6 +66,9 @@ def scans(image: str) -> CannotRun:
     return CannotRun(SCANNER).proves(variables={"CS_IMAGE": f"{image}:$CI_COMMIT_SHORT_SHA"})
 
 
+# govulncheck (the job's `go install` stood in for) against the fixtures' advisory database;
+# jq from the machine where the job's apt-get would install it.
+GOVULNCHECK = Passes("govulncheck 1.9.0 from Debian instead of `go install`; apt-get install jq: the machine's own")
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -102,6 +105,12 @@ FIXTURES = [
                                                     "goreleaser release --clean"],
                                           variables={"DOCKER_HOST": "tcp://docker:2376", "GIT_DEPTH": 0},
                                           files=[".goreleaser.yml", "Dockerfile"])}),
+    Fixture("go-vulnerable-dep", "a Go package calling the vulnerable function of a vendored dependency that the "
+            "tier's advisory database lists (GO-2026-9001)", {
+                "golangci-lint": GOLANGCI, "go-vet": PASSED, "gofmt": PASSED, "go-test": GOTESTSUM,
+                "govulncheck": FindsProblems("a call of a function with a known vulnerability (GO-2026-9001)"),
+                "go-build": PASSED},
+            manifest={"go": {"coverage": False}}),
     Fixture("go-tools-lib", "a Go library whose tools/go.mod declares golangci-lint and gotestsum with `tool`", {
         "golangci-lint": GOPROXY.proves(commands=[
             "go tool -modfile=tools/go.mod golangci-lint run --output.text.path=stdout "
@@ -212,6 +221,16 @@ for _fixture in FIXTURES:
         _fixture.jobs.update([*_jobs[:_at], (SBOM[_fixture.name], _passes), *_jobs[_at:]])
     if "goreleaser" not in _fixture.jobs and not _fixture.name.startswith("monorepo"):
         _fixture.jobs.setdefault("release", RELEASE)
+# The dependency audit of every Go project (and Go component), after its test job.
+AUDITS = {"monorepo-rootdocker": ("backend-govulncheck", GOVULNCHECK),
+          **{f.name: ("govulncheck", GOVULNCHECK) for f in FIXTURES if f.name.startswith("go-")}}
+for _fixture in FIXTURES:
+    _audit = AUDITS.get(_fixture.name)
+    if _audit and _audit[0] not in _fixture.jobs:
+        _jobs = list(_fixture.jobs.items())
+        _at = next(i + 1 for i, (name, _) in enumerate(_jobs) if name.endswith("-test"))
+        _fixture.jobs.clear()
+        _fixture.jobs.update([*_jobs[:_at], _audit, *_jobs[_at:]])
 BY_NAME = {f.name: f for f in FIXTURES}
 
 

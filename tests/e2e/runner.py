@@ -23,6 +23,9 @@ from tests.e2e.toolbox import JobEnv
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JOB_TIMEOUT = 600  # seconds: bounds a hung job, not a speed check
+# The advisory databases the audit jobs read here instead of their ecosystems' services:
+# fictional advisories for the fixtures' stand-in dependencies, and nothing else.
+ADVISORIES = Path(__file__).resolve().parent / "advisories"
 GLOBALS = {"default", "include", "stages", "variables", "workflow", "spec", "image", "services", "cache",
            "before_script", "after_script", "types"}
 
@@ -133,6 +136,10 @@ def environment(image: str, workdir: Path) -> JobEnv:
         toolbox.debian("gotestsum")
         env.path.append(toolbox.host_commands("gotestsum", ("gotestsum",)))
         env.preinstalled.append(("gotestsum", "gotestsum from Debian"))
+        env.path.append(toolbox.govulncheck())
+        env.preinstalled.append(("govulncheck", "govulncheck from Debian"))
+        # The advisories come from the fixtures' own small database, not vuln.go.dev.
+        env.variables["GOVULNDB"] = ADVISORIES.joinpath("govulndb").as_uri()
     elif match := re.match(r"(?:library/)?node:(\d+)", image):
         # Global installs (pnpm, corepack, a reporter) go to the job's own prefix, as into
         # a fresh image; corepack fetches Yarn from the npm registry, the one this machine reaches.

