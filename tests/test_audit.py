@@ -49,10 +49,12 @@ def run_script(job: dict[str, Any], folder: Path, scanner: str, output: str,
     stand_in = bin_dir / scanner
     stand_in.write_text(f"#!/bin/sh\ncat '{folder / 'scanner-output'}'\nexit {status}\n")
     stand_in.chmod(0o755)
-    lines = [line for line in job["script"] if not line.startswith(("command -v", "export PATH"))]
+    # From the scan on: what comes before installs the scanner and the dependencies.
+    script_lines = job["script"]
+    lines = script_lines[next(i for i, line in enumerate(script_lines) if f"> {FINDINGS}" in line):]
     script = "set -eo pipefail\n" + "\n".join(lines) + "\n"
     return subprocess.run(["bash", "-c", script], cwd=folder, capture_output=True, text=True, check=False,
-                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "GOVULNDB": "https://vuln.go.dev"})
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", **job.get("variables", {})})
 
 
 # What govulncheck -format json prints for one vulnerable function called from main.go:
@@ -99,3 +101,45 @@ def test_a_scanner_that_fails_without_findings_fails_the_job_with_its_status(tmp
     result = run_script(job, tmp_path, "govulncheck", json.dumps({"config": {}}), 2)
     assert result.returncode == 2 and "failed without naming a vulnerability" in result.stdout
     assert (tmp_path / FINDINGS).exists()
+
+
+PIP_AUDIT_FINDS = json.dumps({"dependencies": [
+    {"name": "six", "version": "1.16.0", "vulns": [{"id": "PYSEC-2026-9001", "fix_versions": ["1.17.0"],
+                                                    "aliases": [], "description": "Something \"quoted\""}]},
+    {"name": "pyyaml", "version": "6.0.2", "vulns": []},
+    {"name": "local-thing", "skip_reason": "could not be audited"}], "fixes": []})
+# npm audit --json: the advisory under the vulnerable package, and a dependent reached through it.
+NPM_AUDIT_FINDS = json.dumps({"auditReportVersion": 2, "vulnerabilities": {
+    "minimist": {"name": "minimist", "severity": "critical", "fixAvailable": True, "via": [
+        {"source": 1096466, "name": "minimist", "title": "Prototype Pollution in minimist", "severity": "critical",
+         "url": "https://github.com/advisories/GHSA-xvch-5gv4-984h", "range": ">=1.0.0 <1.2.6"}]},
+    "mkdirp": {"name": "mkdirp", "severity": "critical", "fixAvailable": True, "via": ["minimist"]}}})
+
+
+@needs_jq
+@pytest.mark.parametrize(("files", "job", "scanner", "output", "expected"), [
+    ({"requirements.txt": "six==1.16.0\n", "app.py": ""}, "pip-audit", "pip-audit", PIP_AUDIT_FINDS,
+     {"check_name": "PYSEC-2026-9001", "severity": "major", "path": "requirements.txt",
+      "description": 'PYSEC-2026-9001 in six 1.16.0 - Something "quoted"; fixed in 1.17.0'}),
+    ({"package.json": json.dumps({"name": "a", "scripts": {"test": "node --test"}}), "package-lock.json": "{}"},
+     "npm-audit", "npm", NPM_AUDIT_FINDS,
+     {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "package-lock.json",
+      "description": "GHSA-xvch-5gv4-984h in minimist >=1.0.0 <1.2.6 - Prototype Pollution in minimist; a fix is "
+                     "available"}),
+], ids=["pip-audit", "npm-audit"])
+def test_each_ecosystems_findings_become_one_code_quality_item_per_advisory(
+        tmp_path: Path, files: dict[str, str], job: str, scanner: str, output: str, expected: dict[str, str]) -> None:
+    generated_job = generated(write(tmp_path / "repo", files))[job]
+    # Both scanners exit 1 when they find something.
+    result = run_script(generated_job, tmp_path, scanner, output, 1)
+    assert result.returncode == 1, result.stderr
+    [item] = json.loads((tmp_path / REPORT).read_text())
+    assert {"check_name": item["check_name"], "severity": item["severity"], "path": item["location"]["path"],
+            "description": item["description"]} == expected
+
+
+def test_npm_projects_with_a_lock_verify_registry_signatures(tmp_path: Path) -> None:
+    files = {"package.json": json.dumps({"name": "a", "scripts": {"test": "node --test"}}), "package-lock.json": "{}"}
+    job = generated(write(tmp_path, files))["npm-signatures"]
+    assert job["script"] == ["npm audit signatures"] and job["extends"] == ".node-deps"
+    assert "npm-signatures" not in generated(tmp_path, "false")

@@ -208,7 +208,8 @@ def test_stdout_prints_every_file_of_child_pipelines(cli, mono: Path) -> None:  
 
 def test_a_component_without_jobs_gets_no_empty_child_pipeline(cli, mono: Path) -> None:  # type: ignore[no-untyped-def]
     (mono / "web" / "package.json").write_text(json.dumps({"name": "web"}))
-    parent = generate(cli, mono, "child_pipelines: true\nsbom: false\n")  # no scripts, no SBOM: no job
+    # No scripts, no SBOM, no audit: no job.
+    parent = generate(cli, mono, "child_pipelines: true\nsbom: false\naudit: false\n")
     assert "web" not in parent and not (mono / ".gitlab" / "cifab" / "web.yml").exists()
     assert "api" in parent
 

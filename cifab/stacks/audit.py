@@ -21,7 +21,7 @@ DEFAULT_MODE = "warn"
 JQ = ("command -v jq >/dev/null || { apt-get update -qq && apt-get install --yes --quiet --no-install-recommends "
       "jq > /dev/null; }")
 # A Code Quality item's severity from the advisory's (npm's words; other scanners give none).
-SEVERITY = '{"info": "info", "low": "minor", "moderate": "major", "high": "critical", "critical": "blocker"}'
+SEVERITY = '{"info":"info","low":"minor","moderate":"major","high":"critical","critical":"blocker"}'
 
 
 class Audit(TypedDict):
@@ -47,8 +47,8 @@ def steps(scan: str, program: str, *, slurp: bool = False) -> list[str]:
         f"{scan} > {FINDINGS} || scan_status=$?",
         f"jq {'--slurp ' if slurp else ''}'{program}' {FINDINGS} > {REPORT}",
         f"jq -r '.[] | .description' {REPORT}",
-        f'if [ "$(jq length {REPORT})" -gt 0 ]; then echo "Known vulnerabilities in the dependencies, listed above."; '
-        "exit 1; fi",
+        f"if jq -e 'length > 0' {REPORT} > /dev/null; then echo \"Known vulnerabilities in the dependencies, listed "
+        'above."; exit 1; fi',
         'if [ "${scan_status:-0}" -ne 0 ]; then echo "The audit failed without naming a vulnerability; its output '
         'above says why."; exit "$scan_status"; fi',
     ]

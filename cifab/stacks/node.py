@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from cifab.declared import ci, precommit
+from cifab.stacks import audit
 from cifab.stacks import node_declared as declared
 from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jobs, read_text, safe_name
 
@@ -19,7 +20,8 @@ from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jo
 SUPPORTED = ("22", "24", "26")
 NEWEST_LTS = "24"
 LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
-JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build", "sbom": "node-sbom"}
+JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build", "sbom": "node-sbom", "audit": "npm-audit",
+       "signatures": "npm-signatures"}
 PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
         "jest_junit": "16.0.0", "bun": "1.4.5", "cyclonedx_npm": "6.0.1"}
 MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry", "bun")
@@ -43,6 +45,7 @@ class NodeSection(TypedDict):
     build_command: str
     build_paths: list[str]
     sbom: str | None  # the command that writes the CycloneDX SBOM; None: no SBOM job
+    signatures: bool  # an npm-signatures job verifies the registry signatures of what npm ci installs
 
 
 # ---------------------------------------------------------------- versions
@@ -465,6 +468,33 @@ def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], list[st
     return setup, [_run(manager, package_script, args)], variables, True
 
 
+# npm audit's JSON into Code Quality: one item per advisory (the entries `via` names as
+# objects; the strings there are the dependents it reaches through), on the lock file.
+def _npm_audit_to_code_quality(path: str) -> str:
+    return ("[.vulnerabilities // {} | .[] | . as $v | .via[] | objects | (.url | split(\"/\") | last) as $id | "
+            + audit.item(
+                description='"\\($id) in \\($v.name) \\(.range) - \\(.title); '
+                            '\\(if $v.fixAvailable then "a fix is available" else "no fix yet" end)"',
+                check="$id", fingerprint='"\\($id) \\($v.name)"',
+                severity=f"({audit.SEVERITY}[.severity] // \"major\")",
+                path=json.dumps(path))
+            + "] | unique_by(.fingerprint)")
+
+
+def _audit(manager: str, lock: str | None) -> audit.Audit | None:
+    """npm audit of the runtime dependencies the lock file pins (one is written first when the
+    project commits none). Other managers' audits are not generated yet."""
+    if manager != "npm":
+        return None
+    return audit.Audit(
+        image=None, extends=None,
+        # npm's advisory service: where installs come from a mirror, it may not answer audits.
+        variables={"NPM_AUDIT_REGISTRY": "https://registry.npmjs.org/"},
+        script=[*([] if lock else ["npm install --package-lock-only --ignore-scripts --no-audit --no-fund"]),
+                *audit.steps('npm audit --omit dev --json --registry "$NPM_AUDIT_REGISTRY"',
+                             _npm_audit_to_code_quality(lock or "package.json"))])
+
+
 def context(data: dict[str, Any]) -> StackContext:
     node = data["node"]
     manager = node["package_manager"]
@@ -495,13 +525,18 @@ def context(data: dict[str, Any]) -> StackContext:
         sbom=f"npx --yes @cyclonedx/cyclonedx-npm@{PINS['cyclonedx_npm']} --package-lock-only --omit dev "
              "--output-format JSON --spec-version 1.6 --output-reproducible --output-file sbom.cdx.json"
         if manager == "npm" and lock == "package-lock.json" and data.get("sbom", True) else None,
+        signatures=manager == "npm" and lock == "package-lock.json" and data.get("audit") not in ("off", False),
     )
-    return StackContext(
+    own = StackContext(
         section=section,
-        jobs=jobs(lint=[JOB["lint"]] if node["lint"] else [], test=[JOB["test"]] if node["test"] else [],
+        jobs=jobs(lint=[JOB["lint"]] if node["lint"] else [],
+                  test=([JOB["test"]] if node["test"] else []) + ([JOB["signatures"]] if section["signatures"] else []),
                   build=([JOB["build"]] if node["build"] else []) + ([JOB["sbom"]] if section["sbom"] else [])),
         force_image=False,
     )
+    if found := _audit(manager, lock):
+        own["audit"] = found
+    return own
 
 
 STACK = Stack("node", "Node.js packages (package.json)", detect, propose, context, PINS,

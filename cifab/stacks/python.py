@@ -4,6 +4,7 @@ opt-in upload to the project's package registry; with uv, poetry or pip."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -12,8 +13,8 @@ from typing import Any, TypedDict
 
 from cifab.declared import ci, precommit
 from cifab.gitlab import MAX_CACHE_KEY_FILES
+from cifab.stacks import audit, python_setup
 from cifab.stacks import python_declared as declared
-from cifab.stacks import python_setup
 from cifab.stacks.base import (
     Asker,
     Detection,
@@ -28,14 +29,14 @@ from cifab.stacks.base import (
 )
 
 PINS = {"ruff": "0.17.5", "uv": "0.13.8", "black": "26.10.1", "mypy_version": "2.4.1", "poetry": "2.5.1",
-        "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0", "cyclonedx_bom": "7.5.0"}
+        "build": "1.6.1", "twine": "7.0.0", "pytest_cov": "7.1.0", "cyclonedx_bom": "7.5.0", "pip_audit": "2.10.1"}
 # Python releases with python:<version>-slim images and upstream support, oldest first.
 VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 # The version a manifest that names none gets: the newest release the whole toolchain the
 # jobs install (mypy, ruff, uv wheels) is proven on, here and in the e2e tier.
 DEFAULT_VERSION = "3.13"
 JOB = {"ruff": "ruff", "black": "black", "mypy": "mypy", "lint": "python-lint", "test": "pytest",
-       "build": "python-build", "publish": "publish-package", "sbom": "python-sbom"}
+       "build": "python-build", "publish": "publish-package", "sbom": "python-sbom", "audit": "pip-audit"}
 
 
 def image(version: str) -> str:
@@ -540,6 +541,31 @@ def _apt(py: dict[str, Any], tool: str = "") -> list[str]:
 # project installs and nothing else; in the job's folder, which no other job shares.
 SBOM_ENV = ".sbom-env"
 SBOM_FILE = "sbom.cdx.json"
+AUDIT_ENV = ".audit-env"
+AUDIT_REQUIREMENTS = ".audit-requirements.txt"
+
+
+def _uv_export(py: dict[str, Any], hashes: bool, output: str) -> str:
+    """The lock's runtime dependencies as a requirements file (a workspace member's own,
+    without the workspace's packages: they are not on PyPI to be audited)."""
+    member = f" --package {py['workspace']['package']} --no-emit-workspace" if py.get("workspace") \
+        else " --no-emit-project"
+    return (f"uv export --frozen --no-dev{member}{'' if hashes else ' --no-hashes'} "
+            f"--format requirements-txt -o {output}")
+
+
+def _runtime_environment(py: dict[str, Any], env: str) -> list[str]:
+    """An environment holding what installing the project (or its requirements.txt) brings,
+    and nothing else; empty where there is nothing pip can install."""
+    if py["package"]:
+        install = "."
+    elif "requirements.txt" in py["requirements"]:
+        install = "-r requirements.txt"
+    else:
+        return []
+    # Installing the package builds it: a version from git tags needs git, as the build does.
+    return [*(_apt(py) if py["scm_version"] and py["package"] else []), f"python -m venv --without-pip {env}",
+            f"pip --python {env}/bin/python install --quiet {install}"]
 
 
 def _sbom(py: dict[str, Any]) -> list[str]:
@@ -553,20 +579,50 @@ def _sbom(py: dict[str, Any]) -> list[str]:
     if py.get("workspace") or manager == "poetry":
         return []
     if manager == "uv":
-        return [f"pip install --quiet uv=={py['uv']}",
-                "uv export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt "
-                "-o .sbom-requirements.txt",
+        return [f"pip install --quiet uv=={py['uv']}", _uv_export(py, False, ".sbom-requirements.txt"),
                 cyclonedx, write.format("requirements", ".sbom-requirements.txt")]
-    if py["package"]:
-        install = "."
-    elif "requirements.txt" in py["requirements"]:
-        install = "-r requirements.txt"
+    environment = _runtime_environment(py, SBOM_ENV)
+    return [*environment, cyclonedx, write.format("environment", f"{SBOM_ENV}/bin/python")] if environment else []
+
+
+# pip-audit's JSON into Code Quality: one item per advisory of each dependency, placed on the
+# file that pins the dependencies (pip-audit says which package, not which line).
+def _pip_audit_to_code_quality(path: str) -> str:
+    return ("[.dependencies[] | . as $d | .vulns[]? | " + audit.item(
+        description='"\\(.id) in \\($d.name) \\($d.version) - \\(.description | .[0:300]); fixed in '
+                    '\\(.fix_versions | join(", ") | if . == "" then "no release yet" else . end)"',
+        check=".id", fingerprint='"\\(.id) \\($d.name) \\($d.version)"', severity='"major"',
+        path=json.dumps(path)) + "]")
+
+
+def _audit(py: dict[str, Any], lock_files: list[str]) -> audit.Audit | None:
+    """pip-audit over the runtime dependencies: the lock's (uv, Poetry) at the versions it pins,
+    else what pip installs for the package or requirements.txt. Its advisories come from
+    PyPI's JSON API; PIP_AUDIT_VULNERABILITY_SERVICE=osv (and PIP_AUDIT_OSV_URL) choose OSV."""
+    manager = py["package_manager"]
+    tool = f"pip install --quiet pip-audit=={PINS['pip_audit']}"
+    requirements = f"--require-hashes -r {AUDIT_REQUIREMENTS}"
+    if manager == "uv":
+        # Hashed pins: pip-audit reads them without resolving anything again.
+        collect = [f"pip install --quiet uv=={py['uv']}", _uv_export(py, True, AUDIT_REQUIREMENTS)]
+    elif manager == "poetry":
+        # Poetry 2 has no export command of its own: the installed main group, as pip sees it.
+        collect = [f"pip install --quiet poetry=={py['poetry']}",
+                   "poetry install --no-interaction --only main --no-root",
+                   f"poetry run python -m pip freeze --exclude-editable > {AUDIT_REQUIREMENTS}"]
+        requirements = f"--no-deps -r {AUDIT_REQUIREMENTS}"
     else:
-        return []
-    # Installing the package builds it: a version from git tags needs git, as the build does.
-    return [*(_apt(py) if py["scm_version"] and py["package"] else []), f"python -m venv --without-pip {SBOM_ENV}",
-            f"pip --python {SBOM_ENV}/bin/python install --quiet {install}",
-            cyclonedx, write.format("environment", f"{SBOM_ENV}/bin/python")]
+        environment = _runtime_environment(py, AUDIT_ENV)
+        if not environment:
+            return None
+        # The project itself is not on PyPI to be audited: its own line (a file:// URL) goes.
+        collect = [*environment, f"pip --python {AUDIT_ENV}/bin/python freeze --exclude-editable | "
+                                 f"sed '/ @ file:/d' > {AUDIT_REQUIREMENTS}"]
+        requirements = f"--no-deps -r {AUDIT_REQUIREMENTS}"
+    scan = f"pip-audit --disable-pip {requirements} --format json --progress-spinner off"
+    return audit.Audit(image=None, extends=None,
+                       variables={"GIT_DEPTH": "0"} if py["scm_version"] and py["package"] and manager == "pip" else {},
+                       script=[*collect, tool, *audit.steps(scan, _pip_audit_to_code_quality(lock_files[0]))])
 
 
 def context(data: dict[str, Any]) -> StackContext:
@@ -641,13 +697,16 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     lint = [JOB[name] for name in ("ruff", "black") if name in linters and not lint_command] + (
         [JOB["mypy"]] if py["mypy"] and not lint_command else []) + ([JOB["lint"]] if lint_command else [])
-    return StackContext(
+    own = StackContext(
         section=section,
         jobs=jobs(lint=lint, test=[JOB["test"]],
                   build=([JOB["build"]] if py["package"] else []) + ([JOB["sbom"]] if section["sbom"] else []),
                   deploy=[JOB["publish"]] if py["package"] and py["publish"] else []),
         force_image=False,
     )
+    if found := _audit(py, lock_files):
+        own["audit"] = found
+    return own
 
 
 STACK = Stack("python", "Python projects (pyproject.toml, setup.py or requirements*.txt)", detect, propose,

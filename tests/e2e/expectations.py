@@ -69,6 +69,13 @@ def scans(image: str) -> CannotRun:
 # govulncheck (the job's `go install` stood in for) against the fixtures' advisory database;
 # jq from the machine where the job's apt-get would install it.
 GOVULNCHECK = Passes("govulncheck 1.9.0 from Debian instead of `go install`; apt-get install jq: the machine's own")
+# pip-audit against the tier's OSV stand-in on loopback; jq as above.
+PIP_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's OSV stand-in on loopback")
+# npm audit against the tier's stand-in for npm's advisory service on loopback; jq as above.
+NPM_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's stand-in for npm's bulk "
+                   "advisory endpoint on loopback (this machine's registry refuses audits)")
+SIGNATURES = CannotRun("npm audit signatures fetches Sigstore's trust root from tuf-repo-cdn.sigstore.dev, "
+                       "unreachable here").proves(commands=["npm audit signatures"], files=["package-lock.json"])
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -132,6 +139,9 @@ FIXTURES = [
         "ruff": PASSED, "pytest": PASSED, "python-build": PASSED}),
     Fixture("node-npm-typecheck", "npm, `node --test && npm run check:types`, `engines: >= 0.10.0`, a tsc build", {
         "node-test": PASSED, "node-build": PASSED}),
+    Fixture("node-vulnerable-dep", "npm with minimist 1.2.5, which has a published advisory (GHSA-xvch-5gv4-984h)", {
+        "node-test": PASSED, "npm-audit": FindsProblems("a dependency with a known vulnerability "
+                                                        "(GHSA-xvch-5gv4-984h)")}),
     Fixture("node-pnpm-vitest", "pnpm 10 from packageManager, vitest", {"node-test": PASSED}),
     Fixture("node-yarn1-jest", "Yarn 1, jest behind a `tests-only` script, no jest-junit, `.nvmrc` lts/iron, a "
             "build that writes one file", {"node-test": PASSED, "node-build": PASSED}),
@@ -170,6 +180,11 @@ FIXTURES = [
         "python-lint": PASSED, "pytest": PASSED, "python-build": PASSED}),
     Fixture("py-ruff-finding", "a Code Quality report that must name a problem: an unused import", {
         "ruff": FindsProblems("an unused import (F401)"), "pytest": PASSED, "python-build": PASSED}),
+    Fixture("py-vulnerable-dep", "requirements.txt pinning six 1.16.0, which the tier's advisory database lists "
+            "(PYSEC-2026-9001)", {
+                "pytest": PASSED,
+                "pip-audit": FindsProblems("a dependency with a known vulnerability (PYSEC-2026-9001)")},
+            manifest={"python": {"versions": ["3.12"]}}),
     Fixture("py-self-check", "the cifab-check job, installing cifab from the checkout under test", {
         "pytest": PASSED, "python-build": PASSED, "cifab-check": PASSED},
         manifest={"self_check": {"install": f"pip install --quiet {REPO}"}}, source="py-coverage-config"),
@@ -207,10 +222,11 @@ FIXTURES = [
 RELEASE = CannotRun("glab creates the release through GitLab's API, which no local run has; "
                     "tests/test_release.py runs its notes script").proves(files=[])
 # The SBOM job of pip, uv and npm projects (with a lock), after their build job.
-SBOM = {**dict.fromkeys(["py-coverage-config", "py-apt-from-ci", "py-scripts", "py-ruff-finding", "py-self-check",
-                         "py-deploy", "py-uv-matrix", "py-pip-mypy", "py-black", "py-scm-version", "py-ruff-fix",
-                         "py-precommit-scope"], "python-sbom"),
-        **dict.fromkeys(["node-npm-typecheck", "node-vitest-chain", "node-tsup", "node-workspaces"], "node-sbom")}
+SBOM = {**dict.fromkeys(["py-vulnerable-dep", "py-coverage-config", "py-apt-from-ci", "py-scripts", "py-ruff-finding",
+                         "py-self-check", "py-deploy", "py-uv-matrix", "py-pip-mypy", "py-black", "py-scm-version",
+                         "py-ruff-fix", "py-precommit-scope"], "python-sbom"),
+        **dict.fromkeys(["node-npm-typecheck", "node-vitest-chain", "node-tsup", "node-workspaces",
+                         "node-vulnerable-dep"], "node-sbom")}
 for _fixture in FIXTURES:
     if _fixture.name in SBOM:
         _jobs = list(_fixture.jobs.items())
@@ -221,16 +237,24 @@ for _fixture in FIXTURES:
         _fixture.jobs.update([*_jobs[:_at], (SBOM[_fixture.name], _passes), *_jobs[_at:]])
     if "goreleaser" not in _fixture.jobs and not _fixture.name.startswith("monorepo"):
         _fixture.jobs.setdefault("release", RELEASE)
-# The dependency audit of every Go project (and Go component), after its test job.
+NPM = ["node-npm-typecheck", "node-nolock", "node-tsup", "node-vitest-chain", "node-workspaces", "node-vulnerable-dep"]
+# The dependency audit of every Go and Python project (and component), after its test job.
 AUDITS = {"monorepo-rootdocker": ("backend-govulncheck", GOVULNCHECK),
-          **{f.name: ("govulncheck", GOVULNCHECK) for f in FIXTURES if f.name.startswith("go-")}}
+          "monorepo-fullstack": ("backend-pip-audit", PIP_AUDIT),
+          **{f.name: ("govulncheck", GOVULNCHECK) for f in FIXTURES if f.name.startswith("go-")},
+          **{f.name: ("pip-audit", PIP_AUDIT) for f in FIXTURES if f.name.startswith("py-")},
+          **{f.name: ("npm-audit", NPM_AUDIT) for f in FIXTURES if f.name in NPM}}
+# npm projects with a lock file also verify the signatures of what they install.
+SIGNED = [name for name in NPM if name != "node-nolock"]
 for _fixture in FIXTURES:
-    _audit = AUDITS.get(_fixture.name)
-    if _audit and _audit[0] not in _fixture.jobs:
+    _added = [*([("npm-signatures", SIGNATURES)] if _fixture.name in SIGNED else []),
+              *([AUDITS[_fixture.name]] if _fixture.name in AUDITS else [])]
+    _added = [(name, value) for name, value in _added if name not in _fixture.jobs]
+    if _added:
         _jobs = list(_fixture.jobs.items())
-        _at = next(i + 1 for i, (name, _) in enumerate(_jobs) if name.endswith("-test"))
+        _at = next((i + 1 for i, (name, _) in enumerate(_jobs) if name.endswith("test")), len(_jobs))
         _fixture.jobs.clear()
-        _fixture.jobs.update([*_jobs[:_at], _audit, *_jobs[_at:]])
+        _fixture.jobs.update([*_jobs[:_at], *_added, *_jobs[_at:]])
 BY_NAME = {f.name: f for f in FIXTURES}
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from cifab.pipeline import known_templates
 from tests import pipeline_yaml
-from tests.e2e import toolbox, verify
+from tests.e2e import advisory_server, toolbox, verify
 from tests.e2e.toolbox import JobEnv
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -130,6 +130,8 @@ def environment(image: str, workdir: Path) -> JobEnv:
         # interpreter alone, which uv makes projects' environments from.
         env.path += [toolbox.fresh_venv(match.group(1), workdir / "image-python"),
                      toolbox.system_python(match.group(1))]
+        # pip-audit asks the tier's OSV stand-in (the fixtures' advisories), not PyPI's API.
+        env.variables |= {"PIP_AUDIT_VULNERABILITY_SERVICE": "osv", "PIP_AUDIT_OSV_URL": advisory_server.osv_url()}
     elif match := re.match(r"(?:library/)?golang:(\d+\.\d+)", image):
         env.path += [toolbox.go(match.group(1)), toolbox.host_commands("golang", toolbox.GOLANG_EXTRAS)]
         # gotestsum comes from Debian here, for speed: the job's own `go install` is skipped.
@@ -146,6 +148,8 @@ def environment(image: str, workdir: Path) -> JobEnv:
         prefix = workdir / "npm-global"
         env.path += [prefix / "bin", toolbox.node(match.group(1)), toolbox.node_bundle(match.group(1))]
         env.variables |= {"NPM_CONFIG_PREFIX": str(prefix), "COREPACK_HOME": str(workdir / "corepack"),
+                          # npm audit asks the tier's stand-in for the advisory service.
+                          "NPM_AUDIT_REGISTRY": advisory_server.npm_registry(),
                           "COREPACK_NPM_REGISTRY": "https://registry.npmjs.org",
                           "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
     elif match := re.match(r"oven/bun:(\d+\.\d+\.\d+)", image):

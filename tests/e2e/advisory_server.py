@@ -1,0 +1,91 @@
+"""The advisory services the audit jobs ask, on loopback, answering from the tier's own files:
+- OSV's query API (advisories/osv-pypi.json), for pip-audit through its documented
+  PIP_AUDIT_VULNERABILITY_SERVICE and PIP_AUDIT_OSV_URL: POST /v1/query answers as api.osv.dev
+  does, {"vulns": [...]} with the entries whose `affected` lists the package at that version,
+  or {} when none do;
+- npm's bulk advisory endpoint (advisories/npm-bulk.json), for `npm audit --registry`: POST
+  /-/npm/v1/security/advisories/bulk takes {name: [versions]} and answers {name: [advisory]}
+  for the names it has advisories of; npm itself matches versions to each vulnerable range.
+
+The registry this machine reaches serves packages but refuses audits (405), and pip-audit's
+services are out of reach: these stand in for them, with advisories for the fixtures' one
+deliberately vulnerable dependency each."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+FOLDER = Path(__file__).resolve().parent / "advisories"
+OSV_QUERY = "/v1/query"
+NPM_BULK = "/-/npm/v1/security/advisories/bulk"
+_started: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def matching(entries: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
+    package = query.get("package") or {}
+    name, ecosystem, version = _normal(str(package.get("name", ""))), package.get("ecosystem"), query.get("version")
+    return [entry for entry in entries for affected in entry.get("affected", [])
+            if _normal(affected["package"]["name"]) == name and affected["package"]["ecosystem"] == ecosystem
+            and version in affected.get("versions", [])]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    osv: ClassVar[list[dict[str, Any]]] = []
+    npm: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+
+    def do_POST(self) -> None:
+        try:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            query = json.loads(body)
+        except (ValueError, OSError):
+            self.send_error(400)
+            return
+        if self.path == OSV_QUERY:
+            found = matching(self.osv, query)
+            answer: Any = {"vulns": found} if found else {}
+        elif self.path.endswith(NPM_BULK):
+            answer = {name: self.npm[name] for name in query if name in self.npm}
+        else:
+            self.send_error(404)
+            return
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def base_url() -> str:
+    """This process's server, started on first use (one per test worker)."""
+    with _lock:
+        if "url" not in _started:
+            _Handler.osv = json.loads((FOLDER / "osv-pypi.json").read_text())
+            _Handler.npm = json.loads((FOLDER / "npm-bulk.json").read_text())
+            server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            _started["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+        return _started["url"]
+
+
+def osv_url() -> str:
+    return base_url() + OSV_QUERY
+
+
+def npm_registry() -> str:
+    return base_url() + "/"
