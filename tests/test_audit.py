@@ -115,6 +115,12 @@ NPM_AUDIT_FINDS = json.dumps({"auditReportVersion": 2, "vulnerabilities": {
          "url": "https://github.com/advisories/GHSA-xvch-5gv4-984h", "range": ">=1.0.0 <1.2.6"}]},
     "mkdirp": {"name": "mkdirp", "severity": "critical", "fixAvailable": True, "via": ["minimist"]}}})
 
+# cargo audit --json (cargo-audit runs as `cargo audit`: the stand-in is cargo itself).
+CARGO_AUDIT_FINDS = json.dumps({"database": {"advisory-count": 900}, "vulnerabilities": {"found": True, "list": [
+    {"advisory": {"id": "RUSTSEC-2020-0071", "package": "time", "title": "Potential segfault in the time crate"},
+     "versions": {"patched": [">=0.2.23"], "unaffected": ["=0.2.0"]},
+     "package": {"name": "time", "version": "0.1.45"}}]}})
+
 
 @needs_jq
 @pytest.mark.parametrize(("files", "job", "scanner", "output", "expected"), [
@@ -126,7 +132,11 @@ NPM_AUDIT_FINDS = json.dumps({"auditReportVersion": 2, "vulnerabilities": {
      {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "package-lock.json",
       "description": "GHSA-xvch-5gv4-984h in minimist >=1.0.0 <1.2.6 - Prototype Pollution in minimist; a fix is "
                      "available"}),
-], ids=["pip-audit", "npm-audit"])
+    ({"Cargo.toml": '[package]\nname = "a"\nversion = "0.1.0"\nedition = "2021"\n', "Cargo.lock": "version = 3\n",
+      "src/main.rs": "fn main() {}\n"}, "cargo-audit", "cargo", CARGO_AUDIT_FINDS,
+     {"check_name": "RUSTSEC-2020-0071", "severity": "major", "path": "Cargo.lock",
+      "description": "RUSTSEC-2020-0071 in time 0.1.45 - Potential segfault in the time crate; fixed in >=0.2.23"}),
+], ids=["pip-audit", "npm-audit", "cargo-audit"])
 def test_each_ecosystems_findings_become_one_code_quality_item_per_advisory(
         tmp_path: Path, files: dict[str, str], job: str, scanner: str, output: str, expected: dict[str, str]) -> None:
     generated_job = generated(write(tmp_path / "repo", files))[job]

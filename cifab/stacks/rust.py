@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, TypedDict
 
+from cifab.stacks import audit
 from cifab.stacks.base import (
     Asker,
     Detection,
@@ -22,9 +23,10 @@ from cifab.stacks.base import (
     table,
 )
 
-PINS = {"nextest": "0.9"}
+PINS = {"nextest": "0.9", "cargo_audit": "0.21.2"}
 DEFAULT_VERSION = "1.95"  # the rust image a manifest that names no version gets
-JOB = {"fmt": "rustfmt", "clippy": "clippy", "test": "cargo-test", "doctest": "cargo-doctest", "build": "cargo-build"}
+JOB = {"fmt": "rustfmt", "clippy": "clippy", "test": "cargo-test", "doctest": "cargo-doctest", "build": "cargo-build",
+       "audit": "cargo-audit"}
 
 
 class RustSection(TypedDict):
@@ -211,6 +213,24 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
     return section
 
 
+# cargo-audit's JSON into Code Quality: one item per advisory of each locked package.
+_CARGO_AUDIT_TO_CODE_QUALITY = "[.vulnerabilities.list[]? | .advisory as $a | " + audit.item(
+    description='"\\($a.id) in \\(.package.name) \\(.package.version) - \\($a.title); fixed in '
+                '\\(.versions.patched | join(", ") | if . == "" then "no release yet" else . end)"',
+    check="$a.id", fingerprint='"\\($a.id) \\(.package.name) \\(.package.version)"', severity='"major"',
+    path='"Cargo.lock"') + "]"
+
+
+def _audit(rust: dict[str, Any], toolchain: list[str]) -> audit.Audit:
+    """cargo-audit over Cargo.lock (RustSec's advisory database, which it clones); a project
+    that commits no lock file gets one resolved first, as `cargo build` would."""
+    return audit.Audit(image=None, extends=None, variables={}, script=[
+        *toolchain, f"command -v cargo-audit >/dev/null || cargo install cargo-audit --locked --version "
+                    f"{PINS['cargo_audit']}",
+        *([] if rust["locked"] else ["cargo generate-lockfile"]),
+        *audit.steps("cargo audit --json", _CARGO_AUDIT_TO_CODE_QUALITY)])
+
+
 def context(data: dict[str, Any]) -> StackContext:
     rust = data["rust"]
     # --workspace: in a workspace, cargo would otherwise cover only the root package (or, in
@@ -242,7 +262,8 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     tests = [JOB["test"]] + ([JOB["doctest"]] if rust["doctests"] else [])
     lint = ([JOB["fmt"]] if fmt else []) + [JOB["clippy"]]
-    return StackContext(section=section, jobs=jobs(lint=lint, test=tests, build=[JOB["build"]]), force_image=False)
+    return StackContext(section=section, jobs=jobs(lint=lint, test=tests, build=[JOB["build"]]), force_image=False,
+                        audit=_audit(rust, toolchain))
 
 
 STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS,

@@ -76,6 +76,9 @@ NPM_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the t
                    "advisory endpoint on loopback (this machine's registry refuses audits)")
 SIGNATURES = CannotRun("npm audit signatures fetches Sigstore's trust root from tuf-repo-cdn.sigstore.dev, "
                        "unreachable here").proves(commands=["npm audit signatures"], files=["package-lock.json"])
+CARGO_AUDIT = CannotRun("cargo-audit comes only from crates.io and clones RustSec's advisory database from GitHub, "
+                        "neither reachable here; tests/test_audit.py runs its report step").proves(
+    commands=["cargo audit --json > audit-findings.json || scan_status=$?"], files=["Cargo.toml"])
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -243,7 +246,8 @@ AUDITS = {"monorepo-rootdocker": ("backend-govulncheck", GOVULNCHECK),
           "monorepo-fullstack": ("backend-pip-audit", PIP_AUDIT),
           **{f.name: ("govulncheck", GOVULNCHECK) for f in FIXTURES if f.name.startswith("go-")},
           **{f.name: ("pip-audit", PIP_AUDIT) for f in FIXTURES if f.name.startswith("py-")},
-          **{f.name: ("npm-audit", NPM_AUDIT) for f in FIXTURES if f.name in NPM}}
+          **{f.name: ("npm-audit", NPM_AUDIT) for f in FIXTURES if f.name in NPM},
+          **{f.name: ("cargo-audit", CARGO_AUDIT) for f in FIXTURES if f.name.startswith("rust-")}}
 # npm projects with a lock file also verify the signatures of what they install.
 SIGNED = [name for name in NPM if name != "node-nolock"]
 for _fixture in FIXTURES:
