@@ -24,8 +24,10 @@ GO = {"go.mod": "module example.com/app\n\ngo 1.26\n", "main.go": "package main\
 needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (Debian's jq package)")
 
 
-def generated(repo: Path, audit: str | None = None) -> dict[str, Any]:
-    text = manifest_text(propose(find(repo), None)) + (f"audit: {audit}\n" if audit else "")
+def generated(repo: Path, audit: str | None = None, extra: str = "") -> dict[str, Any]:
+    """What `cifab init --yes` and `cifab generate` give the repository, with `audit:` set and
+    extra lines added to the manifest."""
+    text = manifest_text(propose(find(repo), None)) + (f"audit: {audit}\n" if audit else "") + extra
     manifest = parse(text.encode(), str(repo / "cifab.yml"), repo / "cifab.yml")
     return pipeline_yaml.load(render.render(context.build(manifest)))  # type: ignore[no-any-return]
 

@@ -316,9 +316,10 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
     # tags; container scanning where the image is pushed: the default branch and tags.
     scanned = [*lint, "secret_detection", "semgrep-sast", "go-test", "govulncheck"]
     assert jobs("--branch", "feature") == [*scanned, *build]
-    assert jobs("--branch", "main") == [*scanned, "container_scanning", *build, "deploy-staging"]
-    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "govulncheck", "container_scanning", *build,
-                                       "deploy-production", "release"]
+    # Signing (signing: true) where the image is pushed; release files on tags.
+    assert jobs("--branch", "main") == [*scanned, "container_scanning", *build, "sign-image", "deploy-staging"]
+    assert jobs("--tag", "v1.2.0") == [*lint, "go-test", "govulncheck", "container_scanning", *build, "sign-image",
+                                       "sign-artifacts", "deploy-production", "release"]
     assert jobs("--mr", "feature") == [*scanned, *build]
     # The push to a branch with an open merge request starts no second pipeline.
     doc = json.loads(cli("jobs", "--format", "json", "--default-branch", "main", "--branch", "feature",

@@ -19,11 +19,14 @@ from cifab.gitlab import (
 from cifab.manifest.load import Manifest
 from cifab.stacks import BY_NAME, SECTION_DEFAULTS, audit
 from cifab.stacks.base import (
+    COSIGN_IMAGE,
     GLAB_IMAGE,
     IMAGE_JOB,
     JOB_STAGES,
     RELEASE_JOB,
     SELF_CHECK_JOB,
+    SIGN_FILES_JOB,
+    SIGN_IMAGE_JOB,
     STAGES,
     Stack,
     StackContext,
@@ -69,11 +72,11 @@ def build(manifest: Manifest) -> dict[str, Any]:
         "dependency_proxy": data.get("dependency_proxy") is True,
         "project": data["project"],
         "stack": stack.name,
-        "image": _image(data["image"]),
+        "image": _image(data["image"], data.get(IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE")),
         stack.name: own["section"],
         "jobs": jobs,
         # Each job's name by role: templates write `{{ job.test | yaml }}:`, never a name.
-        "job": {**stack.job_names, "image": IMAGE_JOB, "self_check": SELF_CHECK_JOB},
+        "job": {**stack.job_names, "image": IMAGE_JOB, "self_check": SELF_CHECK_JOB, "sign_files": SIGN_FILES_JOB},
     }
     environments = [_environment(env) for env in data["deploy"]["environments"]]
     image = data["deploy"]["image"]
@@ -108,6 +111,11 @@ def build(manifest: Manifest) -> dict[str, Any]:
     if ctx["release"]:
         jobs["deploy"].append(RELEASE_JOB)
     ctx["security"] = security(data, [stack], ctx["image"])
+    ctx["signing"] = signing(data, own, ctx["image"])
+    if ctx["signing"]:
+        jobs["build"].extend(one["job"] for one in ctx["signing"]["images"])
+        if ctx["signing"]["files"]:
+            jobs["build"].append(SIGN_FILES_JOB)
     used = {stage for stage in STAGES if jobs.get(stage)} | ({SECURITY_TEMPLATE_STAGE} if ctx["security"]["templates"]
                                                             else set())
     ctx["stages"] = [stage for stage in STAGES if stage in used]
@@ -123,6 +131,22 @@ def dependency_audit(data: dict[str, Any], stack: Stack, own: StackContext) -> d
     if mode in ("off", False) or scan is None:
         return None
     return {**scan, "job": stack.job_names["audit"], "blocking": mode == "fail", "report": audit.REPORT}
+
+
+def signing(data: dict[str, Any], own: StackContext, image: dict[str, Any]) -> dict[str, Any] | None:
+    """Keyless signing (signing: true): a job per pushed image, signing it by the digest its
+    image job hands on, and one on tags for the files a release ships."""
+    if data.get("signing") is not True:
+        return None
+    images = [{"job": SIGN_IMAGE_JOB + one["job"].removeprefix(IMAGE_JOB), "image_job": one["job"],
+               "repository": one["repository"]} for one in image["images"]] if image.get("build") else []
+    files = own.get("release_files")
+    if not images and not files:
+        return None
+    bundles = [f"{path}**/*.sigstore.json" if path.endswith("/") else f"{path}.sigstore.json"
+               for path in (files["paths"] if files else [])]
+    return {"image": COSIGN_IMAGE, "images": images, "files": {**files, "bundles": bundles} if files else None,
+            "stage": None}
 
 
 def security(data: dict[str, Any], stacks: list[Stack], image: dict[str, Any] | None) -> dict[str, Any]:
@@ -202,13 +226,18 @@ def _one_image(dockerfile: str, context: str, job: str, repository: str) -> dict
             "dockerfile_dir": directory or ".", "dockerfile_name": name}
 
 
-def _image(image: dict[str, Any]) -> dict[str, Any]:
+# The data key a monorepo sets on a component's data (never a manifest key): the registry
+# repository its images go to, so that two components do not push over each other's tags.
+IMAGE_REPOSITORY = "_image_repository"
+
+
+def _image(image: dict[str, Any], repository: str = "$CI_REGISTRY_IMAGE") -> dict[str, Any]:
     """The image build: one image, or one per entry of image.builds (a compose file's build
-    services), each its own job and repository under $CI_REGISTRY_IMAGE."""
+    services), each its own job and repository under the project's ($CI_REGISTRY_IMAGE)."""
     builds = image.get("builds") or []
     images = [_one_image(b["dockerfile"], b["context"], f"{IMAGE_JOB}-{b['name']}",
-                         f"$CI_REGISTRY_IMAGE/{b['name']}") for b in builds] or \
-        [_one_image(image["dockerfile"], image["context"], IMAGE_JOB, "$CI_REGISTRY_IMAGE")]
+                         f"{repository}/{b['name']}") for b in builds] or \
+        [_one_image(image["dockerfile"], image["context"], IMAGE_JOB, repository)]
     return {**image, "images": images}
 
 

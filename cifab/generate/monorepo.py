@@ -24,7 +24,7 @@ from cifab.gitlab import JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS, SECURITY_TEMPLAT
 from cifab.manifest.load import Manifest
 from cifab.manifest.schema import fill_defaults, schema
 from cifab.stacks import BY_NAME
-from cifab.stacks.base import STAGES
+from cifab.stacks.base import COSIGN_IMAGE, IMAGE_JOB, SIGN_IMAGE_JOB, STAGES
 
 ALWAYS = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH || $CI_COMMIT_TAG"
 MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
@@ -39,7 +39,9 @@ IN_CHILD_PIPELINE = [{"when": "on_success"}]  # the workflow and the trigger job
 # (by the stack's name), its image build and its deploys.
 COMPONENT_KEYS = (*BY_NAME, "image", "deploy")
 # The top-level settings every component renders with.
-INHERITED_KEYS = ("gitlab_version", "pipelines", "dependency_proxy", "sbom", "audit")
+INHERITED_KEYS = ("gitlab_version", "pipelines", "dependency_proxy", "sbom", "audit", "signing")
+# The parent pipeline's stage where it signs its children's images (after "components").
+SIGN_STAGE = "sign"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ def components(m: Manifest) -> list[Component]:
         for key in INHERITED_KEYS:
             if key in top:
                 data[key] = top[key]
+        # Each component's images under a repository of its own (the root keeps the project's).
+        if raw["path"].rstrip("/") not in (".", ""):
+            data[context.IMAGE_REPOSITORY] = f"$CI_REGISTRY_IMAGE/{raw['name']}"
+        # Child pipelines cannot request id_tokens: their parent signs (_parent_signing).
+        if top.get("child_pipelines"):
+            data["signing"] = False
         out.append(Component(raw["name"], raw["path"].rstrip("/"), raw["stack"], data))
     return out
 
@@ -361,4 +369,38 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
             component.name, before=f"Component {component.name}: {component.path} ({component.stack}), as a child "
                                    "pipeline that\nruns when its files change, and always on the default branch "
                                    "and for tags.")
+    signers = _parent_signing(m, [c for c, _ in rendered if child_file(c) in children], search_path)
+    if signers:
+        doc["stages"].append(SIGN_STAGE)
+        first = True
+        for name, job in signers.items():
+            job["retry"] = defaults["retry"]  # the parent has no defaults: its other jobs are triggers
+            doc[name] = job
+            if first:
+                doc.yaml_set_comment_before_after_key(
+                    name, before="Child pipelines cannot request id_tokens, which keyless signing needs: the "
+                                 "parent signs each\ncomponent's image once its child pipeline built and pushed "
+                                 "it, by the commit's tag (cosign\nresolves it to the digest).")
+                first = False
     return dump(doc), children
+
+
+def _parent_signing(m: Manifest, members: list[Component], search_path: list[Path]) -> dict[str, Any]:
+    """The parent's job per image its children push, when the manifest asks for signing: each
+    waits for its component's trigger job. Release files are not signed: the parent cannot
+    see its children's artifacts."""
+    if m.data.get("signing") is not True:
+        return {}
+    images = []
+    for component in members:
+        image = component.data.get("image") or {}
+        if not image.get("build"):
+            continue
+        built = context._image(image, component.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE"))
+        images += [{"job": _prefix(component, SIGN_IMAGE_JOB + one["job"].removeprefix(IMAGE_JOB)),
+                    "image_job": component.name, "repository": one["repository"]} for one in built["images"]]
+    if not images:
+        return {}
+    ctx = {"signing": {"image": COSIGN_IMAGE, "images": images, "files": None, "stage": SIGN_STAGE},
+           "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True}
+    return dict(load(render.environment(search_path).get_template("base/signing.yml.j2").render(**ctx)))

@@ -70,6 +70,10 @@ RELEASE_JOB = "release"
 # glab, which the `release:` keyword runs (release-cli is deprecated since GitLab 18.0). Its
 # registry is the one GitLab's own templates name with $CI_TEMPLATE_REGISTRY_HOST.
 GLAB_IMAGE = "$CI_TEMPLATE_REGISTRY_HOST/gitlab-org/cli:v1.114.0"
+# Keyless signing with cosign, as GitLab documents it: Alpine's cosign package (2.x).
+COSIGN_IMAGE = SHELL_IMAGE
+SIGN_IMAGE_JOB = "sign-image"
+SIGN_FILES_JOB = "sign-artifacts"
 
 
 class Jobs(TypedDict):
@@ -81,6 +85,11 @@ class Jobs(TypedDict):
     deploy: list[str]
 
 
+class ReleaseFiles(TypedDict):
+    jobs: list[str]  # the build jobs that keep them
+    paths: list[str]  # folders or files, as their artifacts:paths name them
+
+
 class StackContext(TypedDict):
     """What a stack adds to the render context: its own section (under the stack's name,
     typed by the stack module), its jobs, and whether it always builds the image."""
@@ -90,6 +99,9 @@ class StackContext(TypedDict):
     force_image: bool
     # Its dependency audit (cifab.stacks.audit); absent where the stack has no package manager.
     audit: NotRequired[Audit]
+    # What its build jobs keep that a release ships (binaries, packages): signed on tags when
+    # the manifest asks (signing: true). Absent where the build output is not a release's.
+    release_files: NotRequired[ReleaseFiles]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, TypedDict
 
 from cifab.errors import CifabError
 from cifab.stacks import audit, go_declared
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, jobs, read_text, safe_name
+from cifab.stacks.base import Asker, Detection, ReleaseFiles, Stack, StackContext, jobs, read_text, safe_name
 
 # Go releases with upstream support (the two newest), oldest first. The golang image
 # publishes a major.minor tag (golang:1.27) for every release, on its default Debian suite.
@@ -382,13 +382,16 @@ def context(data: dict[str, Any]) -> StackContext:
                                "-json", *flags, "./..."]),
         cobertura=f"{run['gocover-cobertura']} < coverage.out > coverage.xml",
     )
-    return StackContext(
+    own = StackContext(
         section=section,
         jobs=jobs(lint=[JOB["lint"], JOB["vet"], JOB["fmt"]], test=[JOB["test"]], build=[JOB["build"]],
                   deploy=[JOB["release"]] if go["release"] else []),
         force_image=False,
         audit=_audit(go),
     )
+    if bins:
+        own["release_files"] = ReleaseFiles(jobs=[JOB["build"]], paths=["dist/"])
+    return own
 
 
 STACK = Stack("go", "Go modules (go.mod)", detect, propose, context, PINS, aliases=("golang",), job_names=JOB,

@@ -18,6 +18,7 @@ from cifab.stacks import python_declared as declared
 from cifab.stacks.base import (
     Asker,
     Detection,
+    ReleaseFiles,
     Stack,
     StackContext,
     checked,
@@ -706,6 +707,8 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     if found := _audit(py, lock_files):
         own["audit"] = found
+    if py["package"]:
+        own["release_files"] = ReleaseFiles(jobs=[JOB["build"]], paths=["dist/"])
     return own
 
 

@@ -12,6 +12,7 @@ from cifab.stacks import audit
 from cifab.stacks.base import (
     Asker,
     Detection,
+    ReleaseFiles,
     Stack,
     StackContext,
     asks_version,
@@ -262,8 +263,11 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     tests = [JOB["test"]] + ([JOB["doctest"]] if rust["doctests"] else [])
     lint = ([JOB["fmt"]] if fmt else []) + [JOB["clippy"]]
-    return StackContext(section=section, jobs=jobs(lint=lint, test=tests, build=[JOB["build"]]), force_image=False,
-                        audit=_audit(rust, toolchain))
+    own = StackContext(section=section, jobs=jobs(lint=lint, test=tests, build=[JOB["build"]]), force_image=False,
+                       audit=_audit(rust, toolchain))
+    if section["artifacts"]:
+        own["release_files"] = ReleaseFiles(jobs=[JOB["build"]], paths=section["artifacts"])
+    return own
 
 
 STACK = Stack("rust", "Rust crates and workspaces (Cargo.toml)", detect, propose, context, PINS,

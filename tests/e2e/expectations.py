@@ -79,6 +79,9 @@ SIGNATURES = CannotRun("npm audit signatures fetches Sigstore's trust root from 
 CARGO_AUDIT = CannotRun("cargo-audit comes only from crates.io and clones RustSec's advisory database from GitHub, "
                         "neither reachable here; tests/test_audit.py runs its report step").proves(
     commands=["cargo audit --json > audit-findings.json || scan_status=$?"], files=["Cargo.toml"])
+SIGNS = CannotRun("keyless signing needs the OIDC token GitLab issues the job (id_tokens) and Sigstore's public "
+                  "services, neither here; tests/test_signing.py runs its script with a stand-in cosign").proves(
+    commands=["apk add --no-cache cosign"], variables={"COSIGN_YES": "true"})
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -164,6 +167,9 @@ FIXTURES = [
                 "cargo-doctest": PASSED, "cargo-build": PASSED}),
     Fixture("docker-only", "a Dockerfile alone, like linuxserver's docker-nginx", {
         "hadolint": PASSED, "container-image": REVIEWED, "container_scanning": scans("$CI_REGISTRY_IMAGE")}),
+    Fixture("docker-only-signed", "the same with `signing: true`: keyless signing of the image it pushes", {
+        "hadolint": PASSED, "container-image": REVIEWED, "sign-image": SIGNS,
+        "container_scanning": scans("$CI_REGISTRY_IMAGE")}, manifest={"signing": True}, source="docker-only"),
     Fixture("docker-compose-samba", "a Dockerfile with hadolint warnings, and a compose file that builds it and a "
             "second image from wsdd.Dockerfile, like dperson/samba", {
                 "hadolint": PASSED, "container-image-samba": REVIEWED, "container-image-wsdd": REVIEWED,
