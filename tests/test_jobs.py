@@ -311,7 +311,7 @@ def test_the_go_service_example_per_event(cli) -> None:  # type: ignore[no-untyp
         return [j["name"] for j in doc["jobs"]]
 
     lint = ["golangci-lint", "go-vet", "gofmt"]
-    build = ["go-build: [linux, amd64]", "container-image"]
+    build = ["go-build: [linux, amd64]", "go-sbom", "container-image"]
     # GitLab's scanners (secret detection, SAST) on branches and in merge requests, not on
     # tags; container scanning where the image is pushed: the default branch and tags.
     scanned = [*lint, "secret_detection", "semgrep-sast", "go-test", "govulncheck"]

@@ -48,12 +48,38 @@ def test_npm_projects_read_the_lock_file(tmp_path: Path, files: dict[str, str], 
     assert "--package-lock-only" in script[0] and "--omit dev" in script[0] and "--spec-version 1.6" in script[0]
 
 
+def test_poetry_projects_describe_the_main_group_of_their_lock(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"pyproject.toml": '[tool.poetry]\nname = "x"\nversion = "1"\n'
+                                              '[tool.poetry.dependencies]\npython = "^3.11"\n', "poetry.lock": ""})
+    script = pipeline(repo)["python-sbom"]["script"]
+    assert script[-1].startswith("cyclonedx-py poetry --only main --sv 1.6")
+
+
 @pytest.mark.parametrize("files", [
-    {"pyproject.toml": '[tool.poetry]\nname = "x"\nversion = "1"\n[tool.poetry.dependencies]\npython = "^3.11"\n',
-     "poetry.lock": ""},
     {"package.json": json.dumps({"name": "web"}), "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"},
     {"package.json": json.dumps({"name": "web"})},  # npm without a lock: nothing pins what ships
 ])
 def test_no_sbom_job_where_cifab_cannot_say_what_is_installed(tmp_path: Path, files: dict[str, str]) -> None:
     jobs = pipeline(write(tmp_path, files))
     assert "python-sbom" not in jobs and "node-sbom" not in jobs
+
+
+def test_go_modules_are_described_by_cyclonedx_gomod(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"go.mod": "module example.com/app\n\ngo 1.26\n", "main.go": "package main\n"})
+    job = pipeline(repo)["go-sbom"]
+    assert job["script"][-1] == "cyclonedx-gomod mod -json -output sbom.cdx.json"
+    assert any("go install github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v" in line
+               for line in job["script"])
+    assert job["extends"] == ".go-cache" and job["artifacts"]["reports"] == {"cyclonedx": "sbom.cdx.json"}
+
+
+@pytest.mark.parametrize(("files", "report"), [
+    ({"Cargo.toml": '[package]\nname = "a"\nversion = "0.1.0"\nedition = "2021"\n', "src/main.rs": ""},
+     "sbom.cdx.json"),
+    ({"Cargo.toml": '[workspace]\nmembers = ["b"]\n', "b/Cargo.toml": '[package]\nname = "b"\nversion = "0.1.0"\n',
+      "b/src/lib.rs": ""}, "**/sbom.cdx.json"),
+], ids=["crate", "workspace"])
+def test_rust_crates_get_an_sbom_beside_each_manifest(tmp_path: Path, files: dict[str, str], report: str) -> None:
+    job = pipeline(write(tmp_path, files))["cargo-sbom"]
+    assert job["script"][-1] == "cargo cyclonedx --format json --spec-version 1.5 --override-filename sbom.cdx"
+    assert job["artifacts"]["reports"] == {"cyclonedx": report}

@@ -90,11 +90,17 @@ def build(manifest: Manifest) -> dict[str, Any]:
     ctx["audit"] = dependency_audit(data, stack, own)
     if ctx["audit"]:
         jobs["test"].append(ctx["audit"]["job"])
+    sbom = own.get("sbom")
+    ctx["sbom"] = {**sbom, "job": stack.job_names["sbom"]} if sbom and data.get("sbom", True) else None
+    if ctx["sbom"]:
+        jobs["build"].append(ctx["sbom"]["job"])
     ctx["cache_writer"] = cache_writer(stack, jobs)
     if ctx["image"]["build"]:
         jobs["build"].extend(one["job"] for one in ctx["image"]["images"])
-    # A deploy waits for every job that vouches for the commit: lint, test and build.
-    ctx["deploy_needs"] = [job for stage in JOB_STAGES for job in jobs[stage]]
+    # A deploy waits for every job that vouches for the commit: lint, test and build (the
+    # SBOM describes the commit; it does not vouch for it).
+    ctx["deploy_needs"] = [job for stage in JOB_STAGES for job in jobs[stage]
+                           if not (ctx["sbom"] and job == ctx["sbom"]["job"])]
     ctx["stack_deploy"] = bool(jobs["deploy"])  # a stack's own release job, such as a package upload
     ctx["self_check"] = self_check(data)
     if ctx["self_check"]:

@@ -85,6 +85,15 @@ class Jobs(TypedDict):
     deploy: list[str]
 
 
+class Sbom(TypedDict):
+    """A stack's CycloneDX SBOM job (base/sbom.yml.j2): what writes it, and where."""
+
+    extends: str | None  # the stack's hidden cache job, when the generator builds or installs
+    variables: dict[str, str]
+    script: list[str]
+    report: str | list[str]  # artifacts:reports:cyclonedx
+
+
 class ReleaseFiles(TypedDict):
     jobs: list[str]  # the build jobs that keep them
     paths: list[str]  # folders or files, as their artifacts:paths name them
@@ -102,6 +111,8 @@ class StackContext(TypedDict):
     # What its build jobs keep that a release ships (binaries, packages): signed on tags when
     # the manifest asks (signing: true). Absent where the build output is not a release's.
     release_files: NotRequired[ReleaseFiles]
+    # Its CycloneDX SBOM of the runtime dependencies; absent where cifab cannot say what ships.
+    sbom: NotRequired[Sbom]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, TypedDict
 
 from cifab.errors import CifabError
 from cifab.stacks import audit, go_declared
-from cifab.stacks.base import Asker, Detection, ReleaseFiles, Stack, StackContext, jobs, read_text, safe_name
+from cifab.stacks.base import Asker, Detection, ReleaseFiles, Sbom, Stack, StackContext, jobs, read_text, safe_name
 
 # Go releases with upstream support (the two newest), oldest first. The golang image
 # publishes a major.minor tag (golang:1.27) for every release, on its default Debian suite.
@@ -36,8 +36,9 @@ GOTESTSUM = GoTool("gotest.tools/gotestsum", "v1.13.0", (1, 24))
 GOCOVER_COBERTURA = GoTool("github.com/boumenot/gocover-cobertura", "v1.4.0", (1, 21))
 # govulncheck must be built by the Go that loads the packages it checks; v1.9.0 needs Go 1.26.
 GOVULNCHECK = GoTool("golang.org/x/vuln/cmd/govulncheck", "v1.9.0", (1, 26))
+CYCLONEDX_GOMOD = GoTool("github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod", "v1.9.0", (1, 23))
 JOB = {"lint": "golangci-lint", "vet": "go-vet", "fmt": "gofmt", "test": "go-test", "build": "go-build",
-       "release": "goreleaser", "audit": "govulncheck"}
+       "release": "goreleaser", "audit": "govulncheck", "sbom": "go-sbom"}
 # The Docker daemon a release that builds images talks to (GitLab's documented dind setup, with TLS).
 DIND_IMAGE = "docker:29.10.1-dind"
 # golangci-lint v2 replaced --out-format with one --output.<format>.path per report.
@@ -391,6 +392,10 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     if bins:
         own["release_files"] = ReleaseFiles(jobs=[JOB["build"]], paths=["dist/"])
+    # The modules the module's packages need (not its tests'), at the versions go.mod selects.
+    own["sbom"] = Sbom(extends=".go-cache", variables={}, report="sbom.cdx.json", script=[
+        'export PATH="$GOPATH/bin:$PATH"', _install(CYCLONEDX_GOMOD, "cyclonedx-gomod"),
+        "cyclonedx-gomod mod -json -output sbom.cdx.json"])
     return own
 
 

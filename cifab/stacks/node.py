@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from cifab.declared import ci, precommit
 from cifab.stacks import audit
 from cifab.stacks import node_declared as declared
-from cifab.stacks.base import Asker, Detection, Stack, StackContext, checked, jobs, read_text, safe_name
+from cifab.stacks.base import Asker, Detection, Sbom, Stack, StackContext, checked, jobs, read_text, safe_name
 
 # Node majors with upstream support and node:<major>-bookworm-slim images, oldest first;
 # the newest LTS is the default.
@@ -44,7 +44,6 @@ class NodeSection(TypedDict):
     junit: bool  # the test job writes junit.xml
     build_command: str
     build_paths: list[str]
-    sbom: str | None  # the command that writes the CycloneDX SBOM; None: no SBOM job
     signatures: bool  # an npm-signatures job verifies the registry signatures of what npm ci installs
 
 
@@ -521,21 +520,22 @@ def context(data: dict[str, Any]) -> StackContext:
         junit=junit,
         build_command=_run(manager, "build", ""),
         build_paths=[node["build_output"]] if isinstance(node["build_output"], str) else list(node["build_output"]),
-        # cyclonedx-npm reads npm's lock file alone (no install): the other managers' locks it cannot.
-        sbom=f"npx --yes @cyclonedx/cyclonedx-npm@{PINS['cyclonedx_npm']} --package-lock-only --omit dev "
-             "--output-format JSON --spec-version 1.6 --output-reproducible --output-file sbom.cdx.json"
-        if manager == "npm" and lock == "package-lock.json" and data.get("sbom", True) else None,
         signatures=manager == "npm" and lock == "package-lock.json" and data.get("audit") not in ("off", False),
     )
     own = StackContext(
         section=section,
         jobs=jobs(lint=[JOB["lint"]] if node["lint"] else [],
                   test=([JOB["test"]] if node["test"] else []) + ([JOB["signatures"]] if section["signatures"] else []),
-                  build=([JOB["build"]] if node["build"] else []) + ([JOB["sbom"]] if section["sbom"] else [])),
+                  build=[JOB["build"]] if node["build"] else []),
         force_image=False,
     )
     if found := _audit(manager, lock):
         own["audit"] = found
+    if manager == "npm" and lock == "package-lock.json":
+        # cyclonedx-npm reads npm's lock file alone (no install): the other managers' locks it cannot.
+        own["sbom"] = Sbom(extends=None, variables={}, report="sbom.cdx.json", script=[
+            f"npx --yes @cyclonedx/cyclonedx-npm@{PINS['cyclonedx_npm']} --package-lock-only --omit dev "
+            "--output-format JSON --spec-version 1.6 --output-reproducible --output-file sbom.cdx.json"])
     return own
 
 

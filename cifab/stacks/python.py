@@ -19,6 +19,7 @@ from cifab.stacks.base import (
     Asker,
     Detection,
     ReleaseFiles,
+    Sbom,
     Stack,
     StackContext,
     checked,
@@ -83,8 +84,6 @@ class PythonSection(TypedDict):
     build_apt: list[str]
     build_variables: dict[str, str]
     twine_install: str
-    sbom: list[str]  # the commands that write the CycloneDX SBOM; empty: no SBOM job
-    sbom_variables: dict[str, str]
 
 
 # ---------------------------------------------------------------- detection
@@ -571,14 +570,17 @@ def _runtime_environment(py: dict[str, Any], env: str) -> list[str]:
 
 def _sbom(py: dict[str, Any]) -> list[str]:
     """The commands that write the project's CycloneDX SBOM: of its runtime dependencies at
-    the versions the lock pins (uv), or as pip installs the package or requirements.txt.
-    Empty where cifab cannot say what is installed (Poetry, a workspace member)."""
+    the versions the lock pins (uv, Poetry), or as pip installs the package or requirements.txt.
+    Empty where cifab cannot say what is installed (a workspace member)."""
     cyclonedx = f"pip install --quiet cyclonedx-bom=={PINS['cyclonedx_bom']}"
     root = " --pyproject pyproject.toml" if py["package"] else ""
     write = f"cyclonedx-py {{}} --sv 1.6 --of JSON --output-reproducible{root} -o {SBOM_FILE} {{}}"
     manager = py["package_manager"]
-    if py.get("workspace") or manager == "poetry":
+    if py.get("workspace"):
         return []
+    if manager == "poetry":
+        # Poetry's lock file read directly: its main group, what the package depends on to run.
+        return [cyclonedx, f"cyclonedx-py poetry --only main --sv 1.6 --of JSON --output-reproducible -o {SBOM_FILE}"]
     if manager == "uv":
         return [f"pip install --quiet uv=={py['uv']}", _uv_export(py, False, ".sbom-requirements.txt"),
                 cyclonedx, write.format("requirements", ".sbom-requirements.txt")]
@@ -693,20 +695,22 @@ def context(data: dict[str, Any]) -> StackContext:
         # The build must not see the dependency cache: it would be packed into the sdist.
         build_variables={cache_variable: f"/tmp/{cache_dir}", **({"GIT_DEPTH": "0"} if py["scm_version"] else {})},
         twine_install=f"pip install --quiet twine=={PINS['twine']}",
-        sbom=_sbom(py) if data.get("sbom", True) else [],
-        sbom_variables={"GIT_DEPTH": "0"} if py["scm_version"] and py["package"] else {},
     )
     lint = [JOB[name] for name in ("ruff", "black") if name in linters and not lint_command] + (
         [JOB["mypy"]] if py["mypy"] and not lint_command else []) + ([JOB["lint"]] if lint_command else [])
     own = StackContext(
         section=section,
         jobs=jobs(lint=lint, test=[JOB["test"]],
-                  build=([JOB["build"]] if py["package"] else []) + ([JOB["sbom"]] if section["sbom"] else []),
+                  build=[JOB["build"]] if py["package"] else [],
                   deploy=[JOB["publish"]] if py["package"] and py["publish"] else []),
         force_image=False,
     )
     if found := _audit(py, lock_files):
         own["audit"] = found
+    if sbom := _sbom(py):
+        # Installing a package versioned from git tags needs the history that holds them.
+        own["sbom"] = Sbom(extends=None, variables={"GIT_DEPTH": "0"} if py["scm_version"] and py["package"] else {},
+                           script=sbom, report=SBOM_FILE)
     if py["package"]:
         own["release_files"] = ReleaseFiles(jobs=[JOB["build"]], paths=["dist/"])
     return own

@@ -13,6 +13,7 @@ from cifab.stacks.base import (
     Asker,
     Detection,
     ReleaseFiles,
+    Sbom,
     Stack,
     StackContext,
     asks_version,
@@ -24,10 +25,10 @@ from cifab.stacks.base import (
     table,
 )
 
-PINS = {"nextest": "0.9", "cargo_audit": "0.21.2"}
+PINS = {"nextest": "0.9", "cargo_audit": "0.22.2", "cargo_cyclonedx": "0.5.9"}
 DEFAULT_VERSION = "1.95"  # the rust image a manifest that names no version gets
 JOB = {"fmt": "rustfmt", "clippy": "clippy", "test": "cargo-test", "doctest": "cargo-doctest", "build": "cargo-build",
-       "audit": "cargo-audit"}
+       "audit": "cargo-audit", "sbom": "cargo-sbom"}
 
 
 class RustSection(TypedDict):
@@ -267,6 +268,11 @@ def context(data: dict[str, Any]) -> StackContext:
                        audit=_audit(rust, toolchain))
     if section["artifacts"]:
         own["release_files"] = ReleaseFiles(jobs=[JOB["build"]], paths=section["artifacts"])
+    # One SBOM beside each Cargo.toml (cargo-cyclonedx names it after --override-filename).
+    own["sbom"] = Sbom(extends=None, variables={}, report="**/sbom.cdx.json" if rust["workspace"] else "sbom.cdx.json",
+                       script=[*toolchain, "command -v cargo-cyclonedx >/dev/null || cargo install cargo-cyclonedx "
+                                           f"--locked --version {PINS['cargo_cyclonedx']}",
+                               "cargo cyclonedx --format json --spec-version 1.5 --override-filename sbom.cdx"])
     return own
 
 

@@ -82,6 +82,11 @@ CARGO_AUDIT = CannotRun("cargo-audit comes only from crates.io and clones RustSe
 SIGNS = CannotRun("keyless signing needs the OIDC token GitLab issues the job (id_tokens) and Sigstore's public "
                   "services, neither here; tests/test_signing.py runs its script with a stand-in cosign").proves(
     commands=["apk add --no-cache cosign"], variables={"COSIGN_YES": "true"})
+GO_SBOM = CannotRun("cyclonedx-gomod comes only from the Go module proxy, which is unreachable here").proves(
+    commands=["cyclonedx-gomod mod -json -output sbom.cdx.json"], files=["go.mod"])
+CARGO_SBOM = CannotRun("cargo-cyclonedx comes only from crates.io (Debian's build needs a newer C library than this "
+                       "machine's)").proves(
+    commands=["cargo cyclonedx --format json --spec-version 1.5 --override-filename sbom.cdx"], files=["Cargo.toml"])
 NEXTEST = CannotRun("cargo-nextest comes only from crates.io or its own site, neither reachable here")
 
 
@@ -230,20 +235,26 @@ FIXTURES = [
 # project is a monorepo (whose release cifab does not generate yet).
 RELEASE = CannotRun("glab creates the release through GitLab's API, which no local run has; "
                     "tests/test_release.py runs its notes script").proves(files=[])
-# The SBOM job of pip, uv and npm projects (with a lock), after their build job.
-SBOM = {**dict.fromkeys(["py-vulnerable-dep", "py-coverage-config", "py-apt-from-ci", "py-scripts", "py-ruff-finding",
-                         "py-self-check", "py-deploy", "py-uv-matrix", "py-pip-mypy", "py-black", "py-scm-version",
-                         "py-ruff-fix", "py-precommit-scope"], "python-sbom"),
-        **dict.fromkeys(["node-npm-typecheck", "node-vitest-chain", "node-tsup", "node-workspaces",
-                         "node-vulnerable-dep"], "node-sbom")}
+# The SBOM job of each project, after its build job: (job, result), or a Python or npm
+# project's job name, which runs and passes.
+SBOM: dict[str, Any] = {
+    **dict.fromkeys([f.name for f in FIXTURES if f.name.startswith("go-")], ("go-sbom", GO_SBOM)),
+    **dict.fromkeys([f.name for f in FIXTURES if f.name.startswith("rust-")], ("cargo-sbom", CARGO_SBOM)),
+    "monorepo-rootdocker": ("backend-go-sbom", GO_SBOM.proves(files=["backend/go.mod"])),
+    **dict.fromkeys(["py-vulnerable-dep", "py-poetry", "py-coverage-config", "py-apt-from-ci", "py-scripts",
+                     "py-ruff-finding", "py-self-check", "py-deploy", "py-uv-matrix", "py-pip-mypy", "py-black",
+                     "py-scm-version", "py-ruff-fix", "py-precommit-scope"], "python-sbom"),
+    **dict.fromkeys(["node-npm-typecheck", "node-vitest-chain", "node-tsup", "node-workspaces",
+                     "node-vulnerable-dep"], "node-sbom")}
 for _fixture in FIXTURES:
     if _fixture.name in SBOM:
         _jobs = list(_fixture.jobs.items())
         _at = next((i + 1 for i, (name, _) in enumerate(_jobs) if name.endswith("-build")), len(_jobs))
         _fixture.jobs.clear()
         # Installing a package versioned from git tags needs git, as its build does.
-        _passes = GIT if _fixture.name == "py-scm-version" else PASSED
-        _fixture.jobs.update([*_jobs[:_at], (SBOM[_fixture.name], _passes), *_jobs[_at:]])
+        _sbom = SBOM[_fixture.name]
+        _entry = _sbom if isinstance(_sbom, tuple) else (_sbom, GIT if _fixture.name == "py-scm-version" else PASSED)
+        _fixture.jobs.update([*_jobs[:_at], _entry, *_jobs[_at:]])
     if "goreleaser" not in _fixture.jobs and not _fixture.name.startswith("monorepo"):
         _fixture.jobs.setdefault("release", RELEASE)
 NPM = ["node-npm-typecheck", "node-nolock", "node-tsup", "node-vitest-chain", "node-workspaces", "node-vulnerable-dep"]
