@@ -13,6 +13,7 @@ from cifab.lint.rules import (
     environment,
     expression,
     gitlab,
+    include,
     jobs,
     keyword,
     limits,
@@ -36,7 +37,7 @@ RULES: list[Rule] = [
     gitlab.RULE, keyword.RULE, variable.OPTIONS, artifacts.ARTIFACTS, config.EMPTY, jobs.VISIBLE, jobs.SCRIPT,
     jobs.NAMES, stage.STAGE, needs.NEEDS, needs.DUPLICATE, dependencies.DEPENDENCIES, needs.CYCLES, needs.MATRIX,
     rules.RULES_MIX, workflow.WORKFLOW_WHEN, jobs.JOB_WHEN_RULE, rules.RULES_BLANK, environment.ENVIRONMENT,
-    duration.DURATION, limits.LIMITS, expression.RULE, rules.GLOB,
+    duration.DURATION, limits.LIMITS, expression.RULE, rules.GLOB, include.UNPINNED,
     # Reported by the pipeline model while it reads the configuration.
     SYNTAX, FORMAT, INPUTS, INCLUDE_MISSING, INCLUDE_INVALID, INCLUDE_LIMIT, INCLUDE_UNRESOLVED, EXTENDS_UNKNOWN,
     EXTENDS_CIRCULAR, EXTENDS_DEEP, REFERENCE_MISSING, REFERENCE_CIRCULAR, DUPLICATE_KEY,
