@@ -117,6 +117,12 @@ NPM_AUDIT_FINDS = json.dumps({"auditReportVersion": 2, "vulnerabilities": {
          "url": "https://github.com/advisories/GHSA-xvch-5gv4-984h", "range": ">=1.0.0 <1.2.6"}]},
     "mkdirp": {"name": "mkdirp", "severity": "critical", "fixAvailable": True, "via": ["minimist"]}}})
 
+# pnpm audit --json: npm 6's audit report, as pnpm 10 prints it.
+PNPM_AUDIT_FINDS = json.dumps({"actions": [], "muted": [], "advisories": {"1096466": {
+    "id": 1096466, "module_name": "minimist", "title": "Prototype Pollution in minimist", "severity": "critical",
+    "url": "https://github.com/advisories/GHSA-xvch-5gv4-984h", "github_advisory_id": "GHSA-xvch-5gv4-984h",
+    "vulnerable_versions": "<1.2.6", "patched_versions": ">=1.2.6",
+    "findings": [{"version": "1.2.5", "paths": ["minimist"]}, {"version": "1.2.5", "paths": ["x>minimist"]}]}}})
 # cargo audit --json (cargo-audit runs as `cargo audit`: the stand-in is cargo itself).
 CARGO_AUDIT_FINDS = json.dumps({"database": {"advisory-count": 900}, "vulnerabilities": {"found": True, "list": [
     {"advisory": {"id": "RUSTSEC-2020-0071", "package": "time", "title": "Potential segfault in the time crate"},
@@ -130,7 +136,7 @@ CARGO_AUDIT_FINDS = json.dumps({"database": {"advisory-count": 900}, "vulnerabil
      {"check_name": "PYSEC-2026-9001", "severity": "major", "path": "requirements.txt",
       "description": 'PYSEC-2026-9001 in six 1.16.0 - Something "quoted"; fixed in 1.17.0'}),
     ({"package.json": json.dumps({"name": "a", "scripts": {"test": "node --test"}}), "package-lock.json": "{}"},
-     "npm-audit", "npm", NPM_AUDIT_FINDS,
+     "node-audit", "npm", NPM_AUDIT_FINDS,
      {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "package-lock.json",
       "description": "GHSA-xvch-5gv4-984h in minimist >=1.0.0 <1.2.6 - Prototype Pollution in minimist; a fix is "
                      "available"}),
@@ -138,7 +144,11 @@ CARGO_AUDIT_FINDS = json.dumps({"database": {"advisory-count": 900}, "vulnerabil
       "src/main.rs": "fn main() {}\n"}, "cargo-audit", "cargo", CARGO_AUDIT_FINDS,
      {"check_name": "RUSTSEC-2020-0071", "severity": "major", "path": "Cargo.lock",
       "description": "RUSTSEC-2020-0071 in time 0.1.45 - Potential segfault in the time crate; fixed in >=0.2.23"}),
-], ids=["pip-audit", "npm-audit", "cargo-audit"])
+    ({"package.json": json.dumps({"name": "a", "packageManager": "pnpm@10.34.8", "scripts": {"test": "node --test"}}),
+      "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"}, "node-audit", "pnpm", PNPM_AUDIT_FINDS,
+     {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "pnpm-lock.yaml",
+      "description": "GHSA-xvch-5gv4-984h in minimist 1.2.5 - Prototype Pollution in minimist; fixed in >=1.2.6"}),
+], ids=["pip-audit", "npm-audit", "cargo-audit", "pnpm-audit"])
 def test_each_ecosystems_findings_become_one_code_quality_item_per_advisory(
         tmp_path: Path, files: dict[str, str], job: str, scanner: str, output: str, expected: dict[str, str]) -> None:
     generated_job = generated(write(tmp_path / "repo", files))[job]

@@ -38,6 +38,14 @@ def item(description: str, check: str, fingerprint: str, severity: str, path: st
             f"location:{{path:{path},lines:{{begin:{line}}}}}}}")
 
 
+def items(each: str, *, description: str, check: str, fingerprint: str, severity: str = '"major"',
+          path: str, line: str = "1") -> str:
+    """A jq program: for each finding that `each` yields, one Code Quality item, repeated
+    findings (the same fingerprint) once."""
+    return (f"[{each} | " + item(description, check, fingerprint, severity, path, line)
+            + "] | unique_by(.fingerprint)")
+
+
 def steps(scan: str, program: str, *, slurp: bool = False) -> list[str]:
     """The scan into FINDINGS, its Code Quality report, and the verdict. A scanner's non-zero
     exit is remembered rather than ending the job, so that its findings reach the report; a

@@ -319,13 +319,12 @@ def _check_floors(versions: list[str], coverage: bool, declared: set[str]) -> No
 # whose vulnerable code is never reached is not reported), at the project's calling line.
 _GOVULNCHECK_TO_CODE_QUALITY = (
     '(map(.osv // empty | {key:.id,value:.summary}) | from_entries) as $summary | '
-    '[.[] | .finding // empty | select(.trace[0].function) | (.trace | last) as $at | '
-    + audit.item(
+    + audit.items(
+        ".[] | .finding // empty | select(.trace[0].function) | (.trace | last) as $at",
         description='"\\(.osv) in \\(.trace[0].module)@\\(.trace[0].version), called from \\($at.function) - '
                     '\\($summary[.osv] // "a known vulnerability"); fixed in \\(.fixed_version // "no release yet")"',
-        check=".osv", fingerprint='"\\(.osv) \\($at.position.filename):\\($at.position.line)"', severity='"major"',
-        path='($at.position.filename // "go.mod")', line="($at.position.line // 1)")
-    + "] | unique_by(.fingerprint)")
+        check=".osv", fingerprint='"\\(.osv) \\($at.position.filename):\\($at.position.line)"',
+        path='($at.position.filename // "go.mod")', line="($at.position.line // 1)"))
 
 
 def _audit(go: dict[str, Any]) -> audit.Audit:

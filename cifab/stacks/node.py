@@ -20,7 +20,7 @@ from cifab.stacks.base import Asker, Detection, Sbom, Stack, StackContext, check
 SUPPORTED = ("22", "24", "26")
 NEWEST_LTS = "24"
 LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
-JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build", "sbom": "node-sbom", "audit": "npm-audit",
+JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build", "sbom": "node-sbom", "audit": "node-audit",
        "signatures": "npm-signatures"}
 PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
         "jest_junit": "16.0.0", "bun": "1.4.5", "cyclonedx_npm": "6.0.1"}
@@ -470,28 +470,42 @@ def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], list[st
 # npm audit's JSON into Code Quality: one item per advisory (the entries `via` names as
 # objects; the strings there are the dependents it reaches through), on the lock file.
 def _npm_audit_to_code_quality(path: str) -> str:
-    return ("[.vulnerabilities // {} | .[] | . as $v | .via[] | objects | (.url | split(\"/\") | last) as $id | "
-            + audit.item(
-                description='"\\($id) in \\($v.name) \\(.range) - \\(.title); '
-                            '\\(if $v.fixAvailable then "a fix is available" else "no fix yet" end)"',
-                check="$id", fingerprint='"\\($id) \\($v.name)"',
-                severity=f"({audit.SEVERITY}[.severity] // \"major\")",
-                path=json.dumps(path))
-            + "] | unique_by(.fingerprint)")
+    return audit.items(
+        '.vulnerabilities // {} | .[] | . as $v | .via[] | objects | (.url | split("/") | last) as $id',
+        description='"\\($id) in \\($v.name) \\(.range) - \\(.title); '
+                    '\\(if $v.fixAvailable then "a fix is available" else "no fix yet" end)"',
+        check="$id", fingerprint='"\\($id) \\($v.name)"', severity=NPM_SEVERITY, path=json.dumps(path))
 
 
-def _audit(manager: str, lock: str | None) -> audit.Audit | None:
-    """npm audit of the runtime dependencies the lock file pins (one is written first when the
-    project commits none). Other managers' audits are not generated yet."""
-    if manager != "npm":
-        return None
-    return audit.Audit(
-        image=None, extends=None,
-        # npm's advisory service: where installs come from a mirror, it may not answer audits.
-        variables={"NPM_AUDIT_REGISTRY": "https://registry.npmjs.org/"},
-        script=[*([] if lock else ["npm install --package-lock-only --ignore-scripts --no-audit --no-fund"]),
-                *audit.steps('npm audit --omit dev --json --registry "$NPM_AUDIT_REGISTRY"',
-                             _npm_audit_to_code_quality(lock or "package.json"))])
+# pnpm audit's JSON (npm 6's audit report) into Code Quality: one item per advisory.
+def _pnpm_audit_to_code_quality(path: str) -> str:
+    return audit.items(
+        '.advisories // {} | .[] | (.github_advisory_id // (.url | split("/") | last)) as $id',
+        description='"\\($id) in \\(.module_name) \\(.findings | map(.version) | unique | join(", ")) - '
+                    '\\(.title); fixed in \\(.patched_versions)"',
+        check="$id", fingerprint='"\\($id) \\(.module_name)"', severity=NPM_SEVERITY, path=json.dumps(path))
+
+
+NPM_SEVERITY = f'({audit.SEVERITY}[.severity] // "major")'
+
+
+def _audit(manager: str, lock: str | None, version: str | None) -> audit.Audit | None:
+    """npm audit (or pnpm audit) of the runtime dependencies the lock file pins, one written
+    first when the project commits none. Yarn's and bun's audits are not generated yet."""
+    # npm's advisory service: where installs come from a mirror, it may not answer audits.
+    variables = {"NPM_AUDIT_REGISTRY": "https://registry.npmjs.org/"}
+    if manager == "npm":
+        return audit.Audit(image=None, extends=None, variables=variables, script=[
+            *([] if lock else ["npm install --package-lock-only --ignore-scripts --no-audit --no-fund"]),
+            *audit.steps('npm audit --omit dev --json --registry "$NPM_AUDIT_REGISTRY"',
+                         _npm_audit_to_code_quality(lock or "package.json"))])
+    if manager == "pnpm":
+        return audit.Audit(image=None, extends=None, variables=variables, script=[
+            f"npm install --global pnpm@{version or PINS['pnpm']}",
+            *([] if lock else ["pnpm install --lockfile-only --ignore-scripts"]),
+            *audit.steps('pnpm audit --prod --json --registry "$NPM_AUDIT_REGISTRY"',
+                         _pnpm_audit_to_code_quality(lock or "pnpm-lock.yaml"))])
+    return None
 
 
 def context(data: dict[str, Any]) -> StackContext:
@@ -529,7 +543,7 @@ def context(data: dict[str, Any]) -> StackContext:
                   build=[JOB["build"]] if node["build"] else []),
         force_image=False,
     )
-    if found := _audit(manager, lock):
+    if found := _audit(manager, lock, node.get("manager_version")):
         own["audit"] = found
     if manager == "npm" and lock == "package-lock.json":
         # cyclonedx-npm reads npm's lock file alone (no install): the other managers' locks it cannot.

@@ -591,11 +591,11 @@ def _sbom(py: dict[str, Any]) -> list[str]:
 # pip-audit's JSON into Code Quality: one item per advisory of each dependency, placed on the
 # file that pins the dependencies (pip-audit says which package, not which line).
 def _pip_audit_to_code_quality(path: str) -> str:
-    return ("[.dependencies[] | . as $d | .vulns[]? | " + audit.item(
+    return audit.items(
+        ".dependencies[] | . as $d | .vulns[]?",
         description='"\\(.id) in \\($d.name) \\($d.version) - \\(.description | .[0:300]); fixed in '
                     '\\(.fix_versions | join(", ") | if . == "" then "no release yet" else . end)"',
-        check=".id", fingerprint='"\\(.id) \\($d.name) \\($d.version)"', severity='"major"',
-        path=json.dumps(path)) + "]")
+        check=".id", fingerprint='"\\(.id) \\($d.name) \\($d.version)"', path=json.dumps(path))
 
 
 def _audit(py: dict[str, Any], lock_files: list[str]) -> audit.Audit | None:

@@ -216,11 +216,11 @@ def propose(settings: dict[str, Any], ask: Asker, defaults: dict[str, Any]) -> d
 
 
 # cargo-audit's JSON into Code Quality: one item per advisory of each locked package.
-_CARGO_AUDIT_TO_CODE_QUALITY = "[.vulnerabilities.list[]? | .advisory as $a | " + audit.item(
+_CARGO_AUDIT_TO_CODE_QUALITY = audit.items(
+    ".vulnerabilities.list[]? | .advisory as $a",
     description='"\\($a.id) in \\(.package.name) \\(.package.version) - \\($a.title); fixed in '
                 '\\(.versions.patched | join(", ") | if . == "" then "no release yet" else . end)"',
-    check="$a.id", fingerprint='"\\($a.id) \\(.package.name) \\(.package.version)"', severity='"major"',
-    path='"Cargo.lock"') + "]"
+    check="$a.id", fingerprint='"\\($a.id) \\(.package.name) \\(.package.version)"', path='"Cargo.lock"')
 
 
 def _audit(rust: dict[str, Any], toolchain: list[str]) -> audit.Audit:

@@ -5,7 +5,10 @@
   or {} when none do;
 - npm's bulk advisory endpoint (advisories/npm-bulk.json), for `npm audit --registry`: POST
   /-/npm/v1/security/advisories/bulk takes {name: [versions]} and answers {name: [advisory]}
-  for the names it has advisories of; npm itself matches versions to each vulnerable range.
+  for the names it has advisories of; npm itself matches versions to each vulnerable range;
+- npm 6's quick audit endpoint, for `pnpm audit --registry`, from the same file: POST
+  /-/npm/v1/security/audits/quick takes the dependency tree and answers npm 6's audit report,
+  each advisory with the versions found in its vulnerable range.
 
 The registry this machine reaches serves packages but refuses audits (405), and pip-audit's
 services are out of reach: these stand in for them, with advisories for the fixtures' one
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import operator
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +28,8 @@ from typing import Any, ClassVar
 FOLDER = Path(__file__).resolve().parent / "advisories"
 OSV_QUERY = "/v1/query"
 NPM_BULK = "/-/npm/v1/security/advisories/bulk"
+NPM_QUICK = "/-/npm/v1/security/audits/quick"
+_COMPARATOR = re.compile(r"(<=|>=|<|>|=)?\s*v?(\d+)\.(\d+)\.(\d+)")
 _started: dict[str, str] = {}
 _lock = threading.Lock()
 
@@ -37,6 +44,49 @@ def matching(entries: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[
     return [entry for entry in entries for affected in entry.get("affected", [])
             if _normal(affected["package"]["name"]) == name and affected["package"]["ecosystem"] == ecosystem
             and version in affected.get("versions", [])]
+
+
+def in_range(version: str, spec: str) -> bool:
+    """Whether a version satisfies an npm range made of comparators (`<0.2.4 || >=1.0.0 <1.2.6`):
+    all that the tier's advisories use."""
+    found = _COMPARATOR.match(version)
+    if not found:
+        return False
+    have = tuple(int(part) for part in found.groups()[1:])
+    ops = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq,
+           None: operator.eq}
+    for alternative in spec.split("||"):
+        bounds = [(m.group(1), tuple(int(p) for p in m.groups()[1:])) for m in _COMPARATOR.finditer(alternative)]
+        if bounds and all(ops[op](have, bound) for op, bound in bounds):
+            return True
+    return False
+
+
+def _versions(tree: dict[str, Any], found: dict[str, set[str]]) -> dict[str, set[str]]:
+    for name, node in (tree.get("dependencies") or {}).items():
+        if isinstance(node, dict):
+            if isinstance(node.get("version"), str):
+                found.setdefault(name, set()).add(node["version"])
+            _versions(node, found)
+    return found
+
+
+def quick_audit(advisories: dict[str, list[dict[str, Any]]], tree: dict[str, Any]) -> dict[str, Any]:
+    """npm 6's audit report of a dependency tree: each advisory with the versions it matches."""
+    report: dict[str, Any] = {}
+    for name, versions in _versions(tree, {}).items():
+        for advisory in advisories.get(name, []):
+            hits = sorted(v for v in versions if in_range(v, advisory["vulnerable_versions"]))
+            if hits:
+                report[str(advisory["id"])] = {
+                    **advisory, "module_name": name, "github_advisory_id": advisory["url"].rsplit("/", 1)[-1],
+                    "patched_versions": advisory.get("patched_versions", "no fix"),
+                    "findings": [{"version": v, "paths": [name]} for v in hits]}
+    counts = {level: sum(1 for a in report.values() if a["severity"] == level)
+              for level in ("info", "low", "moderate", "high", "critical")}
+    return {"actions": [], "advisories": report, "muted": [],
+            "metadata": {"vulnerabilities": counts, "dependencies": len(_versions(tree, {})), "devDependencies": 0,
+                         "optionalDependencies": 0, "totalDependencies": len(_versions(tree, {}))}}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -57,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
             answer: Any = {"vulns": found} if found else {}
         elif self.path.endswith(NPM_BULK):
             answer = {name: self.npm[name] for name in query if name in self.npm}
+        elif self.path.endswith(NPM_QUICK):
+            answer = quick_audit(self.npm, query)
         else:
             self.send_error(404)
             return

@@ -74,6 +74,8 @@ PIP_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the t
 # npm audit against the tier's stand-in for npm's advisory service on loopback; jq as above.
 NPM_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's stand-in for npm's bulk "
                    "advisory endpoint on loopback (this machine's registry refuses audits)")
+PNPM_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's stand-in for npm 6's audit "
+                    "endpoint on loopback (this machine's registry refuses audits)")
 SIGNATURES = CannotRun("npm audit signatures fetches Sigstore's trust root from tuf-repo-cdn.sigstore.dev, "
                        "unreachable here").proves(commands=["npm audit signatures"], files=["package-lock.json"])
 CARGO_AUDIT = CannotRun("cargo-audit comes only from crates.io and clones RustSec's advisory database from GitHub, "
@@ -151,8 +153,11 @@ FIXTURES = [
     Fixture("node-npm-typecheck", "npm, `node --test && npm run check:types`, `engines: >= 0.10.0`, a tsc build", {
         "node-test": PASSED, "node-build": PASSED}),
     Fixture("node-vulnerable-dep", "npm with minimist 1.2.5, which has a published advisory (GHSA-xvch-5gv4-984h)", {
-        "node-test": PASSED, "npm-audit": FindsProblems("a dependency with a known vulnerability "
-                                                        "(GHSA-xvch-5gv4-984h)")}),
+        "node-test": PASSED, "node-audit": FindsProblems("a dependency with a known vulnerability "
+                                                         "(GHSA-xvch-5gv4-984h)")}),
+    Fixture("node-pnpm-vulnerable", "the same with pnpm, whose `pnpm audit` asks npm 6's audit endpoint", {
+        "node-test": PASSED, "node-audit": FindsProblems("a dependency with a known vulnerability "
+                                                         "(GHSA-xvch-5gv4-984h)")}),
     Fixture("node-pnpm-vitest", "pnpm 10 from packageManager, vitest", {"node-test": PASSED}),
     Fixture("node-yarn1-jest", "Yarn 1, jest behind a `tests-only` script, no jest-junit, `.nvmrc` lts/iron, a "
             "build that writes one file", {"node-test": PASSED, "node-build": PASSED}),
@@ -258,18 +263,21 @@ for _fixture in FIXTURES:
     if "goreleaser" not in _fixture.jobs and not _fixture.name.startswith("monorepo"):
         _fixture.jobs.setdefault("release", RELEASE)
 NPM = ["node-npm-typecheck", "node-nolock", "node-tsup", "node-vitest-chain", "node-workspaces", "node-vulnerable-dep"]
-# The dependency audit of every Go and Python project (and component), after its test job.
-AUDITS = {"monorepo-rootdocker": ("backend-govulncheck", GOVULNCHECK),
-          "monorepo-fullstack": ("backend-pip-audit", PIP_AUDIT),
-          **{f.name: ("govulncheck", GOVULNCHECK) for f in FIXTURES if f.name.startswith("go-")},
-          **{f.name: ("pip-audit", PIP_AUDIT) for f in FIXTURES if f.name.startswith("py-")},
-          **{f.name: ("npm-audit", NPM_AUDIT) for f in FIXTURES if f.name in NPM},
-          **{f.name: ("cargo-audit", CARGO_AUDIT) for f in FIXTURES if f.name.startswith("rust-")}}
+PNPM = ["node-pnpm-vitest", "node-pnpm-vulnerable"]
+# The dependency audits of every Go, Python, npm and pnpm project (and component), after its tests.
+AUDITS: dict[str, list[tuple[str, Any]]] = {
+    "monorepo-fullstack": [("backend-pip-audit", PIP_AUDIT)],
+    "monorepo-rootdocker": [("backend-govulncheck", GOVULNCHECK), ("frontend-node-audit", PNPM_AUDIT)],
+    **{f.name: [("govulncheck", GOVULNCHECK)] for f in FIXTURES if f.name.startswith("go-")},
+    **{f.name: [("pip-audit", PIP_AUDIT)] for f in FIXTURES if f.name.startswith("py-")},
+    **{f.name: [("node-audit", NPM_AUDIT)] for f in FIXTURES if f.name in NPM},
+    **{f.name: [("node-audit", PNPM_AUDIT)] for f in FIXTURES if f.name in PNPM},
+    **{f.name: [("cargo-audit", CARGO_AUDIT)] for f in FIXTURES if f.name.startswith("rust-")}}
 # npm projects with a lock file also verify the signatures of what they install.
 SIGNED = [name for name in NPM if name != "node-nolock"]
 for _fixture in FIXTURES:
     _added = [*([("npm-signatures", SIGNATURES)] if _fixture.name in SIGNED else []),
-              *([AUDITS[_fixture.name]] if _fixture.name in AUDITS else [])]
+              *AUDITS.get(_fixture.name, [])]
     _added = [(name, value) for name, value in _added if name not in _fixture.jobs]
     if _added:
         _jobs = list(_fixture.jobs.items())
