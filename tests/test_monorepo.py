@@ -129,7 +129,8 @@ def test_self_check_in_a_monorepo(cli, mono: Path) -> None:
 
 def test_child_pipelines(cli, mono: Path) -> None:
     pipeline = generate(cli, mono, "child_pipelines: true\n")
-    assert pipeline["stages"] == ["test", "components"]  # the security templates' jobs run in the parent
+    # The security templates' jobs run in the parent; the release of a tag comes last.
+    assert pipeline["stages"] == ["test", "components", "deploy"]
     assert pipeline["api"]["trigger"] == {"include": ".gitlab/cifab/api.yml", "strategy": "depend"}
     assert pipeline["web"]["rules"][2]["changes"]["compare_to"] == "refs/heads/$CI_DEFAULT_BRANCH"
     child_path = mono / ".gitlab" / "cifab" / "api.yml"
@@ -306,3 +307,26 @@ def test_init_prints_every_components_decisions(cli, tmp_path: Path) -> None:
     assert "detected backend: python package manager: uv (a member of the uv workspace" in result.stdout
     assert "detected warning: frontend: no bun.lock: installs are not reproducible" not in result.stdout
     assert "warning: frontend: no package-lock.json: installs are not reproducible" in result.output
+
+
+def test_a_monorepo_makes_one_release_per_tag_after_every_component(cli, mono: Path) -> None:  # type: ignore[no-untyped-def]
+    single = generate(cli, mono)
+    releases = [name for name, job in single.items() if isinstance(job, dict) and "release" in job]
+    assert releases == ["release"] and single["release"]["stage"] == single["stages"][-1] == "deploy"
+    assert "needs" not in single["release"]  # it waits for every component's jobs
+    (mono / "cifab.yml").unlink()
+    parent = generate(cli, mono, "child_pipelines: true\n")
+    assert parent["stages"][-1] == "deploy" and parent["release"]["rules"] == [{"if": "$CI_COMMIT_TAG"}]
+    assert parent["release"]["retry"]["max"] == 2  # the parent has no defaults to give it
+    children = (mono / ".gitlab" / "cifab").glob("*.yml")
+    assert not [path for path in children if "release:" in path.read_text()]
+
+
+def test_a_components_goreleaser_makes_the_release_itself(cli, mono: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init", "--yes", cwd=mono).exit_code == 0
+    manifest = pipeline_yaml.load((mono / "cifab.yml").read_text())
+    manifest["components"][0]["go"]["release"] = True
+    (mono / "cifab.yml").write_text(yaml.safe_dump(manifest))
+    assert cli("generate", cwd=mono).exit_code == 0
+    pipeline = pipeline_yaml.load((mono / ".gitlab-ci.yml").read_text())
+    assert "release" not in pipeline and "api-goreleaser" in pipeline

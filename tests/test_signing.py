@@ -98,7 +98,8 @@ def test_child_pipelines_leave_signing_to_their_parent(cli, mono: Path) -> None:
     child = pipeline_yaml.load((mono / ".gitlab" / "cifab" / "api.yml").read_text())
     assert not [name for name, job in child.items() if isinstance(job, dict) and "id_tokens" in job]
     signer = parent["api-sign-image"]
-    assert parent["stages"][-1] == "sign" and signer["stage"] == "sign" and signer["needs"] == ["api"]
+    assert parent["stages"][-3:] == ["components", "sign", "deploy"] and signer["stage"] == "sign"
+    assert signer["needs"] == ["api"]
     assert signer["variables"]["IMAGE_NAME"] == "$CI_REGISTRY_IMAGE/api"
 
 

@@ -108,11 +108,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
         # and a need on a job that a pipeline lacks would break tag pipelines.
         jobs["lint"].append(SELF_CHECK_JOB)
     # GoReleaser (a stack's job of the release role) creates the GitLab release itself.
-    own_release = stack.job_names.get("release") in jobs["deploy"]
-    # Older GitLab runs release-cli for the keyword, which the glab image lacks.
-    with_glab = supports(data.get("gitlab_version"), RELEASE_WITH_GLAB_SINCE)
-    ctx["release"] = {"job": RELEASE_JOB, "image": GLAB_IMAGE} \
-        if data.get("release", True) and not own_release and with_glab else None
+    ctx["release"] = release(data, own_release=stack.job_names.get("release") in jobs["deploy"])
     jobs["deploy"] = [*jobs["deploy"], *(env["job"] for env in environments)]
     if ctx["release"]:
         jobs["deploy"].append(RELEASE_JOB)
@@ -126,6 +122,16 @@ def build(manifest: Manifest) -> dict[str, Any]:
                                                             else set())
     ctx["stages"] = [stage for stage in STAGES if stage in used]
     return ctx
+
+
+def release(data: dict[str, Any], own_release: bool) -> dict[str, str] | None:
+    """The release job of tags (base/release.yml.j2), unless the manifest turns it off or a
+    stack's own tool (GoReleaser) creates the release; older GitLab runs release-cli for the
+    keyword, which the glab image lacks."""
+    with_glab = supports(data.get("gitlab_version"), RELEASE_WITH_GLAB_SINCE)
+    if data.get("release", True) and not own_release and with_glab:
+        return {"job": RELEASE_JOB, "image": GLAB_IMAGE}
+    return None
 
 
 def dependency_audit(data: dict[str, Any], stack: Stack, own: StackContext) -> dict[str, Any] | None:

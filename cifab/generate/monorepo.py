@@ -77,7 +77,7 @@ def components(m: Manifest) -> list[Component]:
         data = fill_defaults(schema(), data)
         # The whole pipeline includes GitLab's scanners once (_skeleton), not each component.
         data["security"] = {"secret_detection": False, "sast": False, "container_scanning": False}
-        # One tag is one release, not one per component: a monorepo's is not generated yet.
+        # One tag is one release, not one per component: the whole pipeline's (_release).
         data["release"] = False
         # How the whole pipeline meets GitLab holds for each component's jobs too.
         for key in INHERITED_KEYS:
@@ -322,7 +322,30 @@ def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str
                     name, before=f"Component {component.name}: {component.path} ({component.stack}). Its jobs "
                                  "run when its files change,\nand always on the default branch and for tags.")
                 first = False
+    _add_release(m, doc, [c for c, _ in rendered], search_path)
     return dump(doc)
+
+
+def _add_release(m: Manifest, doc: Any, members: list[Component], search_path: list[Path],
+                 retry: Any = None) -> None:
+    """The one release job of a tag, at the end of the deploy stage (added when missing),
+    unless a component's GoReleaser makes its own."""
+    # A stack's own release job (GoReleaser) among a component's deploy jobs.
+    own = any(BY_NAME[c.stack].job_names.get("release") in BY_NAME[c.stack].context(c.data)["jobs"]["deploy"]
+              for c in members if c.stack in BY_NAME)
+    settings = context.release(m.data, own_release=own)
+    if settings is None:
+        return
+    ctx = {"release": settings, "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True}
+    [(name, job)] = load(render.environment(search_path).get_template("base/release.yml.j2").render(**ctx)).items()
+    if retry is not None:
+        job["retry"] = copy.deepcopy(retry)  # a parent pipeline has no defaults: its other jobs are triggers
+    if "deploy" not in doc["stages"]:
+        doc["stages"].append("deploy")
+    doc[name] = job
+    doc.yaml_set_comment_before_after_key(
+        name, before="The repository's release of a tag, once every component's jobs passed (no `needs:`). Its "
+                     "notes:\nthe tag's message, else the CHANGELOG.md section of the version, else the tag's name.")
 
 
 def child_file(component: Component) -> str:
@@ -374,7 +397,7 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
         doc["stages"].append(SIGN_STAGE)
         first = True
         for name, job in signers.items():
-            job["retry"] = defaults["retry"]  # the parent has no defaults: its other jobs are triggers
+            job["retry"] = copy.deepcopy(defaults["retry"])  # the parent has no defaults: its other jobs are triggers
             doc[name] = job
             if first:
                 doc.yaml_set_comment_before_after_key(
@@ -382,6 +405,7 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
                                  "parent signs each\ncomponent's image once its child pipeline built and pushed "
                                  "it, by the commit's tag (cosign\nresolves it to the digest).")
                 first = False
+    _add_release(m, doc, [c for c, _ in rendered], search_path, retry=defaults.get("retry"))
     return dump(doc), children
 
 

@@ -236,8 +236,8 @@ FIXTURES = [
         "backend-go-build": PASSED, "frontend-node-test": PASSED}),
 ]
 
-# Every project's tags get a release job, unless GoReleaser makes the release or the
-# project is a monorepo (whose release cifab does not generate yet).
+# Every project's tags get a release job (a monorepo one for the repository), unless
+# GoReleaser makes the release.
 RELEASE = CannotRun("glab creates the release through GitLab's API, which no local run has; "
                     "tests/test_release.py runs its notes script").proves(files=[])
 # The SBOM job of each project, after its build job: (job, result), or a Python or npm
@@ -260,7 +260,7 @@ for _fixture in FIXTURES:
         _sbom = SBOM[_fixture.name]
         _entry = _sbom if isinstance(_sbom, tuple) else (_sbom, GIT if _fixture.name == "py-scm-version" else PASSED)
         _fixture.jobs.update([*_jobs[:_at], _entry, *_jobs[_at:]])
-    if "goreleaser" not in _fixture.jobs and not _fixture.name.startswith("monorepo"):
+    if "goreleaser" not in _fixture.jobs:
         _fixture.jobs.setdefault("release", RELEASE)
 NPM = ["node-npm-typecheck", "node-nolock", "node-tsup", "node-vitest-chain", "node-workspaces", "node-vulnerable-dep"]
 PNPM = ["node-pnpm-vitest", "node-pnpm-vulnerable"]
