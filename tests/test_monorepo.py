@@ -330,3 +330,14 @@ def test_a_components_goreleaser_makes_the_release_itself(cli, mono: Path) -> No
     assert cli("generate", cwd=mono).exit_code == 0
     pipeline = pipeline_yaml.load((mono / ".gitlab-ci.yml").read_text())
     assert "release" not in pipeline and "api-goreleaser" in pipeline
+
+
+def test_each_component_image_is_scanned_under_the_components_name(cli, mono: Path) -> None:  # type: ignore[no-untyped-def]
+    (mono / "services" / "api" / "Dockerfile").write_text("FROM scratch\n")
+    pipeline = generate(cli, mono)
+    scan = pipeline["api-container_scanning"]
+    assert scan["extends"] == "container_scanning" and scan["needs"] == ["api-container-image"]
+    assert scan["variables"]["CS_IMAGE"] == "$CI_REGISTRY_IMAGE/api:$CI_COMMIT_SHORT_SHA"
+    # The template's own job would scan the project's image, which nobody pushes.
+    assert pipeline["container_scanning"] == {"rules": [{"when": "never"}]}
+    assert {"template": "Jobs/Container-Scanning.gitlab-ci.yml"} in pipeline["include"]

@@ -174,11 +174,14 @@ def security(data: dict[str, Any], stacks: list[Stack], image: dict[str, Any] | 
     if wanted.get("container_scanning", True) and image and image.get("build"):
         templates.append(CONTAINER_SCANNING_TEMPLATE)
         for i, one in enumerate(image["images"]):
-            suffix = one["job"].removeprefix(IMAGE_JOB)
-            scans.append({"job": CONTAINER_SCANNING_JOB + (suffix if i else ""),
-                          "extends": CONTAINER_SCANNING_JOB if i else None, "image_job": one["job"],
-                          "image": f"{one['repository']}:$CI_COMMIT_SHORT_SHA"})
-    return {"templates": templates, "scans": scans}
+            scans.append({"job": one.get("scan_job") or CONTAINER_SCANNING_JOB + (
+                one["job"].removeprefix(IMAGE_JOB) if i else ""),
+                          "extends": CONTAINER_SCANNING_JOB if i or one.get("scan_job") else None,
+                          "image_job": one["job"], "image": f"{one['repository']}:$CI_COMMIT_SHORT_SHA"})
+    # Every scan extends the template's job under a name of its own (a monorepo's, one per
+    # component image): the template's job itself would scan an image nobody pushed.
+    return {"templates": templates, "scans": scans,
+            "template_job_off": bool(scans) and scans[0]["extends"] is not None}
 
 
 def gitlab_features(data: dict[str, Any]) -> GitLabFeatures:

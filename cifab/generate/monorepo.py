@@ -20,7 +20,13 @@ from typing import Any
 from cifab.generate import context, render
 from cifab.generate.context import EVERY_PIPELINE
 from cifab.generate.transform import dump, load
-from cifab.gitlab import JOB_REFERENCE_KEYS, PROJECT_PATH_KEYS, SECURITY_TEMPLATE_STAGE, is_job_name
+from cifab.gitlab import (
+    CONTAINER_SCANNING_JOB,
+    JOB_REFERENCE_KEYS,
+    PROJECT_PATH_KEYS,
+    SECURITY_TEMPLATE_STAGE,
+    is_job_name,
+)
 from cifab.manifest.load import Manifest
 from cifab.manifest.schema import fill_defaults, schema
 from cifab.stacks import BY_NAME
@@ -266,18 +272,34 @@ def _parents(job: Any) -> list[str]:
     return [ext] if isinstance(ext, str) else list(ext or [])
 
 
-def _skeleton(m: Manifest, stages: list[str], search_path: list[Path], members: list[Component]) -> Any:
+def _builds_image(component: Component) -> bool:
+    """Whether the component's jobs build an image: asked for, or its stack's (docker)."""
+    return bool((component.data.get("image") or {}).get("build")) or (
+        component.stack in BY_NAME and BY_NAME[component.stack].context(component.data)["force_image"])
+
+
+def _security(m: Manifest, members: list[Component], scan_images: bool) -> dict[str, Any]:
+    """GitLab's scanners for the whole pipeline, which reads the whole repository, so it
+    includes them once (their jobs are in the test stage); with scan_images, a container
+    scanning job per component image, each under the component's name (in one pipeline only:
+    a child pipeline would need the template included again)."""
+    images = [{"job": _prefix(c, one["job"]), "repository": one["repository"],
+               "scan_job": _prefix(c, CONTAINER_SCANNING_JOB + one["job"].removeprefix(IMAGE_JOB))}
+              for c in members if scan_images and _builds_image(c)
+              for one in context._image(c.data["image"], c.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE"))[
+                  "images"]]
+    return context.security(m.data, [BY_NAME[c.stack] for c in members if c.stack in BY_NAME],
+                            {"build": True, "images": images} if images else None)
+
+
+def _skeleton(m: Manifest, stages: list[str], search_path: list[Path], members: list[Component],
+              scan_images: bool = False) -> Any:
     """Workflow, stages, defaults and GitLab's scanners for the whole pipeline, and the
     self-check job if asked for."""
     check = context.self_check(m.data)
     if check and "lint" not in stages:
         stages = ["lint", *stages]
-    # GitLab's scanners read the whole repository, so the whole pipeline includes them once.
-    # Their jobs are in the test stage. Container scanning of a component's image is left
-    # out: the template scans one image per job name.
-    security = context.security({**m.data, "security": {**(m.data.get("security") or {}),
-                                                         "container_scanning": False}},
-                                [BY_NAME[c.stack] for c in members if c.stack in BY_NAME], None)
+    security = _security(m, members, scan_images)
     if security["templates"] and SECURITY_TEMPLATE_STAGE not in stages:
         stages = _ordered([*stages, SECURITY_TEMPLATE_STAGE])
     ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check,
@@ -312,7 +334,8 @@ def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str
     compare_to = context.gitlab_features(m.data)["compare_to_default_branch"]
     parts = [(c, *component_jobs(c, text, shared, compare_to=compare_to)) for c, text in rendered]
     stages = _ordered([s for _, _, used in parts for s in used])
-    doc = _skeleton(m, stages, search_path, [c for c, _ in rendered])
+    members = [c for c, _ in rendered]
+    doc = _skeleton(m, stages, search_path, members, scan_images=True)
     for component, jobs, _ in parts:
         first = True
         for name, job in jobs.items():
@@ -322,7 +345,21 @@ def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str
                     name, before=f"Component {component.name}: {component.path} ({component.stack}). Its jobs "
                                  "run when its files change,\nand always on the default branch and for tags.")
                 first = False
-    _add_release(m, doc, [c for c, _ in rendered], search_path)
+    security = _security(m, members, scan_images=True)
+    if security["scans"]:
+        ctx = {"security": security, "timeout": context.TIMEOUTS}
+        text = render.environment(search_path).get_template("base/container_scanning.yml.j2").render(**ctx)
+        first = True
+        for name, job in load(text).items():
+            doc[name] = job
+            if first:
+                doc.yaml_set_comment_before_after_key(
+                    name, before="Container scanning (from GitLab's template) of each component image this "
+                                 "pipeline pushes: the\ndefault branch and tags push them; a merge request only "
+                                 "proves that they build. The\ntemplate's own job is off: each image's job extends "
+                                 "it.")
+                first = False
+    _add_release(m, doc, members, search_path)
     return dump(doc)
 
 
@@ -417,10 +454,10 @@ def _parent_signing(m: Manifest, members: list[Component], search_path: list[Pat
         return {}
     images = []
     for component in members:
-        image = component.data.get("image") or {}
-        if not image.get("build"):
+        if not _builds_image(component):
             continue
-        built = context._image(image, component.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE"))
+        built = context._image(component.data["image"],
+                               component.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE"))
         images += [{"job": _prefix(component, SIGN_IMAGE_JOB + one["job"].removeprefix(IMAGE_JOB)),
                     "image_job": component.name, "repository": one["repository"]} for one in built["images"]]
     if not images:

@@ -229,11 +229,14 @@ FIXTURES = [
                                          "reach it"),
                 "backend-python-build": PASSED,
                 "backend-container-image": REVIEWED, "frontend-node-lint": PASSED, "frontend-node-build": PASSED,
-                "frontend-container-image": REVIEWED}),
+                "frontend-container-image": REVIEWED,
+                "backend-container_scanning": scans("$CI_REGISTRY_IMAGE/backend"),
+                "frontend-container_scanning": scans("$CI_REGISTRY_IMAGE/frontend")}),
     Fixture("monorepo-rootdocker", "a root Dockerfile, a Go backend and a pnpm frontend, like remark42", {
         "repo-hadolint": PASSED, "repo-container-image": REVIEWED, "backend-golangci-lint": GOLANGCI,
         "backend-go-vet": PASSED, "backend-gofmt": PASSED, "backend-go-test": COBERTURA,
-        "backend-go-build": PASSED, "frontend-node-test": PASSED}),
+        "backend-go-build": PASSED, "frontend-node-test": PASSED,
+        "repo-container_scanning": scans("$CI_REGISTRY_IMAGE")}),
 ]
 
 # Every project's tags get a release job (a monorepo one for the repository), unless

@@ -51,7 +51,10 @@ class Project:
     pipeline: dict[str, Any]
 
     def jobs(self) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.pipeline.items() if k not in GLOBALS and not k.startswith(".")}
+        """The jobs that can run: not hidden, and not a template's job turned off (a monorepo
+        turns off container scanning's own job, which its component scans extend)."""
+        return {k: v for k, v in self.pipeline.items() if k not in GLOBALS and not k.startswith(".")
+                and not (isinstance(v, dict) and v.get("rules") == [{"when": "never"}])}
 
     def resolved(self, name: str) -> dict[str, Any]:
         """A job with its extends and default: applied (enough for reports and images)."""
