@@ -123,6 +123,14 @@ PNPM_AUDIT_FINDS = json.dumps({"actions": [], "muted": [], "advisories": {"10964
     "url": "https://github.com/advisories/GHSA-xvch-5gv4-984h", "github_advisory_id": "GHSA-xvch-5gv4-984h",
     "vulnerable_versions": "<1.2.6", "patched_versions": ">=1.2.6",
     "findings": [{"version": "1.2.5", "paths": ["minimist"]}, {"version": "1.2.5", "paths": ["x>minimist"]}]}}})
+# yarn npm audit --json (Yarn 4): a JSON line per vulnerable package.
+YARN_AUDIT_FINDS = json.dumps({"value": "minimist", "children": {
+    "ID": 1096466, "Issue": "Prototype Pollution in minimist", "URL": "https://github.com/advisories/GHSA-xvch-5gv4-984h",
+    "Severity": "critical", "Vulnerable Versions": "<1.2.6", "Tree Versions": ["1.2.5"],
+    "Dependents": ["a@workspace:."]}})
+# An advisory as npm's bulk endpoint answers it (what bun audit --json prints).
+BULK_ADVISORY = {"id": 1096466, "url": "https://github.com/advisories/GHSA-xvch-5gv4-984h",
+                 "title": "Prototype Pollution in minimist", "severity": "critical", "vulnerable_versions": "<1.2.6"}
 # cargo audit --json (cargo-audit runs as `cargo audit`: the stand-in is cargo itself).
 CARGO_AUDIT_FINDS = json.dumps({"database": {"advisory-count": 900}, "vulnerabilities": {"found": True, "list": [
     {"advisory": {"id": "RUSTSEC-2020-0071", "package": "time", "title": "Potential segfault in the time crate"},
@@ -148,7 +156,16 @@ CARGO_AUDIT_FINDS = json.dumps({"database": {"advisory-count": 900}, "vulnerabil
       "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"}, "node-audit", "pnpm", PNPM_AUDIT_FINDS,
      {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "pnpm-lock.yaml",
       "description": "GHSA-xvch-5gv4-984h in minimist 1.2.5 - Prototype Pollution in minimist; fixed in >=1.2.6"}),
-], ids=["pip-audit", "npm-audit", "cargo-audit", "pnpm-audit"])
+    ({"package.json": json.dumps({"name": "a", "packageManager": "yarn@4.18.1", "scripts": {"test": "node --test"}}),
+      "yarn.lock": "__metadata:\n  version: 10\n", ".yarnrc.yml": "nodeLinker: node-modules\n"}, "node-audit", "yarn",
+     YARN_AUDIT_FINDS,
+     {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "yarn.lock",
+      "description": "GHSA-xvch-5gv4-984h in minimist 1.2.5 - Prototype Pollution in minimist; vulnerable: <1.2.6"}),
+    ({"package.json": json.dumps({"name": "a", "scripts": {"test": "bun test"}}), "bun.lock": "{}\n"}, "node-audit",
+     "bun", json.dumps({"minimist": [BULK_ADVISORY]}),
+     {"check_name": "GHSA-xvch-5gv4-984h", "severity": "blocker", "path": "bun.lock",
+      "description": "GHSA-xvch-5gv4-984h in minimist <1.2.6 - Prototype Pollution in minimist"}),
+], ids=["pip-audit", "npm-audit", "cargo-audit", "pnpm-audit", "yarn-4-audit", "bun-audit"])
 def test_each_ecosystems_findings_become_one_code_quality_item_per_advisory(
         tmp_path: Path, files: dict[str, str], job: str, scanner: str, output: str, expected: dict[str, str]) -> None:
     generated_job = generated(write(tmp_path / "repo", files))[job]

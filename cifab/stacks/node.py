@@ -486,12 +486,31 @@ def _pnpm_audit_to_code_quality(path: str) -> str:
         check="$id", fingerprint='"\\($id) \\(.module_name)"', severity=NPM_SEVERITY, path=json.dumps(path))
 
 
+# Yarn 4's `yarn npm audit --json` lines (slurped) into Code Quality: one item per advisory.
+def _yarn_audit_to_code_quality(path: str) -> str:
+    return audit.items(
+        '.[] | .value as $p | .children | (.URL | split("/") | last) as $id',
+        description='"\\($id) in \\($p) \\(.["Tree Versions"] | join(", ")) - \\(.Issue); vulnerable: '
+                    '\\(.["Vulnerable Versions"])"',
+        check="$id", fingerprint='"\\($id) \\($p)"', severity=f'({audit.SEVERITY}[.Severity] // "major")',
+        path=json.dumps(path))
+
+
+# bun audit --json (npm's bulk answer: advisories by package) into Code Quality.
+def _bun_audit_to_code_quality(path: str) -> str:
+    return audit.items(
+        '. // {} | to_entries[] | .key as $p | .value[] | (.url | split("/") | last) as $id',
+        description='"\\($id) in \\($p) \\(.vulnerable_versions) - \\(.title)"',
+        check="$id", fingerprint='"\\($id) \\($p)"', severity=NPM_SEVERITY, path=json.dumps(path))
+
+
 NPM_SEVERITY = f'({audit.SEVERITY}[.severity] // "major")'
 
 
-def _audit(manager: str, lock: str | None, version: str | None) -> audit.Audit | None:
-    """npm audit (or pnpm audit) of the runtime dependencies the lock file pins, one written
-    first when the project commits none. Yarn's and bun's audits are not generated yet."""
+def _audit(manager: str, lock: str | None, version: str | None, install: list[str]) -> audit.Audit | None:
+    """The package manager's own audit of the runtime dependencies its lock file pins (npm
+    writes one first when the project commits none). Yarn 1's is not generated: it asks an
+    audit endpoint of its own registry, whatever registry it is given."""
     # npm's advisory service: where installs come from a mirror, it may not answer audits.
     variables = {"NPM_AUDIT_REGISTRY": "https://registry.npmjs.org/"}
     if manager == "npm":
@@ -505,6 +524,16 @@ def _audit(manager: str, lock: str | None, version: str | None) -> audit.Audit |
             *([] if lock else ["pnpm install --lockfile-only --ignore-scripts"]),
             *audit.steps('pnpm audit --prod --json --registry "$NPM_AUDIT_REGISTRY"',
                          _pnpm_audit_to_code_quality(lock or "pnpm-lock.yaml"))])
+    if manager == "yarn-berry" and lock:
+        # Yarn itself, as the install gets it (corepack), without installing the dependencies.
+        setup = [line for line in install if not line.startswith("yarn install")]
+        return audit.Audit(image=None, extends=None, variables=variables, script=[
+            *setup, *audit.steps('YARN_NPM_AUDIT_REGISTRY="$NPM_AUDIT_REGISTRY" yarn npm audit --environment '
+                                 "production --recursive --json", _yarn_audit_to_code_quality(lock), slurp=True)])
+    if manager == "bun" and lock:
+        return audit.Audit(image=None, extends=None, variables=variables, script=audit.steps(
+            'NPM_CONFIG_REGISTRY="$NPM_AUDIT_REGISTRY" bun audit --production --json',
+            _bun_audit_to_code_quality(lock)))
     return None
 
 
@@ -543,7 +572,7 @@ def context(data: dict[str, Any]) -> StackContext:
                   build=[JOB["build"]] if node["build"] else []),
         force_image=False,
     )
-    if found := _audit(manager, lock, node.get("manager_version")):
+    if found := _audit(manager, lock, node.get("manager_version"), install):
         own["audit"] = found
     if manager == "npm" and lock == "package-lock.json":
         # cyclonedx-npm reads npm's lock file alone (no install): the other managers' locks it cannot.

@@ -5,7 +5,7 @@
   or {} when none do;
 - npm's bulk advisory endpoint (advisories/npm-bulk.json), for `npm audit --registry`: POST
   /-/npm/v1/security/advisories/bulk takes {name: [versions]} and answers {name: [advisory]}
-  for the names it has advisories of; npm itself matches versions to each vulnerable range;
+  with the advisories whose vulnerable range holds one of those versions (npm, Yarn 4 and bun);
 - npm 6's quick audit endpoint, for `pnpm audit --registry`, from the same file: POST
   /-/npm/v1/security/audits/quick takes the dependency tree and answers npm 6's audit report,
   each advisory with the versions found in its vulnerable range.
@@ -62,6 +62,17 @@ def in_range(version: str, spec: str) -> bool:
     return False
 
 
+def bulk(advisories: dict[str, list[dict[str, Any]]], query: dict[str, list[str]]) -> dict[str, Any]:
+    """What npm's bulk endpoint answers: the advisories whose vulnerable range holds one of the
+    versions asked about (npm checks again; bun prints the answer as it is)."""
+    answer = {}
+    for name, versions in query.items():
+        found = [a for a in advisories.get(name, []) if any(in_range(v, a["vulnerable_versions"]) for v in versions)]
+        if found:
+            answer[name] = found
+    return answer
+
+
 def _versions(tree: dict[str, Any], found: dict[str, set[str]]) -> dict[str, set[str]]:
     for name, node in (tree.get("dependencies") or {}).items():
         if isinstance(node, dict):
@@ -106,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             found = matching(self.osv, query)
             answer: Any = {"vulns": found} if found else {}
         elif self.path.endswith(NPM_BULK):
-            answer = {name: self.npm[name] for name in query if name in self.npm}
+            answer = bulk(self.npm, query)
         elif self.path.endswith(NPM_QUICK):
             answer = quick_audit(self.npm, query)
         else:

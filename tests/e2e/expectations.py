@@ -73,7 +73,7 @@ GOVULNCHECK = Passes("govulncheck 1.9.0 from Debian instead of `go install`; apt
 PIP_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's OSV stand-in on loopback")
 # npm audit against the tier's stand-in for npm's advisory service on loopback; jq as above.
 NPM_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's stand-in for npm's bulk "
-                   "advisory endpoint on loopback (this machine's registry refuses audits)")
+                   "advisory endpoint on loopback (this machine's registry refuses audits)")  # npm, Yarn 4, bun
 PNPM_AUDIT = Passes("apt-get install jq: the machine's own; advisories from the tier's stand-in for npm 6's audit "
                     "endpoint on loopback (this machine's registry refuses audits)")
 SIGNATURES = CannotRun("npm audit signatures fetches Sigstore's trust root from tuf-repo-cdn.sigstore.dev, "
@@ -156,6 +156,12 @@ FIXTURES = [
         "node-test": PASSED, "node-audit": FindsProblems("a dependency with a known vulnerability "
                                                          "(GHSA-xvch-5gv4-984h)")}),
     Fixture("node-pnpm-vulnerable", "the same with pnpm, whose `pnpm audit` asks npm 6's audit endpoint", {
+        "node-test": PASSED, "node-audit": FindsProblems("a dependency with a known vulnerability "
+                                                         "(GHSA-xvch-5gv4-984h)")}),
+    Fixture("node-berry-vulnerable", "the same with Yarn 4, whose `yarn npm audit` asks npm's bulk endpoint", {
+        "node-test": PASSED, "node-audit": FindsProblems("a dependency with a known vulnerability "
+                                                         "(GHSA-xvch-5gv4-984h)")}),
+    Fixture("node-bun-vulnerable", "the same with bun and `bun test`, whose `bun audit` prints npm's bulk answer", {
         "node-test": PASSED, "node-audit": FindsProblems("a dependency with a known vulnerability "
                                                          "(GHSA-xvch-5gv4-984h)")}),
     Fixture("node-pnpm-vitest", "pnpm 10 from packageManager, vitest", {"node-test": PASSED}),
@@ -267,14 +273,16 @@ for _fixture in FIXTURES:
         _fixture.jobs.setdefault("release", RELEASE)
 NPM = ["node-npm-typecheck", "node-nolock", "node-tsup", "node-vitest-chain", "node-workspaces", "node-vulnerable-dep"]
 PNPM = ["node-pnpm-vitest", "node-pnpm-vulnerable"]
+YARN4_AND_BUN = ["node-berry-jest", "node-berry-vulnerable", "node-bun-vulnerable"]
 # The dependency audits of every Go, Python, npm and pnpm project (and component), after its tests.
 AUDITS: dict[str, list[tuple[str, Any]]] = {
-    "monorepo-fullstack": [("backend-pip-audit", PIP_AUDIT)],
+    "monorepo-fullstack": [("backend-pip-audit", PIP_AUDIT), ("frontend-node-audit", NPM_AUDIT)],
     "monorepo-rootdocker": [("backend-govulncheck", GOVULNCHECK), ("frontend-node-audit", PNPM_AUDIT)],
     **{f.name: [("govulncheck", GOVULNCHECK)] for f in FIXTURES if f.name.startswith("go-")},
     **{f.name: [("pip-audit", PIP_AUDIT)] for f in FIXTURES if f.name.startswith("py-")},
     **{f.name: [("node-audit", NPM_AUDIT)] for f in FIXTURES if f.name in NPM},
     **{f.name: [("node-audit", PNPM_AUDIT)] for f in FIXTURES if f.name in PNPM},
+    **{f.name: [("node-audit", NPM_AUDIT)] for f in FIXTURES if f.name in YARN4_AND_BUN},
     **{f.name: [("cargo-audit", CARGO_AUDIT)] for f in FIXTURES if f.name.startswith("rust-")}}
 # npm projects with a lock file also verify the signatures of what they install.
 SIGNED = [name for name in NPM if name != "node-nolock"]

@@ -151,13 +151,16 @@ def environment(image: str, workdir: Path) -> JobEnv:
         prefix = workdir / "npm-global"
         env.path += [prefix / "bin", toolbox.node(match.group(1)), toolbox.node_bundle(match.group(1))]
         env.variables |= {"NPM_CONFIG_PREFIX": str(prefix), "COREPACK_HOME": str(workdir / "corepack"),
-                          # npm audit asks the tier's stand-in for the advisory service.
+                          # The audits ask the tier's stand-in for the advisory service, on
+                          # plain HTTP, which Yarn 4 refuses unless told.
                           "NPM_AUDIT_REGISTRY": advisory_server.npm_registry(),
+                          "YARN_UNSAFE_HTTP_WHITELIST": "127.0.0.1",
                           "COREPACK_NPM_REGISTRY": "https://registry.npmjs.org",
                           "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
     elif match := re.match(r"oven/bun:(\d+\.\d+\.\d+)", image):
         # The bun image has bun (and bunx), no Node.js: npm's bun package ships the same binary.
         env.path.append(toolbox.npm_tool(f"bun@{match.group(1)}", "bun"))
+        env.variables["NPM_AUDIT_REGISTRY"] = advisory_server.npm_registry()
     elif image.startswith("rust:"):
         cargo, rustup_home, version = toolbox.rust()
         env.path += [cargo, toolbox.host_commands("rust", toolbox.RUST_EXTRAS)]
