@@ -83,3 +83,12 @@ def test_rust_crates_get_an_sbom_beside_each_manifest(tmp_path: Path, files: dic
     job = pipeline(write(tmp_path, files))["cargo-sbom"]
     assert job["script"][-1] == "cargo cyclonedx --format json --spec-version 1.5 --override-filename sbom.cdx"
     assert job["artifacts"]["reports"] == {"cyclonedx": report}
+
+
+def test_yarn_4_projects_read_their_lock_file_with_cyclonedxs_yarn_plugin(tmp_path: Path) -> None:
+    files = {"package.json": json.dumps({"name": "web", "packageManager": "yarn@4.18.1", "dependencies": {"ms": "2"}}),
+             "yarn.lock": "__metadata:\n  version: 10\n", ".yarnrc.yml": "nodeLinker: node-modules\n"}
+    script = pipeline(write(tmp_path, files))["node-sbom"]["script"]
+    assert script[-1].startswith("yarn dlx -q @cyclonedx/yarn-plugin-cyclonedx@")
+    assert "--lockfile-only --production" in script[-1] and "corepack enable" in script
+    assert not any(line.startswith("yarn install") for line in script)  # the lock file alone

@@ -23,7 +23,8 @@ LTS_ALIASES = {"hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
 JOB = {"lint": "node-lint", "test": "node-test", "build": "node-build", "sbom": "node-sbom", "audit": "node-audit",
        "signatures": "npm-signatures"}
 PINS = {"version": NEWEST_LTS, "pnpm": "10.34.8", "yarn": "1.22.22", "corepack": "0.34.6",
-        "jest_junit": "16.0.0", "bun": "1.4.5", "cyclonedx_npm": "6.0.1"}
+        "jest_junit": "16.0.0", "bun": "1.4.5", "cyclonedx_npm": "6.0.1",
+        "cyclonedx_yarn": "3.4.0"}
 MANAGERS = ("npm", "pnpm", "yarn", "yarn-berry", "bun")
 # Test runners that drive a browser against the running application: not a unit test job
 # cifab can give a first pipeline (browsers, the app and its backend must be up).
@@ -574,11 +575,16 @@ def context(data: dict[str, Any]) -> StackContext:
     )
     if found := _audit(manager, lock, node.get("manager_version"), install):
         own["audit"] = found
+    # Each reads the lock file alone (no install); pnpm's, Yarn 1's and bun's have no CycloneDX tool.
     if manager == "npm" and lock == "package-lock.json":
-        # cyclonedx-npm reads npm's lock file alone (no install): the other managers' locks it cannot.
         own["sbom"] = Sbom(extends=None, variables={}, report="sbom.cdx.json", script=[
             f"npx --yes @cyclonedx/cyclonedx-npm@{PINS['cyclonedx_npm']} --package-lock-only --omit dev "
             "--output-format JSON --spec-version 1.6 --output-reproducible --output-file sbom.cdx.json"])
+    elif manager == "yarn-berry" and lock:
+        own["sbom"] = Sbom(extends=None, variables={}, report="sbom.cdx.json", script=[
+            *[line for line in install if not line.startswith("yarn install")],
+            f"yarn dlx -q @cyclonedx/yarn-plugin-cyclonedx@{PINS['cyclonedx_yarn']} --lockfile-only --production "
+            "--sv 1.6 --output-reproducible --of JSON -o sbom.cdx.json"])
     return own
 
 

@@ -259,7 +259,7 @@ SBOM: dict[str, Any] = {
                      "py-ruff-finding", "py-self-check", "py-deploy", "py-uv-matrix", "py-pip-mypy", "py-black",
                      "py-scm-version", "py-ruff-fix", "py-precommit-scope"], "python-sbom"),
     **dict.fromkeys(["node-npm-typecheck", "node-vitest-chain", "node-tsup", "node-workspaces",
-                     "node-vulnerable-dep"], "node-sbom")}
+                     "node-vulnerable-dep", "node-berry-jest", "node-berry-vulnerable"], "node-sbom")}
 for _fixture in FIXTURES:
     if _fixture.name in SBOM:
         _jobs = list(_fixture.jobs.items())
