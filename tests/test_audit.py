@@ -182,3 +182,18 @@ def test_npm_projects_with_a_lock_verify_registry_signatures(tmp_path: Path) -> 
     job = generated(write(tmp_path, files))["npm-signatures"]
     assert job["script"] == ["npm audit signatures"] and job["extends"] == ".node-deps"
     assert "npm-signatures" not in generated(tmp_path, "false")
+
+
+@needs_jq
+def test_the_report_program_is_quoted_for_the_shell_whatever_it_holds(tmp_path: Path) -> None:
+    """A path with a quote and a command in it stays data: jq gets it, the shell runs nothing."""
+    from cifab.stacks import audit
+
+    path = "it's; touch pwned; '.lock"
+    program = audit.items(".dependencies[] | . as $d | .vulns[]?", description='"\\(.id)"', check=".id",
+                          fingerprint=".id", path=json.dumps(path))
+    job = {"script": audit.steps("pip-audit", program)}
+    result = run_script(job, tmp_path, "pip-audit", PIP_AUDIT_FINDS, 1)
+    assert result.returncode == 1 and not (tmp_path / "pwned").exists()
+    [item] = json.loads((tmp_path / REPORT).read_text())
+    assert item["location"]["path"] == path

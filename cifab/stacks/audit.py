@@ -11,6 +11,7 @@ work; `fail` blocks; `false` or `off` leaves the job out)."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TypedDict
 
 REPORT = "gl-dependency-audit.json"  # the Code Quality report every audit job writes
@@ -53,7 +54,8 @@ def steps(scan: str, program: str, *, slurp: bool = False) -> list[str]:
     return [
         JQ,
         f"{scan} > {FINDINGS} || scan_status=$?",
-        f"jq {'--slurp ' if slurp else ''}'{program}' {FINDINGS} > {REPORT}",
+        # Quoted for the shell whatever the program holds (a lock file's path is in it).
+        f"jq {'--slurp ' if slurp else ''}{shlex.quote(program)} {FINDINGS} > {REPORT}",
         f"jq -r '.[] | .description' {REPORT}",
         f"if jq -e 'length > 0' {REPORT} > /dev/null; then echo \"Known vulnerabilities in the dependencies, listed "
         'above."; exit 1; fi',
