@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any, TypedDict
 
 from cifab import __version__
@@ -157,8 +158,12 @@ def signing(data: dict[str, Any], own: StackContext, image: dict[str, Any]) -> d
         return None
     bundles = [f"{path}**/*.sigstore.json" if path.endswith("/") else f"{path}.sigstore.json"
                for path in (files["paths"] if files else [])]
-    return {"image": COSIGN_IMAGE, "images": images, "files": {**files, "bundles": bundles} if files else None,
-            "stage": None}
+    # Every file the build kept, each signed into a bundle beside it (the paths shell-quoted).
+    command = ("find " + " ".join(shlex.quote(path) for path in (files["paths"] if files else []))
+               + " -type f ! -name '*.sigstore.json' | while read -r file; do "
+               'cosign sign-blob "$file" --bundle "$file.sigstore.json"; done')
+    return {"image": COSIGN_IMAGE, "images": images, "stage": None,
+            "files": {**files, "bundles": bundles, "command": command} if files else None}
 
 
 def security(data: dict[str, Any], stacks: list[Stack], image: dict[str, Any] | None) -> dict[str, Any]:
