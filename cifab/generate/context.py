@@ -73,7 +73,7 @@ def build(manifest: Manifest) -> dict[str, Any]:
         "dependency_proxy": data.get("dependency_proxy") is True,
         "project": data["project"],
         "stack": stack.name,
-        "image": _image(data["image"], data.get(IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE")),
+        "image": image_build(data["image"], data.get(IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE")),
         stack.name: own["section"],
         "jobs": jobs,
         # Each job's name by role: templates write `{{ job.test | yaml }}:`, never a name.
@@ -251,7 +251,7 @@ def _one_image(dockerfile: str, context: str, job: str, repository: str) -> dict
 IMAGE_REPOSITORY = "_image_repository"
 
 
-def _image(image: dict[str, Any], repository: str = "$CI_REGISTRY_IMAGE") -> dict[str, Any]:
+def image_build(image: dict[str, Any], repository: str = "$CI_REGISTRY_IMAGE") -> dict[str, Any]:
     """The image build: one image, or one per entry of image.builds (a compose file's build
     services), each its own job and repository under the project's ($CI_REGISTRY_IMAGE)."""
     builds = image.get("builds") or []

@@ -272,10 +272,15 @@ def _parents(job: Any) -> list[str]:
     return [ext] if isinstance(ext, str) else list(ext or [])
 
 
-def _builds_image(component: Component) -> bool:
-    """Whether the component's jobs build an image: asked for, or its stack's (docker)."""
-    return bool((component.data.get("image") or {}).get("build")) or (
+def _images(component: Component) -> list[dict[str, str]]:
+    """The images the component's jobs build (asked for, or its stack's: docker), each with
+    its image job's name before the component's prefix and its registry repository."""
+    builds = bool((component.data.get("image") or {}).get("build")) or (
         component.stack in BY_NAME and BY_NAME[component.stack].context(component.data)["force_image"])
+    if not builds:
+        return []
+    repository = component.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE")
+    return list(context.image_build(component.data["image"], repository)["images"])
 
 
 def _security(m: Manifest, members: list[Component], scan_images: bool) -> dict[str, Any]:
@@ -285,9 +290,7 @@ def _security(m: Manifest, members: list[Component], scan_images: bool) -> dict[
     a child pipeline would need the template included again)."""
     images = [{"job": _prefix(c, one["job"]), "repository": one["repository"],
                "scan_job": _prefix(c, CONTAINER_SCANNING_JOB + one["job"].removeprefix(IMAGE_JOB))}
-              for c in members if scan_images and _builds_image(c)
-              for one in context._image(c.data["image"], c.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE"))[
-                  "images"]]
+              for c in members if scan_images for one in _images(c)]
     return context.security(m.data, [BY_NAME[c.stack] for c in members if c.stack in BY_NAME],
                             {"build": True, "images": images} if images else None)
 
@@ -454,12 +457,8 @@ def _parent_signing(m: Manifest, members: list[Component], search_path: list[Pat
         return {}
     images = []
     for component in members:
-        if not _builds_image(component):
-            continue
-        built = context._image(component.data["image"],
-                               component.data.get(context.IMAGE_REPOSITORY, "$CI_REGISTRY_IMAGE"))
         images += [{"job": _prefix(component, SIGN_IMAGE_JOB + one["job"].removeprefix(IMAGE_JOB)),
-                    "image_job": component.name, "repository": one["repository"]} for one in built["images"]]
+                    "image_job": component.name, "repository": one["repository"]} for one in _images(component)]
     if not images:
         return {}
     ctx = {"signing": {"image": COSIGN_IMAGE, "images": images, "files": None, "stage": SIGN_STAGE},
