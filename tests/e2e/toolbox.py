@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,9 +133,11 @@ def govulncheck() -> Path:
             return folder / "usr" / "bin"
         path, sha256 = GOVULNCHECK_DEB
         deb = HOME / Path(path).name
-        proc = _run(["curl", "-fsSL", "-o", str(deb), DEBIAN_MIRROR + path])
-        if proc.returncode != 0:
-            raise Missing(f"cannot download {Path(path).name} from Debian: {proc.stderr.strip()[-300:]}")
+        try:
+            with urllib.request.urlopen(DEBIAN_MIRROR + path, timeout=120) as answer:
+                deb.write_bytes(answer.read())
+        except OSError as exc:
+            raise Missing(f"cannot download {Path(path).name} from Debian: {exc}") from exc
         if hashlib.sha256(deb.read_bytes()).hexdigest() != sha256:
             raise Missing(f"{deb.name} from Debian does not match its pinned SHA-256")
         proc = _run(["dpkg-deb", "-x", str(deb), str(folder)])
