@@ -1,6 +1,7 @@
-"""The dependency audit job: each ecosystem's own scanner (govulncheck, pip-audit, npm audit,
-cargo-audit) over the project's locked or installed dependencies, its findings turned into a
-Code Quality report, which GitLab shows in the merge request on every tier.
+"""The dependency audit job: each ecosystem's own scanner (govulncheck, pip-audit, the npm,
+pnpm, Yarn 4 and bun audits, cargo-audit) over the project's locked or installed dependencies,
+its findings turned into a Code Quality report, which GitLab shows in the merge request on
+every tier.
 
 A stack supplies the commands that run its scanner into a JSON file, and the jq program that
 turns that file into Code Quality items; the lines around them are the same for every stack:
@@ -18,7 +19,7 @@ REPORT = "gl-dependency-audit.json"  # the Code Quality report every audit job w
 FINDINGS = "audit-findings.json"  # what the scanner printed, which the report is made from
 DEFAULT_MODE = "warn"
 
-# Images built on Debian lack jq; the job installs it (about 2 MB with its library).
+# The Debian-based images lack jq; the job installs it (0.4 MB to download, 1.1 MB installed).
 JQ = ("command -v jq >/dev/null || { apt-get update -qq && apt-get install --yes --quiet --no-install-recommends "
       "jq > /dev/null; }")
 # A Code Quality item's severity from the advisory's (npm's words; other scanners give none).
