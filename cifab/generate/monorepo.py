@@ -295,14 +295,12 @@ def _security(m: Manifest, members: list[Component], scan_images: bool) -> dict[
                             {"build": True, "images": images} if images else None)
 
 
-def _skeleton(m: Manifest, stages: list[str], search_path: list[Path], members: list[Component],
-              scan_images: bool = False) -> Any:
-    """Workflow, stages, defaults and GitLab's scanners for the whole pipeline, and the
-    self-check job if asked for."""
+def _skeleton(m: Manifest, stages: list[str], search_path: list[Path], security: dict[str, Any]) -> Any:
+    """Workflow, stages, defaults and the includes of GitLab's scanners (_security) for the
+    whole pipeline, and the self-check job if asked for."""
     check = context.self_check(m.data)
     if check and "lint" not in stages:
         stages = ["lint", *stages]
-    security = _security(m, members, scan_images)
     if security["templates"] and SECURITY_TEMPLATE_STAGE not in stages:
         stages = _ordered([*stages, SECURITY_TEMPLATE_STAGE])
     ctx = {"gitlab": context.gitlab_features(m.data), "stages": stages, "self_check": check,
@@ -338,32 +336,36 @@ def _single(m: Manifest, rendered: list[tuple[Component, str]], shared: list[str
     parts = [(c, *component_jobs(c, text, shared, compare_to=compare_to)) for c, text in rendered]
     stages = _ordered([s for _, _, used in parts for s in used])
     members = [c for c, _ in rendered]
-    doc = _skeleton(m, stages, search_path, members, scan_images=True)
-    for component, jobs, _ in parts:
-        first = True
-        for name, job in jobs.items():
-            doc[name] = job
-            if first:
-                doc.yaml_set_comment_before_after_key(
-                    name, before=f"Component {component.name}: {component.path} ({component.stack}). Its jobs "
-                                 "run when its files change,\nand always on the default branch and for tags.")
-                first = False
     security = _security(m, members, scan_images=True)
+    doc = _skeleton(m, stages, search_path, security)
+    for component, jobs, _ in parts:
+        _append(doc, jobs, f"Component {component.name}: {component.path} ({component.stack}). Its jobs run when "
+                           "its files change,\nand always on the default branch and for tags.")
     if security["scans"]:
-        ctx = {"security": security, "timeout": context.TIMEOUTS}
-        text = render.environment(search_path).get_template("base/container_scanning.yml.j2").render(**ctx)
-        first = True
-        for name, job in load(text).items():
-            doc[name] = job
-            if first:
-                doc.yaml_set_comment_before_after_key(
-                    name, before="Container scanning (from GitLab's template) of each component image this "
-                                 "pipeline pushes: the\ndefault branch and tags push them; a merge request only "
-                                 "proves that they build. The\ntemplate's own job is off: each image's job extends "
-                                 "it.")
-                first = False
+        _append(doc, _render_jobs(m, search_path, "base/container_scanning.yml.j2", security=security),
+                "Container scanning (from GitLab's template) of each component image this pipeline pushes: "
+                "the\ndefault branch and tags push them; a merge request only proves that they build. The\n"
+                "template's own job is off: each image's job extends it.")
     _add_release(m, doc, members, search_path)
     return dump(doc)
+
+
+def _render_jobs(m: Manifest, search_path: list[Path], template: str, **ctx: Any) -> dict[str, Any]:
+    """The jobs a base template renders for the whole pipeline (not a component's), with the
+    settings every template reads."""
+    ctx = {"timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True, **ctx}
+    return dict(load(render.environment(search_path).get_template(template).render(**ctx)))
+
+
+def _append(doc: Any, jobs: dict[str, Any], comment: str, retry: Any = None) -> None:
+    """Jobs at the end of the pipeline, the comment before the first; with retry, each gets
+    the retries a parent pipeline lacks (its other jobs are triggers: it has no defaults)."""
+    for i, (name, job) in enumerate(jobs.items()):
+        if retry is not None:
+            job["retry"] = copy.deepcopy(retry)
+        doc[name] = job
+        if i == 0:
+            doc.yaml_set_comment_before_after_key(name, before=comment)
 
 
 def _add_release(m: Manifest, doc: Any, members: list[Component], search_path: list[Path],
@@ -376,16 +378,11 @@ def _add_release(m: Manifest, doc: Any, members: list[Component], search_path: l
     settings = context.release(m.data, own_release=own)
     if settings is None:
         return
-    ctx = {"release": settings, "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True}
-    [(name, job)] = load(render.environment(search_path).get_template("base/release.yml.j2").render(**ctx)).items()
-    if retry is not None:
-        job["retry"] = copy.deepcopy(retry)  # a parent pipeline has no defaults: its other jobs are triggers
     if "deploy" not in doc["stages"]:
         doc["stages"].append("deploy")
-    doc[name] = job
-    doc.yaml_set_comment_before_after_key(
-        name, before="The repository's release of a tag, once every component's jobs passed (no `needs:`). Its "
-                     "notes:\nthe tag's message, else the CHANGELOG.md section of the version, else the tag's name.")
+    _append(doc, _render_jobs(m, search_path, "base/release.yml.j2", release=settings),
+            "The repository's release of a tag, once every component's jobs passed (no `needs:`). Its notes:\nthe "
+            "tag's message, else the CHANGELOG.md section of the version, else the tag's name.", retry)
 
 
 def child_file(component: Component) -> str:
@@ -396,7 +393,7 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
               search_path: list[Path]) -> tuple[str, dict[str, str]]:
     """A parent pipeline that triggers one child pipeline per component, and the children."""
     children: dict[str, str] = {}
-    doc = _skeleton(m, ["components"], search_path, [c for c, _ in rendered])
+    doc = _skeleton(m, ["components"], search_path, _security(m, [c for c, _ in rendered], scan_images=False))
     # The retries go to the children's jobs: the parent's are trigger jobs, which GitLab
     # does not retry (and a self-check, which can do without).
     defaults = doc.pop("default")
@@ -435,16 +432,9 @@ def _children(m: Manifest, rendered: list[tuple[Component, str]], shared: list[s
     signers = _parent_signing(m, [c for c, _ in rendered if child_file(c) in children], search_path)
     if signers:
         doc["stages"].append(SIGN_STAGE)
-        first = True
-        for name, job in signers.items():
-            job["retry"] = copy.deepcopy(defaults["retry"])  # the parent has no defaults: its other jobs are triggers
-            doc[name] = job
-            if first:
-                doc.yaml_set_comment_before_after_key(
-                    name, before="Child pipelines cannot request id_tokens, which keyless signing needs: the "
-                                 "parent signs each\ncomponent's image once its child pipeline built and pushed "
-                                 "it, by the commit's tag (cosign\nresolves it to the digest).")
-                first = False
+        _append(doc, signers, "Child pipelines cannot request id_tokens, which keyless signing needs: the parent "
+                              "signs each\ncomponent's image once its child pipeline built and pushed it, by the "
+                              "commit's tag (cosign\nresolves it to the digest).", defaults["retry"])
     _add_release(m, doc, [c for c, _ in rendered], search_path, retry=defaults.get("retry"))
     return dump(doc), children
 
@@ -461,6 +451,5 @@ def _parent_signing(m: Manifest, members: list[Component], search_path: list[Pat
                     "image_job": component.name, "repository": one["repository"]} for one in _images(component)]
     if not images:
         return {}
-    ctx = {"signing": {"image": COSIGN_IMAGE, "images": images, "files": None, "stage": SIGN_STAGE},
-           "timeout": context.TIMEOUTS, "dependency_proxy": m.data.get("dependency_proxy") is True}
-    return dict(load(render.environment(search_path).get_template("base/signing.yml.j2").render(**ctx)))
+    return _render_jobs(m, search_path, "base/signing.yml.j2",
+                        signing={"image": COSIGN_IMAGE, "images": images, "files": None, "stage": SIGN_STAGE})
