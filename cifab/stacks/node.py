@@ -468,74 +468,56 @@ def _test(node: dict[str, Any], package_script: str) -> tuple[list[str], list[st
     return setup, [_run(manager, package_script, args)], variables, True
 
 
-# npm audit's JSON into Code Quality: one item per advisory (the entries `via` names as
-# objects; the strings there are the dependents it reaches through), on the lock file.
-def _npm_audit_to_code_quality(path: str) -> str:
-    return audit.items(
-        '.vulnerabilities // {} | .[] | . as $v | .via[] | objects | (.url | split("/") | last) as $id',
-        description='"\\($id) in \\($v.name) \\(.range) - \\(.title); '
-                    '\\(if $v.fixAvailable then "a fix is available" else "no fix yet" end)"',
-        check="$id", fingerprint='"\\($id) \\($v.name)"', severity=NPM_SEVERITY, path=json.dumps(path))
-
-
-# pnpm audit's JSON (npm 6's audit report) into Code Quality: one item per advisory.
-def _pnpm_audit_to_code_quality(path: str) -> str:
-    return audit.items(
-        '.advisories // {} | .[] | (.github_advisory_id // (.url | split("/") | last)) as $id',
-        description='"\\($id) in \\(.module_name) \\(.findings | map(.version) | unique | join(", ")) - '
-                    '\\(.title); fixed in \\(.patched_versions)"',
-        check="$id", fingerprint='"\\($id) \\(.module_name)"', severity=NPM_SEVERITY, path=json.dumps(path))
-
-
-# Yarn 4's `yarn npm audit --json` lines (slurped) into Code Quality: one item per advisory.
-def _yarn_audit_to_code_quality(path: str) -> str:
-    return audit.items(
-        '.[] | .value as $p | .children | (.URL | split("/") | last) as $id',
-        description='"\\($id) in \\($p) \\(.["Tree Versions"] | join(", ")) - \\(.Issue); vulnerable: '
-                    '\\(.["Vulnerable Versions"])"',
-        check="$id", fingerprint='"\\($id) \\($p)"', severity=f'({audit.SEVERITY}[.Severity] // "major")',
-        path=json.dumps(path))
-
-
-# bun audit --json (npm's bulk answer: advisories by package) into Code Quality.
-def _bun_audit_to_code_quality(path: str) -> str:
-    return audit.items(
-        '. // {} | to_entries[] | .key as $p | .value[] | (.url | split("/") | last) as $id',
-        description='"\\($id) in \\($p) \\(.vulnerable_versions) - \\(.title)"',
-        check="$id", fingerprint='"\\($id) \\($p)"', severity=NPM_SEVERITY, path=json.dumps(path))
-
-
 NPM_SEVERITY = f'({audit.SEVERITY}[.severity] // "major")'
+# How each manager's audit JSON becomes Code Quality items (cifab.stacks.audit.items), one
+# item per advisory, placed on the lock file.
+_AUDIT_REPORTS: dict[str, dict[str, str]] = {
+    # npm: the advisories `via` names as objects (its strings are the dependents reached through).
+    "npm": {"each": '.vulnerabilities // {} | .[] | . as $v | .via[] | objects | (.url | split("/") | last) as $id',
+            "description": '"\\($id) in \\($v.name) \\(.range) - \\(.title); '
+                           '\\(if $v.fixAvailable then "a fix is available" else "no fix yet" end)"',
+            "fingerprint": '"\\($id) \\($v.name)"', "severity": NPM_SEVERITY},
+    # pnpm: npm 6's audit report.
+    "pnpm": {"each": '.advisories // {} | .[] | (.github_advisory_id // (.url | split("/") | last)) as $id',
+             "description": '"\\($id) in \\(.module_name) \\(.findings | map(.version) | unique | join(", ")) - '
+                            '\\(.title); fixed in \\(.patched_versions)"',
+             "fingerprint": '"\\($id) \\(.module_name)"', "severity": NPM_SEVERITY},
+    # Yarn 4: a JSON line per vulnerable package (slurped).
+    "yarn-berry": {"each": '.[] | .value as $p | .children | (.URL | split("/") | last) as $id',
+                   "description": '"\\($id) in \\($p) \\(.["Tree Versions"] | join(", ")) - \\(.Issue); '
+                                  'vulnerable: \\(.["Vulnerable Versions"])"',
+                   "fingerprint": '"\\($id) \\($p)"', "severity": f'({audit.SEVERITY}[.Severity] // "major")'},
+    # bun: npm's bulk answer, advisories by package.
+    "bun": {"each": '. // {} | to_entries[] | .key as $p | .value[] | (.url | split("/") | last) as $id',
+            "description": '"\\($id) in \\($p) \\(.vulnerable_versions) - \\(.title)"',
+            "fingerprint": '"\\($id) \\($p)"', "severity": NPM_SEVERITY},
+}
 
 
 def _audit(manager: str, lock: str | None, version: str | None, install: list[str]) -> audit.Audit | None:
-    """The package manager's own audit of the runtime dependencies its lock file pins (npm
-    writes one first when the project commits none). Yarn 1's is not generated: it asks an
+    """The package manager's own audit of the runtime dependencies its lock file pins (npm and
+    pnpm write one first when the project commits none). Yarn 1's is not generated: it asks an
     audit endpoint of its own registry, whatever registry it is given."""
+    if manager not in _AUDIT_REPORTS or (lock is None and manager not in ("npm", "pnpm")):
+        return None
+    # Yarn itself, as the install gets it (corepack), without installing the dependencies.
+    yarn = [line for line in install if not line.startswith("yarn install")]
+    setup, scan = {
+        "npm": ([] if lock else ["npm install --package-lock-only --ignore-scripts --no-audit --no-fund"],
+                'npm audit --omit dev --json --registry "$NPM_AUDIT_REGISTRY"'),
+        "pnpm": ([f"npm install --global pnpm@{version or PINS['pnpm']}",
+                  *([] if lock else ["pnpm install --lockfile-only --ignore-scripts"])],
+                 'pnpm audit --prod --json --registry "$NPM_AUDIT_REGISTRY"'),
+        "yarn-berry": (yarn, 'YARN_NPM_AUDIT_REGISTRY="$NPM_AUDIT_REGISTRY" yarn npm audit --environment production '
+                             "--recursive --json"),
+        "bun": ([], 'NPM_CONFIG_REGISTRY="$NPM_AUDIT_REGISTRY" bun audit --production --json'),
+    }[manager]
+    # Where the findings are shown: the lock file (npm's is written by the job when missing).
+    path = lock or ("package.json" if manager == "npm" else LOCKS[manager])
+    report = audit.items(**_AUDIT_REPORTS[manager], check="$id", path=json.dumps(path))
     # npm's advisory service: where installs come from a mirror, it may not answer audits.
-    variables = {"NPM_AUDIT_REGISTRY": "https://registry.npmjs.org/"}
-    if manager == "npm":
-        return audit.Audit(image=None, extends=None, variables=variables, script=[
-            *([] if lock else ["npm install --package-lock-only --ignore-scripts --no-audit --no-fund"]),
-            *audit.steps('npm audit --omit dev --json --registry "$NPM_AUDIT_REGISTRY"',
-                         _npm_audit_to_code_quality(lock or "package.json"))])
-    if manager == "pnpm":
-        return audit.Audit(image=None, extends=None, variables=variables, script=[
-            f"npm install --global pnpm@{version or PINS['pnpm']}",
-            *([] if lock else ["pnpm install --lockfile-only --ignore-scripts"]),
-            *audit.steps('pnpm audit --prod --json --registry "$NPM_AUDIT_REGISTRY"',
-                         _pnpm_audit_to_code_quality(lock or "pnpm-lock.yaml"))])
-    if manager == "yarn-berry" and lock:
-        # Yarn itself, as the install gets it (corepack), without installing the dependencies.
-        setup = [line for line in install if not line.startswith("yarn install")]
-        return audit.Audit(image=None, extends=None, variables=variables, script=[
-            *setup, *audit.steps('YARN_NPM_AUDIT_REGISTRY="$NPM_AUDIT_REGISTRY" yarn npm audit --environment '
-                                 "production --recursive --json", _yarn_audit_to_code_quality(lock), slurp=True)])
-    if manager == "bun" and lock:
-        return audit.Audit(image=None, extends=None, variables=variables, script=audit.steps(
-            'NPM_CONFIG_REGISTRY="$NPM_AUDIT_REGISTRY" bun audit --production --json',
-            _bun_audit_to_code_quality(lock)))
-    return None
+    return audit.Audit(image=None, extends=None, variables={"NPM_AUDIT_REGISTRY": "https://registry.npmjs.org/"},
+                       script=[*setup, *audit.steps(scan, report, slurp=manager == "yarn-berry")])
 
 
 def context(data: dict[str, Any]) -> StackContext:
