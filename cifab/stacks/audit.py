@@ -33,19 +33,14 @@ class Audit(TypedDict):
     script: list[str]
 
 
-def item(description: str, check: str, fingerprint: str, severity: str, path: str, line: str = "1") -> str:
-    """A jq object expression of one Code Quality item (GitLab's required fields). Written
-    without ": " so that the script line stays a plain YAML scalar, readable as it runs."""
-    return (f"{{description:{description},check_name:{check},fingerprint:{fingerprint},severity:{severity},"
-            f"location:{{path:{path},lines:{{begin:{line}}}}}}}")
-
-
 def items(each: str, *, description: str, check: str, fingerprint: str, severity: str = '"major"',
           path: str, line: str = "1") -> str:
-    """A jq program: for each finding that `each` yields, one Code Quality item, repeated
-    findings (the same fingerprint) once."""
-    return (f"[{each} | " + item(description, check, fingerprint, severity, path, line)
-            + "] | unique_by(.fingerprint)")
+    """A jq program: for each finding that `each` yields, one Code Quality item (GitLab's
+    required fields, each a jq expression), repeated findings (the same fingerprint) once.
+    Written without ": " so that the script line stays a plain YAML scalar, readable as it runs."""
+    item = (f"{{description:{description},check_name:{check},fingerprint:{fingerprint},severity:{severity},"
+            f"location:{{path:{path},lines:{{begin:{line}}}}}}}")
+    return f"[{each} | {item}] | unique_by(.fingerprint)"
 
 
 def steps(scan: str, program: str, *, slurp: bool = False) -> list[str]:
