@@ -41,7 +41,8 @@ class IncludeState:
         self.outlines: dict[str, Mark] = {}
 
 
-def _include_entries(value: Any) -> list[tuple[Any, Mark | None]]:
+def include_entries(value: Any) -> list[tuple[Any, Mark | None]]:
+    """The entries of an `include:` value, each with where it is written when known."""
     if isinstance(value, YList):
         return [(v, value.item_mark(i)) for i, v in enumerate(value)]
     if isinstance(value, list):
@@ -90,7 +91,7 @@ def expand(state: IncludeState, data: YMap, depth: int) -> YMap:
     if "include" not in data:
         return data
     merged: Any = YMap(data.src, data.start)
-    for entry, mark in _include_entries(data["include"]):
+    for entry, mark in include_entries(data["include"]):
         mark = mark or data.value_mark("include")
         own = own_component(entry) if state.root is not None else None
         if own is not None:

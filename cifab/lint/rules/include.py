@@ -4,26 +4,19 @@ a change upstream can change without a commit here."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from cifab.diagnostics import Finding, Mark, Severity
+from cifab.diagnostics import Finding, Severity
 from cifab.lint.rules.base import Context, Rule
-from cifab.pipeline.yamlpos import YList, YMap
+from cifab.pipeline.include import include_entries
+from cifab.pipeline.yamlpos import YMap
 
 # What pins an include: a full semantic version (a tag: 1.4.2, v1.4.2, 1.4.2-rc.1) or a
 # commit SHA, or this pipeline's own commit. A branch, `~latest` or a partial version (1.4,
 # which GitLab resolves to its newest patch) moves.
 PINNED = re.compile(r"\A(?:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?|[0-9a-f]{40}|\$\{?CI_COMMIT_SHA\}?)\Z")
 _SHA = re.compile(r"(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])")
-
-
-def _entries(value: Any, fallback: Mark) -> Iterator[tuple[Any, Mark]]:
-    if isinstance(value, YList):
-        for i, entry in enumerate(value):
-            yield entry, value.item_mark(i)
-    elif value is not None:
-        yield value, fallback
 
 
 def _unpinned(entry: Any) -> tuple[str, str] | None:
@@ -58,12 +51,13 @@ def check_unpinned(ctx: Context) -> Iterable[Finding]:
         data = loaded.data
         if not isinstance(data, YMap) or "include" not in data:
             continue
-        for entry, mark in _entries(data["include"], data.value_mark("include")):
+        for entry, mark in include_entries(data["include"]):
             found = _unpinned(entry)
             if found:
                 what, why = found
                 yield UNPINNED.finding(
-                    mark, f"include of {what} is not pinned ({why}): a change upstream changes this pipeline",
+                    mark or data.value_mark("include"),
+                    f"include of {what} is not pinned ({why}): a change upstream changes this pipeline",
                     "pin a release or commit: component@1.4.2, project with ref: v1.4.2 or a commit SHA, "
                     "remote with integrity: sha256-...")
 
